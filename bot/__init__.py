@@ -1,0 +1,1 @@
+"""Slack: the bolt app, listeners and Block Kit rendering (issue: Slack)."""

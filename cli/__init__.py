@@ -1,0 +1,1 @@
+"""The `journeybot` command line: argv -> service -> text or JSON."""

@@ -1,0 +1,169 @@
+"""Journey-map commands: validate, index, ask, stages, content."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cli.render import (
+    answer_text,
+    asset_json,
+    content_table,
+    print_json,
+    problem_json,
+    stage_json,
+    stages_table,
+)
+from config import load_settings
+from knowledge.catalog import UnknownReference, content_for, resolve_persona, resolve_stage
+from knowledge.models import JourneyMap
+from knowledge.validation import MapValidationError, load_map
+
+if TYPE_CHECKING:  # chromadb and langchain take seconds to import: only where needed
+    from knowledge.indexing import IndexReport
+    from knowledge.service import KnowledgeService
+
+out = Console()
+err = Console(stderr=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (shapes in docs/cli.md).")]
+
+
+def _service() -> KnowledgeService:
+    from knowledge.service import KnowledgeService
+
+    return KnowledgeService(load_settings())
+
+
+def _fail_invalid(exc: MapValidationError, as_json: bool) -> None:
+    if as_json:
+        print_json(out, {"valid": False, "problems": [problem_json(p) for p in exc.problems]})
+    else:
+        err.print(f"[red]{exc}[/red]", highlight=False)
+    raise typer.Exit(1)
+
+
+def _run_index(service: KnowledgeService, path: Path | None, force: bool = False) -> IndexReport:
+    with Progress(
+        TextColumn("[bold]indexing[/bold]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    ) as progress:
+        task = progress.add_task("index", total=None)
+
+        def step(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        return service.index(path, progress=step, force=force)
+
+
+def _live_map(service: KnowledgeService) -> JourneyMap:
+    from knowledge.live import IndexNotBuilt
+
+    try:
+        return service.live.current().journey_map
+    except IndexNotBuilt:
+        err.print("No index yet: indexing the journey map first.")
+        _run_index(service, None)
+        return service.live.current().journey_map
+
+
+def validate(
+    map_path: Annotated[Optional[Path], typer.Argument(help="Map file; default JOURNEYBOT_JOURNEY_MAP_PATH.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Check a journey map and list every problem with its line."""
+    try:
+        validated = load_map(map_path or load_settings().journey_map_path)
+    except MapValidationError as exc:
+        _fail_invalid(exc, as_json)
+        return
+    m = validated.journey_map
+    counts = {
+        "stages": len(m.stages),
+        "personas": len(m.personas),
+        "touchpoints": len(m.touchpoints),
+        "assets": len(m.assets),
+        "questions": len(m.questions()),
+    }
+    if as_json:
+        print_json(out, {"valid": True, "name": m.name, "version": m.version, "counts": counts, "problems": [problem_json(p) for p in validated.warnings]})
+        return
+    for warning in validated.warnings:
+        err.print(f"[yellow]{warning}[/yellow]", highlight=False)
+    out.print(f"[green]valid[/green]: {m.name} v{m.version} — " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
+def index(
+    map_path: Annotated[Optional[Path], typer.Option("--map", help="Map file to index.")] = None,
+    force: Annotated[bool, typer.Option(help="Re-embed everything.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Validate and index the map into Chroma; only changed units are re-embedded."""
+    service = _service()
+    try:
+        report = _run_index(service, map_path, force)
+    except MapValidationError as exc:
+        err.print("The map was not indexed; the last good index stays live.")
+        _fail_invalid(exc, as_json)
+        return
+    if as_json:
+        print_json(out, report.__dict__)
+        return
+    state = "unchanged" if report.unchanged else f"{report.embedded} embedded, {report.reused} reused"
+    out.print(f"index [bold]{report.collection}[/bold] live: {report.units} units ({state}) in {report.seconds:.2f}s")
+
+
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, as a rep would ask it.")],
+    stage: Annotated[Optional[str], typer.Option(help="Force a stage (id or name).")] = None,
+    persona: Annotated[Optional[str], typer.Option(help="Force a persona (id or name).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Answer a question from the indexed journey map, with sources."""
+    service = _service()
+    journey_map = _live_map(service)
+    try:
+        stage_id = resolve_stage(journey_map, stage).id if stage else None
+        persona_id = resolve_persona(journey_map, persona).id if persona else None
+    except UnknownReference as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    answer = service.asker.ask(question, stage_id=stage_id, persona_id=persona_id)
+    if as_json:
+        print_json(out, answer.to_dict())
+    else:
+        out.print(answer_text(answer), highlight=False)
+
+
+def stages(as_json: JsonFlag = False) -> None:
+    """The journey's stages with targets and content coverage."""
+    journey_map = _live_map(_service())
+    if as_json:
+        print_json(out, {"map": journey_map.name, "version": journey_map.version, "stages": [stage_json(journey_map, s) for s in journey_map.stages]})
+    else:
+        out.print(stages_table(journey_map))
+
+
+def content(
+    stage: Annotated[str, typer.Option(help="Stage id, name or alias.")],
+    persona: Annotated[Optional[str], typer.Option(help="Persona id, name or alias.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The content assets for a stage (and persona)."""
+    journey_map = _live_map(_service())
+    try:
+        stage_obj = resolve_stage(journey_map, stage)
+        persona_obj = resolve_persona(journey_map, persona) if persona else None
+    except UnknownReference as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    assets = content_for(journey_map, stage_obj, persona_obj)
+    if as_json:
+        print_json(out, {"stage": stage_obj.id, "persona": persona_obj.id if persona_obj else None, "assets": [asset_json(a) for a in assets]})
+    else:
+        out.print(content_table(stage_obj, persona_obj, assets))
+
+

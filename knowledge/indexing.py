@@ -1,0 +1,149 @@
+"""Indexing the validated map into Chroma through langchain-chroma.
+
+Incremental: a unit whose content hash is unchanged reuses its stored vector and is not
+re-embedded. Atomic: a release is written to a new collection and only then made
+active in the database, so readers see the old index or the new one, never half.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import chromadb
+from langchain_core.embeddings import Embeddings
+from sqlalchemy.engine import Engine
+
+from config import Settings
+from knowledge.embeddings import MiniLMEmbeddings
+from knowledge.models import JourneyMap
+from knowledge.units import build_units
+from knowledge.vectorstore import chroma_client, collection_names, open_store
+from storage.engine import session_scope
+from storage.index_release import IndexRelease, activate_release, fetch_active_release
+
+log = logging.getLogger(__name__)
+
+EMBEDDING_MODEL_ID = "all-MiniLM-L6-v2-int8-onnx"
+ADD_BATCH = 256
+KEEP_COLLECTIONS = 2  # the live one and the one before it, for readers still on it
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    collection: str
+    units: int
+    embedded: int
+    reused: int
+    unchanged: bool
+    seconds: float
+
+
+class _ReusingEmbeddings(Embeddings):
+    """Serves stored vectors for texts already embedded; embeds only the rest."""
+
+    def __init__(self, inner: MiniLMEmbeddings, known: dict[str, list[float]]) -> None:
+        self.inner = inner
+        self.known = known
+        self.embedded = 0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        missing = [t for t in dict.fromkeys(texts) if _text_key(t) not in self.known]
+        if missing:
+            for text, vector in zip(missing, self.inner.embed(missing).tolist(), strict=True):
+                self.known[_text_key(text)] = vector
+            self.embedded += len(missing)
+        return [self.known[_text_key(t)] for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def map_digest(journey_map: JourneyMap) -> str:
+    payload = journey_map.model_dump_json() + EMBEDDING_MODEL_ID
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def index_map(
+    settings: Settings,
+    engine: Engine,
+    journey_map: JourneyMap,
+    embeddings: MiniLMEmbeddings,
+    *,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> IndexReport:
+    """Make `journey_map` the live index; re-embeds only what changed."""
+    started = time.perf_counter()
+    prefix = settings.chroma_collection_prefix
+    client = chroma_client(settings)
+    digest = map_digest(journey_map)
+    units = build_units(journey_map)
+    with session_scope(engine) as session:
+        active = fetch_active_release(session, prefix)
+    live = set(collection_names(client, prefix))
+    if active is not None and active.collection in live and active.map_sha256 == digest and not force:
+        if progress:
+            progress(len(units), len(units))
+        return IndexReport(active.collection, len(units), 0, len(units), True, time.perf_counter() - started)
+
+    known = _stored_vectors(client, active.collection) if active and active.collection in live and not force else {}
+    reusing = _ReusingEmbeddings(embeddings, known)
+    name = f"{prefix}-{time.strftime('%Y%m%d%H%M%S')}-{digest[:10]}"
+    store = open_store(client, name, reusing, create=True)
+    try:
+        for start in range(0, len(units), ADD_BATCH):
+            batch = units[start : start + ADD_BATCH]
+            store.add_texts(
+                texts=[u.text for u in batch], metadatas=[u.metadata() for u in batch], ids=[u.id for u in batch]
+            )
+            if progress:
+                progress(min(start + ADD_BATCH, len(units)), len(units))
+        stored = client.get_collection(name).count()
+        if stored != len(units):
+            raise RuntimeError(f"index release {name} holds {stored} units, expected {len(units)}")
+    except BaseException:
+        client.delete_collection(name)
+        raise
+    release = IndexRelease(
+        collection=name,
+        map_name=journey_map.name,
+        map_version=journey_map.version,
+        map_sha256=digest,
+        map_json=journey_map.model_dump_json(),
+        embedding_model=EMBEDDING_MODEL_ID,
+        unit_count=len(units),
+        embedded_count=reusing.embedded,
+    )
+    with session_scope(engine) as session:
+        activate_release(session, release, prefix)
+    _drop_old_collections(client, prefix, keep=name)
+    log.info("index %s live: %d units, %d embedded", name, len(units), reusing.embedded)
+    return IndexReport(name, len(units), reusing.embedded, len(units) - reusing.embedded, False, time.perf_counter() - started)
+
+
+def _stored_vectors(client: chromadb.ClientAPI, collection: str) -> dict[str, list[float]]:
+    """Vectors of the live release keyed by the hash of their text."""
+    stored = client.get_collection(collection)
+    known: dict[str, list[float]] = {}
+    total = stored.count()
+    for offset in range(0, total, 1000):
+        page = stored.get(include=["embeddings", "documents"], limit=1000, offset=offset)
+        for text, vector in zip(page["documents"] or [], page["embeddings"] if page["embeddings"] is not None else [], strict=True):
+            known[_text_key(text)] = list(map(float, vector))
+    return known
+
+
+def _drop_old_collections(client: chromadb.ClientAPI, prefix: str, keep: str) -> None:
+    names = [n for n in collection_names(client, prefix) if n != keep]
+    for name in names[: max(0, len(names) - (KEEP_COLLECTIONS - 1))]:
+        client.delete_collection(name)

@@ -1,0 +1,181 @@
+"""Hybrid retrieval: detected stage and persona as filters and boosts, dense similarity
+from Chroma, and BM25, combined into one ranking of assets and buyer questions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.embeddings import Embeddings
+
+from knowledge.detection import Detection, Detector
+from knowledge.lexical import BM25
+from knowledge.models import JourneyMap
+from knowledge.glossary import expand_acronyms
+from knowledge.text import normalize
+from knowledge.units import Unit, build_units
+
+if TYPE_CHECKING:
+    from langchain_chroma import Chroma
+
+DENSE_ASSETS = 60
+DENSE_QUESTIONS = 30
+W_DENSE, W_LEXICAL, W_ANSWERS = 0.55, 0.20, 0.25
+STAGE_BONUS, PERSONA_BONUS, PERSONA_ANY_BONUS, PERSONA_OTHER_PENALTY = 0.10, 0.08, 0.03, 0.05
+
+
+@dataclass(frozen=True)
+class Hit:
+    unit: Unit
+    score: float
+    dense: float
+    lexical: float
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class StageGuess:
+    stage_id: str
+    how: str  # "named" (the question names it), "given" (caller chose it) or "inferred"
+    confidence: float
+
+
+@dataclass
+class Retrieval:
+    query: str
+    normalized: str
+    detection: Detection
+    stage: StageGuess | None
+    persona_id: str | None
+    assets: list[Hit] = field(default_factory=list)
+    questions: list[Hit] = field(default_factory=list)
+    top_dense: float = 0.0
+
+
+class Retriever:
+    """Built once per live index release; safe to share between threads."""
+
+    def __init__(self, journey_map: JourneyMap, store: Chroma, embeddings: Embeddings) -> None:
+        self.journey_map = journey_map
+        self.store = store
+        self.embeddings = embeddings
+        self.detector = Detector(journey_map)
+        self.units = {u.id: u for u in build_units(journey_map)}
+        self.asset_lexical = BM25({u.id: u.text for u in self.units.values() if u.kind == "asset"})
+        self.question_lexical = BM25({u.id: u.text for u in self.units.values() if u.kind == "question"})
+        self.stage_order = [s.id for s in journey_map.stages]
+
+    def _dense(self, vector: list[float], k: int, where: dict[str, Any]) -> dict[str, float]:
+        hits = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where)
+        return {doc.id: float(score) for doc, score in hits if doc.id}
+
+    def retrieve(
+        self, text: str, *, stage_id: str | None = None, persona_id: str | None = None, k: int = 5
+    ) -> Retrieval:
+        normalized = normalize(text)
+        detection = self.detector.detect(normalized)
+        persona = persona_id or detection.persona_id
+        named_stage = stage_id or detection.stage_id
+        expanded = expand_acronyms(normalized)
+        vector = self.embeddings.embed_query(expanded or text)
+
+        asset_where: dict[str, Any] = {"kind": "asset"}
+        if named_stage:
+            asset_where = {"$and": [{"kind": "asset"}, {f"stage_{named_stage}": True}]}
+        asset_dense = self._dense(vector, DENSE_ASSETS, asset_where)
+        question_dense = self._dense(vector, DENSE_QUESTIONS, {"kind": "question"})
+        stage_dense = self._dense(vector, len(self.stage_order), {"kind": "stage"})
+
+        stage = self._stage(named_stage, "given" if stage_id else "named", stage_dense, question_dense, asset_dense)
+        asset_lex = _normalised(self.asset_lexical.scores(expanded))
+        question_lex = _normalised(self.question_lexical.scores(expanded))
+
+        questions = self._rank_questions(question_dense, question_lex, stage, persona)
+        answer_strength = {h.unit.ref_id: h.dense for h in questions}
+        assets = self._rank_assets(asset_dense, asset_lex, answer_strength, stage, persona, named_stage)
+        top = max([*asset_dense.values(), *question_dense.values(), 0.0])
+        return Retrieval(text, normalized, detection, stage, persona, assets[:k], questions[:k], top)
+
+    def _stage(
+        self,
+        named: str | None,
+        how: str,
+        stage_dense: dict[str, float],
+        question_dense: dict[str, float],
+        asset_dense: dict[str, float],
+    ) -> StageGuess | None:
+        if named:
+            return StageGuess(named, how, 1.0)
+        votes: dict[str, float] = defaultdict(float)
+        for unit_id, score in stage_dense.items():
+            votes[self.units[unit_id].ref_id] += 0.3 * score
+        for source, weight in ((question_dense, 0.45), (asset_dense, 0.25)):
+            best: dict[str, float] = {}
+            for unit_id, score in source.items():
+                for sid in self.units[unit_id].stage_ids:
+                    best[sid] = max(best.get(sid, 0.0), score)
+            for sid, score in best.items():
+                votes[sid] += weight * score
+        if not votes:
+            return None
+        ranked = sorted(votes.items(), key=lambda kv: -kv[1])
+        margin = ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0.0)
+        return StageGuess(ranked[0][0], "inferred", round(min(1.0, 0.5 + margin * 5), 3))
+
+    def _rank_questions(
+        self, dense: dict[str, float], lexical: dict[str, float], stage: StageGuess | None, persona: str | None
+    ) -> list[Hit]:
+        hits: list[Hit] = []
+        for unit_id in set(dense) | set(list(lexical)[:DENSE_QUESTIONS]):
+            unit = self.units[unit_id]
+            d, lex = dense.get(unit_id, 0.0), lexical.get(unit_id, 0.0)
+            score = 0.75 * d + 0.25 * lex
+            if stage and stage.stage_id in unit.stage_ids:
+                score += STAGE_BONUS
+            if persona and persona in unit.persona_ids:
+                score += PERSONA_ANY_BONUS
+            hits.append(Hit(unit, score, d, lex))
+        return sorted(hits, key=lambda h: -h.score)
+
+    def _rank_assets(
+        self,
+        dense: dict[str, float],
+        lexical: dict[str, float],
+        answer_strength: dict[str, float],
+        stage: StageGuess | None,
+        persona: str | None,
+        named_stage: str | None,
+    ) -> list[Hit]:
+        candidates = set(dense) | {u for u, _ in sorted(lexical.items(), key=lambda kv: -kv[1])[:DENSE_ASSETS]}
+        hits: list[Hit] = []
+        for unit_id in candidates:
+            unit = self.units[unit_id]
+            if named_stage and named_stage not in unit.stage_ids:
+                continue
+            d, lex = dense.get(unit_id, 0.0), lexical.get(unit_id, 0.0)
+            answers = max((answer_strength.get(q, 0.0) for q in unit.question_ids), default=0.0)
+            score = W_DENSE * d + W_LEXICAL * lex + W_ANSWERS * answers
+            reasons: list[str] = []
+            if stage and stage.stage_id in unit.stage_ids:
+                score += STAGE_BONUS
+            if persona:
+                if persona in unit.persona_ids:
+                    score += PERSONA_BONUS
+                elif not unit.persona_ids:
+                    score += PERSONA_ANY_BONUS
+                else:
+                    score -= PERSONA_OTHER_PENALTY
+            best_question = max(unit.question_ids, key=lambda q: answer_strength.get(q, 0.0), default=None)
+            if best_question and answer_strength.get(best_question, 0.0) > 0:
+                reasons.append(f"answers “{self.units['question:' + best_question].title}”")
+            hits.append(Hit(unit, round(score, 4), d, lex, "; ".join(reasons)))
+        return sorted(hits, key=lambda h: (-h.score, h.unit.id))
+
+
+def _normalised(scores: dict[str, float]) -> dict[str, float]:
+    """Scale BM25 scores to 0..1 by the best one, ordered best first."""
+    if not scores:
+        return {}
+    top = max(scores.values()) or 1.0
+    return {k: v / top for k, v in sorted(scores.items(), key=lambda kv: -kv[1])}

@@ -1,0 +1,1 @@
+"""Scheduled jobs that run skills and post their results (issue: scheduler)."""

@@ -1,0 +1,3 @@
+"""Imports every table module so SQLModel.metadata (and Alembic) sees them all."""
+
+from storage import index_release, question_log  # noqa: F401
