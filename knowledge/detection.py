@@ -131,12 +131,16 @@ def _find(tokens: list[str], kind: str, ref_id: str, phrase: tuple[str, ...]) ->
     out: list[Mention] = []
     for start in range(0, len(tokens) - size + 1):
         window = " ".join(tokens[start : start + size])
-        if window == target:
+        if window == target or _singular(window) == _singular(target):
             out.append(Mention(kind, ref_id, target, start, start + size, True))
         elif len(target) >= FUZZY_MIN_CHARS and abs(len(window) - len(target)) <= 2:
             if fuzz.ratio(window, target) >= FUZZY_CUTOFF and _same_initial(window, target):
                 out.append(Mention(kind, ref_id, target, start, start + size, False))
     return out
+
+
+def _singular(phrase: str) -> str:
+    return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in phrase.split())
 
 
 def _same_initial(a: str, b: str) -> bool:

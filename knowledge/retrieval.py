@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 DENSE_ASSETS = 60
 DENSE_QUESTIONS = 30
 W_DENSE, W_LEXICAL, W_ANSWERS = 0.55, 0.20, 0.25
+VOTE_STAGE_TEXT, VOTE_QUESTIONS, VOTE_ASSETS, VOTERS = 0.3, 1.0, 1.0, 5
 STAGE_BONUS, PERSONA_BONUS, PERSONA_ANY_BONUS, PERSONA_OTHER_PENALTY = 0.10, 0.08, 0.03, 0.05
 
 
@@ -67,8 +68,9 @@ class Retriever:
         self.stage_order = [s.id for s in journey_map.stages]
 
     def _dense(self, vector: list[float], k: int, where: dict[str, Any]) -> dict[str, float]:
+        """Cosine similarity of the k nearest units (Chroma returns cosine distance)."""
         hits = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where)
-        return {doc.id: float(score) for doc, score in hits if doc.id}
+        return {doc.id: 1.0 - float(distance) for doc, distance in hits if doc.id}
 
     def retrieve(
         self, text: str, *, stage_id: str | None = None, persona_id: str | None = None, k: int = 5
@@ -87,41 +89,35 @@ class Retriever:
         question_dense = self._dense(vector, DENSE_QUESTIONS, {"kind": "question"})
         stage_dense = self._dense(vector, len(self.stage_order), {"kind": "stage"})
 
-        stage = self._stage(named_stage, "given" if stage_id else "named", stage_dense, question_dense, asset_dense)
         asset_lex = _normalised(self.asset_lexical.scores(expanded))
         question_lex = _normalised(self.question_lexical.scores(expanded))
+        named = StageGuess(named_stage, "given" if stage_id else "named", 1.0) if named_stage else None
 
-        questions = self._rank_questions(question_dense, question_lex, stage, persona)
+        # Pass 1 ranks without a stage; when none is named, the leaders vote for one.
+        questions = self._rank_questions(question_dense, question_lex, named, persona)
         answer_strength = {h.unit.ref_id: h.dense for h in questions}
-        assets = self._rank_assets(asset_dense, asset_lex, answer_strength, stage, persona, named_stage)
+        assets = self._rank_assets(asset_dense, asset_lex, answer_strength, named, persona, named_stage)
+        stage = named or self._infer_stage(stage_dense, questions, assets)
+        if stage is not None and named is None:
+            questions = self._rank_questions(question_dense, question_lex, stage, persona)
+            assets = self._rank_assets(asset_dense, asset_lex, answer_strength, stage, persona, None)
         top = max([*asset_dense.values(), *question_dense.values(), 0.0])
         return Retrieval(text, normalized, detection, stage, persona, assets[:k], questions[:k], top)
 
-    def _stage(
-        self,
-        named: str | None,
-        how: str,
-        stage_dense: dict[str, float],
-        question_dense: dict[str, float],
-        asset_dense: dict[str, float],
-    ) -> StageGuess | None:
-        if named:
-            return StageGuess(named, how, 1.0)
+    def _infer_stage(self, stage_dense: dict[str, float], questions: list[Hit], assets: list[Hit]) -> StageGuess | None:
         votes: dict[str, float] = defaultdict(float)
         for unit_id, score in stage_dense.items():
-            votes[self.units[unit_id].ref_id] += 0.3 * score
-        for source, weight in ((question_dense, 0.45), (asset_dense, 0.25)):
-            best: dict[str, float] = {}
-            for unit_id, score in source.items():
-                for sid in self.units[unit_id].stage_ids:
-                    best[sid] = max(best.get(sid, 0.0), score)
-            for sid, score in best.items():
-                votes[sid] += weight * score
+            votes[self.units[unit_id].ref_id] += VOTE_STAGE_TEXT * score
+        for weight, hits in ((VOTE_QUESTIONS, questions), (VOTE_ASSETS, assets)):
+            for rank, hit in enumerate(hits[:VOTERS]):
+                share = weight * hit.score / (rank + 1) / len(hit.unit.stage_ids) ** 0.5
+                for sid in hit.unit.stage_ids:
+                    votes[sid] += share
         if not votes:
             return None
         ranked = sorted(votes.items(), key=lambda kv: -kv[1])
-        margin = ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0.0)
-        return StageGuess(ranked[0][0], "inferred", round(min(1.0, 0.5 + margin * 5), 3))
+        margin = (ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0.0)) / (ranked[0][1] or 1.0)
+        return StageGuess(ranked[0][0], "inferred", round(min(1.0, 0.5 + margin), 3))
 
     def _rank_questions(
         self, dense: dict[str, float], lexical: dict[str, float], stage: StageGuess | None, persona: str | None

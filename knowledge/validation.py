@@ -184,9 +184,18 @@ def _problems(doc: SourceDoc, source: str) -> Iterator[MapProblem]:
         for k, qid in _str_list(asset.get("answers")):
             if qid not in question_ids:
                 yield problem(("assets", i, "answers", k), _unknown("question", qid, question_ids))
-        reviewed = asset.get("last_reviewed")
-        if isinstance(reviewed, dt.date) and reviewed > today:
+        reviewed = _as_date(asset.get("last_reviewed"))
+        if reviewed is not None and reviewed > today:
             yield problem(("assets", i, "last_reviewed"), f"last_reviewed {reviewed} is in the future")
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 def _unique_ids(data: dict[str, Any], key: str, problem: Any) -> tuple[set[str], list[MapProblem]]:
