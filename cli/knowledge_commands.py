@@ -27,8 +27,8 @@ if TYPE_CHECKING:  # chromadb and langchain take seconds to import: only where n
     from knowledge.indexing import IndexReport
     from knowledge.service import KnowledgeService
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (shapes in docs/cli.md).")]
 

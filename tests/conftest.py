@@ -138,3 +138,16 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+@pytest.fixture(scope="session")
+def sample_service(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Any:
+    """The sample map indexed once into a local Chroma + SQLite for the whole session."""
+    from knowledge.service import KnowledgeService
+
+    settings = Settings.from_mapping(
+        {"data_dir": tmp_path_factory.mktemp("sample"), "embedding_model_dir": model_dir, "journey_map_path": SAMPLE_MAP}
+    )
+    service = KnowledgeService(settings)
+    service.index()
+    return service

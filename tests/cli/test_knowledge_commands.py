@@ -1,0 +1,87 @@
+"""The CLI end to end, with settings from the environment as a user would set them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.app import app
+
+MINI = Path(__file__).resolve().parent.parent / "data" / "mini_map.yaml"
+
+
+@pytest.fixture
+def runner(tmp_path: Path, model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.chdir(tmp_path)
+    for name in ("DATABASE_URL", "JOURNEYBOT_DATABASE_URL", "JOURNEYBOT_CHROMA_HOST", "JOURNEYBOT_LLM_PROVIDER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("JOURNEYBOT_DATA_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("JOURNEYBOT_EMBEDDING_MODEL_DIR", str(model_dir))
+    monkeypatch.setenv("JOURNEYBOT_JOURNEY_MAP_PATH", str(MINI))
+    return CliRunner()
+
+
+def run_json(runner: CliRunner, *args: str) -> dict:
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_validate(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 0 and "valid" in result.output and "3 stages" in result.output
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(MINI.read_text().replace("answers: [co-q02]", "answers: [co-q99]"))
+    result = runner.invoke(app, ["validate", str(broken)])
+    line = next(i + 1 for i, text in enumerate(broken.read_text().splitlines()) if "co-q99" in text)
+    assert result.exit_code == 1
+    assert f"broken.yaml:{line}: error: assets[2].answers[0]: unknown question 'co-q99'" in result.output
+    result = runner.invoke(app, ["validate", str(broken), "--json"])
+    payload = json.loads(result.stdout)
+    assert result.exit_code == 1 and payload["valid"] is False
+    assert payload["problems"][0] == {"file": str(broken), "line": line, "path": "assets[2].answers[0]", "message": payload["problems"][0]["message"], "severity": "error"}
+
+
+def test_index_ask_stages_content(runner: CliRunner) -> None:
+    report = run_json(runner, "index")
+    assert report["units"] == 14 and report["embedded"] == 14 and report["unchanged"] is False
+    assert run_json(runner, "index")["unchanged"] is True
+
+    answer = run_json(runner, "ask", "CFO wants to know the return on investment")
+    assert answer["answered"] is True and answer["persona_id"] == "cfo"
+    assert answer["sources"][0]["ref_id"] == "as-roi-calculator"
+    assert set(answer["sources"][0]) == {"n", "kind", "ref_id", "title", "url", "why", "score"}
+    assert {"question", "text", "confidence", "stage_id", "stage_name", "stage_how", "persona_name", "open_questions", "used_llm", "latency_ms", "note"} <= set(answer)
+
+    text = runner.invoke(app, ["ask", "CFO wants to know the return on investment"])
+    assert text.exit_code == 0 and "[1] ROI calculator — https://www.fieldline.example/roi" in text.output
+
+    stages = run_json(runner, "stages")
+    assert [s["id"] for s in stages["stages"]] == ["awareness", "consideration", "decision"]
+    assert stages["stages"][1]["questions"] == 2 and stages["stages"][1]["questions_answered"] == 1
+
+    content = run_json(runner, "content", "--stage", "evalution", "--persona", "CFO")
+    assert content["stage"] == "consideration" and content["persona"] == "cfo"
+    assert [a["id"] for a in content["assets"]] == ["as-case-study"]
+
+
+def test_unknown_stage_says_what_exists(runner: CliRunner) -> None:
+    runner.invoke(app, ["index"])
+    result = runner.invoke(app, ["content", "--stage", "procurment hell"])
+    assert result.exit_code == 2
+    assert "unknown stage 'procurment hell'" in result.output and "Known stages: Awareness, Consideration, Decision" in result.output
+
+
+def test_ask_indexes_on_first_use(runner: CliRunner) -> None:
+    answer = run_json(runner, "ask", "why do forecasts miss?")
+    assert answer["answered"] and answer["sources"][0]["ref_id"] == "as-forecast-report"
+
+
+def test_invalid_map_is_not_indexed(runner: CliRunner, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(MINI.read_text().replace("order: 3", "order: 1"))
+    result = runner.invoke(app, ["index", "--map", str(broken)])
+    assert result.exit_code == 1 and "stages out of order" in result.output and "last good index stays live" in result.output

@@ -1,0 +1,75 @@
+"""The real MiniLM model, loaded offline from the pinned files, is semantic."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from knowledge.embeddings import DIMENSIONS, MiniLMEmbeddings
+from knowledge.model_files import MODEL_FILES, ModelFilesError, install_model_files, verify_model_dir
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any attempt to open a non-loopback connection fails the test."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if isinstance(host, str) and not (host.startswith("127.") or host in ("localhost", "::1")) and "/" not in host:
+            raise AssertionError(f"network access attempted: {address}")
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def test_loads_offline_and_is_semantic(model_dir: Path, no_network: None) -> None:
+    model = MiniLMEmbeddings(model_dir)
+    vectors = model.embed(
+        [
+            "How much does the product cost per year?",
+            "What is the annual price of the software?",
+            "Our CFO wants to know the pricing.",
+            "The hiking trail was muddy after the storm.",
+            "My cat sleeps on the windowsill all afternoon.",
+        ]
+    )
+    assert vectors.shape == (5, DIMENSIONS)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    sims = vectors @ vectors.T
+    paraphrase = sims[0, 1]
+    related = sims[0, 2]
+    unrelated = max(sims[0, 3], sims[0, 4], sims[1, 3], sims[1, 4])
+    assert paraphrase > 0.6 > unrelated
+    assert related > unrelated + 0.2
+
+
+def test_batching_and_padding_do_not_change_vectors(model_dir: Path) -> None:
+    model = MiniLMEmbeddings(model_dir, batch_size=2)
+    texts = ["short", "a much longer sentence about forecasting accuracy in revenue teams", "mid length text here"]
+    together = model.embed(texts)
+    alone = np.stack([model.embed([t])[0] for t in texts])
+    assert np.allclose(together, alone, atol=1e-5)
+    assert model.embed_query(texts[1]) == pytest.approx(together[1].tolist(), abs=1e-5)
+
+
+def test_a_changed_model_file_is_refused(model_dir: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    with (copy / "vocab.txt").open("a") as handle:
+        handle.write("slipped-in-token\n")
+    with pytest.raises(ModelFilesError, match="vocab.txt: sha256"):
+        MiniLMEmbeddings(copy)
+    (copy / "model.onnx").unlink()
+    with pytest.raises(ModelFilesError, match="model.onnx: missing"):
+        verify_model_dir(copy)
+
+
+def test_install_copies_and_verifies_from_the_pinned_packages(tmp_path: Path) -> None:
+    checks = install_model_files(tmp_path / "fresh")
+    assert sorted(c.name for c in checks) == sorted(MODEL_FILES) and all(c.ok for c in checks)
+    verify_model_dir(tmp_path / "fresh")

@@ -1,0 +1,50 @@
+"""Retrieval quality on the golden set, clean and as typed in Slack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from knowledge.evaluation import EvalResult, evaluate, load_golden, noisy_variant
+
+GOLDEN = Path(__file__).resolve().parent.parent / "data" / "golden_questions.yaml"
+
+
+@pytest.fixture(scope="module")
+def results(sample_service: Any) -> dict[str, EvalResult]:
+    golden = load_golden(GOLDEN)
+    assert len(golden) >= 60
+    retriever = sample_service.live.current().retriever
+    return {"clean": evaluate(retriever, golden), "noisy": evaluate(retriever, golden, noisy=True)}
+
+
+def test_golden_set_meets_targets(results: dict[str, EvalResult]) -> None:
+    clean = results["clean"]
+    assert clean.asset_top3 >= 0.90, clean.misses
+    assert clean.stage_accuracy >= 0.95, clean.misses
+
+
+def test_typos_and_slack_markup_lose_at_most_five_points(results: dict[str, EvalResult]) -> None:
+    clean, noisy = results["clean"], results["noisy"]
+    assert noisy.asset_top3 >= clean.asset_top3 - 0.05, noisy.misses
+    assert noisy.stage_accuracy >= clean.stage_accuracy - 0.05, noisy.misses
+
+
+def test_noisy_variant_really_is_noisy() -> None:
+    variant = noisy_variant("CFO keeps asking about return on investment, what should I send?", seed=3)
+    assert "<@U0JOURNEY" in variant and variant != "CFO keeps asking about return on investment, what should I send?"
+    assert noisy_variant("same question every time please", seed=7) == noisy_variant("same question every time please", seed=7)
+
+
+def test_named_stage_filters_assets(sample_service: Any) -> None:
+    retrieval = sample_service.live.current().retriever.retrieve("what do I send in the decision stage?")
+    assert retrieval.stage and retrieval.stage.stage_id == "decision" and retrieval.stage.how == "named"
+    assert retrieval.assets and all("decision" in h.unit.stage_ids for h in retrieval.assets)
+
+
+def test_caller_can_force_stage_and_persona(sample_service: Any) -> None:
+    retrieval = sample_service.live.current().retriever.retrieve("anything good?", stage_id="onboarding", persona_id="end-user")
+    assert retrieval.stage and retrieval.stage.how == "given" and retrieval.persona_id == "end-user"
+    assert all("onboarding" in h.unit.stage_ids for h in retrieval.assets)

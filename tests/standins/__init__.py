@@ -1,0 +1,1 @@
+"""Local HTTP stand-ins for the outside services the bot talks to."""
