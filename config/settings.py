@@ -68,6 +68,62 @@ class Settings(BaseSettings):
     # --- HubSpot (CRM gateway) ---
     hubspot_access_token: SecretStr | None = Field(default=None, description="Private-app access token (secret).")
     hubspot_base_url: str = Field(default="https://api.hubapi.com", description="HubSpot API base URL.")
+    hubspot_rate_limit: int = Field(
+        default=100, ge=1,
+        description="Requests the gateway sends per rolling window (HubSpot: 100 per 10 s on Free/Starter, "
+        "190 on Professional/Enterprise). One limiter per process and token.",
+    )
+    hubspot_rate_window_s: float = Field(default=10.0, gt=0, description="Length of that rolling window, seconds.")
+    hubspot_search_per_second: int = Field(
+        default=4, ge=1, le=5, description="Search requests per second (HubSpot allows 5 per account; keep one spare)."
+    )
+    hubspot_max_retries: int = Field(
+        default=6, ge=0, le=20,
+        description="Retries of one request after 429, 5xx or a connection error, before CrmUnavailable is raised.",
+    )
+    hubspot_backoff_base_s: float = Field(
+        default=0.5, gt=0, description="First retry delay; doubles per attempt with jitter (Retry-After wins when sent)."
+    )
+    hubspot_backoff_max_s: float = Field(default=30.0, gt=0, description="Longest single wait between retries, seconds.")
+    hubspot_timeout_s: float = Field(default=30.0, gt=0, description="Per-request timeout, seconds.")
+    hubspot_page_size: int = Field(default=100, ge=1, le=100, description="Objects per list page (HubSpot max 100).")
+    hubspot_batch_size: int = Field(
+        default=100, ge=1, le=100, description="Ids per batch read (HubSpot max 100; 50 is used with property history)."
+    )
+    hubspot_search_page_size: int = Field(default=200, ge=1, le=200, description="Results per search page (max 200).")
+    hubspot_snapshot_max_age_h: float = Field(
+        default=24.0, gt=0,
+        description="Hours after which the local CRM snapshot is rebuilt in full (catches deletions) instead of "
+        "refreshed with only the objects modified since the last sync.",
+    )
+    hubspot_sync_overlap_s: float = Field(
+        default=300.0, ge=0,
+        description="Incremental syncs re-read objects modified this many seconds before the last one seen, "
+        "because HubSpot's search index lags writes.",
+    )
+    hubspot_cs_onboarding_start_property: str = Field(
+        default="jb_onboarding_start_date", description="Company property: date onboarding started (day 0 of 90)."
+    )
+    hubspot_cs_first_value_property: str = Field(
+        default="jb_first_value_date", description="Company property: date the first adoption milestone was reached."
+    )
+    hubspot_cs_business_review_property: str = Field(
+        default="jb_business_review_date", description="Company property: date of the last business review."
+    )
+    hubspot_cs_renewal_property: str = Field(
+        default="jb_renewal_date", description="Company property: next renewal date."
+    )
+    hubspot_cs_nps_property: str = Field(default="jb_nps_score", description="Company property: latest NPS (0-10).")
+    hubspot_cs_health_property: str = Field(
+        default="jb_health_score", description="Company property: health score (0-100; HubSpot has no standard one)."
+    )
+    hubspot_cs_escalations_property: str = Field(
+        default="jb_open_escalations", description="Company property: number of open escalations."
+    )
+    hubspot_buying_role_property: str = Field(
+        default="hs_buying_role",
+        description="Contact property holding buying-committee roles (multi-select; values separated by ';').",
+    )
 
     log_level: str = Field(default="WARNING", description="Python logging level.")
 
