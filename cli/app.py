@@ -57,6 +57,20 @@ def model_check() -> None:
     err.print(f"[green]model files ok[/green] in {folder}")
 
 
+@app.command()
+def schema(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Print the journey map's JSON Schema (generated from the models)."""
+    from knowledge.schema import journey_map_schema_text
+
+    text = journey_map_schema_text()
+    if output:
+        output.write_text(text)
+    else:
+        typer.echo(text, nl=False)
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations (the Procfile's release step)."""

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from langchain_core.language_models.chat_models import BaseChatModel
 from sqlalchemy.engine import Engine
 
-from knowledge.answers import compose_answer
-from knowledge.live import LiveIndex
+from knowledge.answers import Answer, compose_answer
+from knowledge.live import LiveIndex, LiveState
 from knowledge.llm import answer_with_fallback
-from knowledge.answers import Answer
 from storage.engine import session_scope
 from storage.question_log import record_question
 
@@ -34,9 +33,11 @@ class Asker:
         log: bool = True,
     ) -> Answer:
         started = time.perf_counter()
-        state = self.live.current()
-        retrieval = state.retriever.retrieve(question, stage_id=stage_id, persona_id=persona_id, k=self.top_k)
-        answer = answer_with_fallback(self.chat, retrieval, compose_answer(retrieval, state.journey_map), state.journey_map)
+        def answer_from(state: LiveState) -> Answer:
+            retrieval = state.retriever.retrieve(question, stage_id=stage_id, persona_id=persona_id, k=self.top_k)
+            return answer_with_fallback(self.chat, retrieval, compose_answer(retrieval, state.journey_map), state.journey_map)
+
+        answer = self.live.run(answer_from)
         answer.latency_ms = round((time.perf_counter() - started) * 1000, 2)
         if log:
             with session_scope(self.engine) as session:

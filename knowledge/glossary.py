@@ -1,4 +1,4 @@
-"""Revenue-team acronyms spelled out, so that "ROI" finds "return on investment".
+"""Revenue-team acronyms and jargon spelled out, so that "ROI" finds "return on investment".
 
 The small embedding model and BM25 both miss these otherwise; the query keeps the
 acronym and gains its expansion.
@@ -40,14 +40,23 @@ ACRONYMS: dict[str, str] = {
     "revops": "revenue operations",
     "onboard": "onboarding",
 }
+PHRASES: dict[str, str] = {
+    "customer story": "case study",
+    "customer stories": "case studies",
+    "success story": "case study",
+    "1:1": "one-on-one coaching",
+    "1:1s": "one-on-one coaching",
+}
 _TOKEN = re.compile(r"\b[A-Za-z][A-Za-z0-9]*\b")
 
 
 def expand_acronyms(text: str) -> str:
-    """`text` plus the spelled-out form of each known acronym it contains."""
+    """`text` plus the spelled-out form of each known acronym and phrase it contains."""
     extra: list[str] = []
     for token in _TOKEN.findall(text):
         low = token.lower()
         if low in ACRONYMS and (low != "it" or token == "IT"):
             extra.append(ACRONYMS[low])
+    lowered = text.lower()
+    extra.extend(expansion for phrase, expansion in PHRASES.items() if phrase in lowered)
     return f"{text} ({'; '.join(dict.fromkeys(extra))})" if extra else text

@@ -7,6 +7,7 @@ active in the database, so readers see the old index or the new one, never half.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import time
@@ -20,7 +21,7 @@ from sqlalchemy.engine import Engine
 from config import Settings
 from knowledge.embeddings import MiniLMEmbeddings
 from knowledge.models import JourneyMap
-from knowledge.units import build_units
+from knowledge.units import Unit, build_units
 from knowledge.vectorstore import chroma_client, collection_names, open_store
 from storage.engine import session_scope
 from storage.index_release import IndexRelease, activate_release, fetch_active_release
@@ -68,8 +69,9 @@ def _text_key(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def map_digest(journey_map: JourneyMap) -> str:
-    payload = journey_map.model_dump_json() + EMBEDDING_MODEL_ID
+def release_digest(journey_map: JourneyMap, units: list[Unit]) -> str:
+    """Changes when the map, the way it is cut into units, or the model changes."""
+    payload = "".join(u.content_hash for u in units) + journey_map.model_dump_json() + EMBEDDING_MODEL_ID
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -86,8 +88,8 @@ def index_map(
     started = time.perf_counter()
     prefix = settings.chroma_collection_prefix
     client = chroma_client(settings)
-    digest = map_digest(journey_map)
     units = build_units(journey_map)
+    digest = release_digest(journey_map, units)
     with session_scope(engine) as session:
         active = fetch_active_release(session, prefix)
     live = set(collection_names(client, prefix))
@@ -98,13 +100,14 @@ def index_map(
 
     known = _stored_vectors(client, active.collection) if active and active.collection in live and not force else {}
     reusing = _ReusingEmbeddings(embeddings, known)
-    name = f"{prefix}-{time.strftime('%Y%m%d%H%M%S')}-{digest[:10]}"
+    # Names sort by creation time (microseconds), which is how old releases are retired.
+    name = f"{prefix}-{dt.datetime.now(dt.timezone.utc).strftime('%Y%m%d%H%M%S%f')}-{digest[:8]}"
     store = open_store(client, name, reusing, create=True)
     try:
         for start in range(0, len(units), ADD_BATCH):
             batch = units[start : start + ADD_BATCH]
             store.add_texts(
-                texts=[u.text for u in batch], metadatas=[u.metadata() for u in batch], ids=[u.id for u in batch]
+                texts=[u.embed_text for u in batch], metadatas=[u.metadata() for u in batch], ids=[u.id for u in batch]
             )
             if progress:
                 progress(min(start + ADD_BATCH, len(units)), len(units))

@@ -7,7 +7,9 @@ so re-indexing never needs a restart.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 
@@ -18,6 +20,9 @@ from knowledge.retrieval import Retriever
 from knowledge.vectorstore import chroma_client, open_store
 from storage.engine import session_scope
 from storage.index_release import IndexRelease, fetch_active_release
+
+
+T = TypeVar("T")
 
 
 class IndexNotBuilt(RuntimeError):
@@ -52,3 +57,15 @@ class LiveIndex:
                 )
                 self._state = LiveState(release, journey_map, Retriever(journey_map, store, self.embeddings))
             return self._state
+
+    def run(self, action: Callable[[LiveState], T]) -> T:
+        """Run `action` on the live release; if that release was retired mid-way (its
+        collection dropped by a newer index), run it once more on the new one."""
+        state = self.current()
+        try:
+            return action(state)
+        except Exception:
+            fresh = self.current()
+            if fresh.release.id == state.release.id:
+                raise
+            return action(fresh)

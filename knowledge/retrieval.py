@@ -12,6 +12,7 @@ from langchain_core.embeddings import Embeddings
 from knowledge.detection import Detection, Detector
 from knowledge.lexical import BM25
 from knowledge.models import JourneyMap
+from knowledge.phase import Phase, question_phase, stage_phase
 from knowledge.glossary import expand_acronyms
 from knowledge.text import normalize
 from knowledge.units import Unit, build_units
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
 
 DENSE_ASSETS = 60
 DENSE_QUESTIONS = 30
-W_DENSE, W_LEXICAL, W_ANSWERS = 0.55, 0.20, 0.25
+W_DENSE, W_LEXICAL, W_ANSWERS = 0.55, 0.10, 0.40
+OTHER_PHASE_FACTOR = 0.6
 VOTE_STAGE_TEXT, VOTE_QUESTIONS, VOTE_ASSETS, VOTERS = 0.3, 1.0, 1.0, 5
 STAGE_BONUS, PERSONA_BONUS, PERSONA_ANY_BONUS, PERSONA_OTHER_PENALTY = 0.10, 0.08, 0.03, 0.05
 
@@ -66,6 +68,7 @@ class Retriever:
         self.asset_lexical = BM25({u.id: u.text for u in self.units.values() if u.kind == "asset"})
         self.question_lexical = BM25({u.id: u.text for u in self.units.values() if u.kind == "question"})
         self.stage_order = [s.id for s in journey_map.stages]
+        self.phases = {s.id: stage_phase(s) for s in journey_map.stages}
 
     def _dense(self, vector: list[float], k: int, where: dict[str, Any]) -> dict[str, float]:
         """Cosine similarity of the k nearest units (Chroma returns cosine distance)."""
@@ -97,14 +100,16 @@ class Retriever:
         questions = self._rank_questions(question_dense, question_lex, named, persona)
         answer_strength = {h.unit.ref_id: h.dense for h in questions}
         assets = self._rank_assets(asset_dense, asset_lex, answer_strength, named, persona, named_stage)
-        stage = named or self._infer_stage(stage_dense, questions, assets)
+        stage = named or self._infer_stage(stage_dense, questions, assets, question_phase(normalized))
         if stage is not None and named is None:
             questions = self._rank_questions(question_dense, question_lex, stage, persona)
             assets = self._rank_assets(asset_dense, asset_lex, answer_strength, stage, persona, None)
         top = max([*asset_dense.values(), *question_dense.values(), 0.0])
         return Retrieval(text, normalized, detection, stage, persona, assets[:k], questions[:k], top)
 
-    def _infer_stage(self, stage_dense: dict[str, float], questions: list[Hit], assets: list[Hit]) -> StageGuess | None:
+    def _infer_stage(
+        self, stage_dense: dict[str, float], questions: list[Hit], assets: list[Hit], phase: Phase | None
+    ) -> StageGuess | None:
         votes: dict[str, float] = defaultdict(float)
         for unit_id, score in stage_dense.items():
             votes[self.units[unit_id].ref_id] += VOTE_STAGE_TEXT * score
@@ -115,6 +120,10 @@ class Retriever:
                     votes[sid] += share
         if not votes:
             return None
+        if phase is not None:
+            for sid in votes:
+                if self.phases.get(sid) != phase:
+                    votes[sid] *= OTHER_PHASE_FACTOR
         ranked = sorted(votes.items(), key=lambda kv: -kv[1])
         margin = (ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0.0)) / (ranked[0][1] or 1.0)
         return StageGuess(ranked[0][0], "inferred", round(min(1.0, 0.5 + margin), 3))

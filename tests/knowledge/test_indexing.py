@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from config import Settings
+from knowledge.live import LiveState
 from knowledge.service import KnowledgeService
 from knowledge.validation import MapValidationError
 from knowledge.vectorstore import chroma_client, collection_names
@@ -86,9 +87,13 @@ def test_readers_never_see_half_an_index(settings: Settings, tmp_path: Path) -> 
     def reader() -> None:
         try:
             while not stop.is_set():
-                state = service.live.current()
-                seen.append((state.release.collection, client.get_collection(state.release.collection).count(), state.release.unit_count))
-                assert state.retriever.retrieve("return on investment").assets
+
+                def read(state: LiveState) -> tuple[str, int, int]:
+                    assert state.retriever.retrieve("return on investment").assets
+                    count = client.get_collection(state.release.collection).count()
+                    return state.release.collection, count, state.release.unit_count
+
+                seen.append(service.live.run(read))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 

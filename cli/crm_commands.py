@@ -1,0 +1,130 @@
+"""`journeybot crm ...` and `journeybot sandbox`: CRM health, a snapshot sync, and the local
+HubSpot-compatible sandbox. Settings are read here, at the command boundary, only."""
+
+from __future__ import annotations
+
+import json
+import signal
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from config import load_settings
+
+crm_app = typer.Typer(no_args_is_help=True, help="The HubSpot CRM gateway.")
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@crm_app.command("check")
+def check(as_json: JsonFlag = False) -> None:
+    """Does the token work, which scopes are missing, and how big is the portal."""
+    from skills.crm import CrmAuthError, CrmGateway
+
+    settings = load_settings()
+    try:
+        gateway = CrmGateway(settings)
+    except CrmAuthError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    with err.status(f"Checking {settings.hubspot_base_url} ..."):
+        report = gateway.check()
+    if as_json:
+        out.print_json(json.dumps({"token_ok": report.token_ok, "missing_scopes": report.missing_scopes,
+                                   "counts": report.counts, "problems": report.problems,
+                                   "requests": gateway.stats.requests}))
+    else:
+        table = Table(title=f"HubSpot at {settings.hubspot_base_url}", show_header=False)
+        table.add_row("token", "[green]works[/green]" if report.token_ok else "[red]rejected[/red]")
+        table.add_row("missing scopes", ", ".join(report.missing_scopes) or "none")
+        for kind, count in report.counts.items():
+            table.add_row(kind, f"{count:,}")
+        out.print(table)
+        for problem in report.problems:
+            err.print(f"[yellow]- {problem}[/yellow]", highlight=False)
+    if not report.token_ok or report.missing_scopes:
+        raise typer.Exit(1)
+
+
+@crm_app.command("sync")
+def sync(
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Fetch everything; leave the snapshot alone.")] = False,
+) -> None:
+    """Refresh the local snapshot of deals, companies and contacts (only changes after the first run)."""
+    from sqlalchemy import inspect
+
+    from skills.crm import CrmError, CrmGateway
+    from storage.engine import make_engine
+
+    settings = load_settings()
+    engine = None
+    if not no_cache:
+        engine = make_engine(settings.database_url)
+        if not inspect(engine).has_table("crm_snapshot_state"):
+            err.print("[yellow]No snapshot tables yet (run `journeybot db upgrade`); fetching without cache.[/yellow]")
+            engine = None
+    try:
+        gateway = CrmGateway(settings, engine=engine)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} objects"),
+                      TimeElapsedColumn(), console=err) as progress:
+            tasks: dict[str, int] = {}
+
+            def step(kind: str, done: int) -> None:
+                if kind not in tasks:
+                    tasks[kind] = progress.add_task(kind, total=None)
+                progress.update(tasks[kind], completed=done)
+
+            sizes = {"deals": len(gateway.deals(progress=step)),
+                     "companies": len(gateway.companies(progress=step)),
+                     "contacts": len(gateway.contacts(progress=step))}
+    except CrmError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    stats = gateway.stats
+    out.print(", ".join(f"{k}: {v:,}" for k, v in sizes.items())
+              + f"  ({stats.requests} requests, {stats.retries} retries)")
+
+
+def sandbox_command(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8089,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic portal.")] = 7,
+    size: Annotated[int, typer.Option(help="Deals to generate (others scale with it); 0 = the default portal.")] = 0,
+    token: Annotated[str, typer.Option(help="The access token the sandbox accepts.")] = "sandbox-token",
+    fault_rate: Annotated[float, typer.Option(help="Share of requests failing with 429/5xx (0-1).")] = 0.0,
+    latency_ms: Annotated[int, typer.Option(help="Added latency per request, ms.")] = 0,
+    rate_limit: Annotated[str, typer.Option(help="Rolling limit LIMIT/SECONDS, or 'none'.")] = "100/10",
+) -> None:
+    """Serve a synthetic HubSpot portal over HubSpot's API until Ctrl-C (for demos and tests)."""
+    from sandbox.faults import FaultPlan
+    from sandbox.generator import generate_portal
+    from sandbox.model import PortalSize
+    from sandbox.server import SandboxServer
+
+    load_settings()  # the command boundary; the sandbox itself needs none of them
+    limit = None if rate_limit == "none" else (int(rate_limit.split("/")[0]), float(rate_limit.split("/")[1]))
+    with err.status("Generating the portal ..."):
+        portal = generate_portal(seed, PortalSize.for_deals(size) if size else PortalSize())
+    server = SandboxServer(portal, token=token, rate_limit=limit, port=port,
+                           faults=FaultPlan(rate=fault_rate, latency_s=latency_ms / 1000))
+    counts = {k: len(v) for k, v in portal.objects.items()}
+    err.print(f"HubSpot sandbox at [bold]{server.base_url}[/bold] "
+              f"({', '.join(f'{k} {v:,}' for k, v in counts.items())}).")
+    err.print(f"Point journeybot at it: JOURNEYBOT_HUBSPOT_BASE_URL={server.base_url} "
+              "JOURNEYBOT_HUBSPOT_ACCESS_TOKEN=<the --token value>. Ctrl-C stops it.")
+    def interrupt(*_args: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)  # also when started with SIGINT ignored (e.g. `cmd &`)
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        err.print(f"stopped after {server.total_requests:,} requests")

@@ -1,0 +1,42 @@
+"""Before or after the purchase? Reps say so in passing ("prospect", "warming up" vs
+"customer", "went live"); that cue keeps stage inference on the right side of the sale.
+
+A stage is post-purchase when the map ties it to the customer or evangelist lifecycle
+stages or to the closed-won deal stage.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from knowledge.models import Stage
+
+Phase = Literal["pre", "post"]
+
+POST_LIFECYCLE = frozenset({"customer", "evangelist"})
+POST_DEAL_STAGES = frozenset({"closedwon"})
+
+_PRE = re.compile(
+    r"\b(prospects?|prospect's|target account|cold account|warming (?:them )?up|net[- ]new|"
+    r"(?:other|two|three|several) vendors|shortlist|not (?:yet )?(?:a )?customer|before (?:they|he|she) (?:buy|sign|pick|choose))\b"
+)
+_POST = re.compile(
+    r"\b(customers?(?!\s+(?:stor(?:y|ies)|references?|case|proof|logos?|reviews?|quotes?))|customer's|"
+    r"went live|are live|is live|they're live|live and|using it|been using|been on|signed last|just signed|"
+    r"renewals?|renew|churn(?:ing)?|seats|rolled out|roll(?:ing)? (?:us|it) out|existing account|our best accounts?|happy account)\b"
+)
+
+
+def stage_phase(stage: Stage) -> Phase:
+    post = POST_LIFECYCLE.intersection(stage.hubspot.lifecycle_stages) or POST_DEAL_STAGES.intersection(stage.hubspot.deal_stages)
+    return "post" if post else "pre"
+
+
+def question_phase(text: str) -> Phase | None:
+    """The phase the question's wording points to, or None when it says nothing (or both)."""
+    lowered = text.lower()
+    pre, post = len(_PRE.findall(lowered)), len(_POST.findall(lowered))
+    if pre == post:
+        return None
+    return "pre" if pre > post else "post"
