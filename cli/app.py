@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from cli import knowledge_commands
+from cli.crm_commands import crm_app, sandbox_command
 from config import load_settings
 from knowledge.model_files import ModelFilesError, check_model_dir, install_model_files
 
@@ -18,6 +19,8 @@ model_app = typer.Typer(no_args_is_help=True, help="The offline embedding model'
 db_app = typer.Typer(no_args_is_help=True, help="The database.")
 app.add_typer(model_app, name="model")
 app.add_typer(db_app, name="db")
+app.add_typer(crm_app, name="crm")
+app.command("sandbox")(sandbox_command)
 
 for command in (
     knowledge_commands.validate,

@@ -56,18 +56,15 @@ def sync(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Fetch everything; leave the snapshot alone.")] = False,
 ) -> None:
     """Refresh the local snapshot of deals, companies and contacts (only changes after the first run)."""
-    from sqlalchemy import inspect
-
     from skills.crm import CrmError, CrmGateway
     from storage.engine import make_engine
+    from storage.migrate import upgrade_database
 
     settings = load_settings()
     engine = None
     if not no_cache:
         engine = make_engine(settings.database_url)
-        if not inspect(engine).has_table("crm_snapshot_state"):
-            err.print("[yellow]No snapshot tables yet (run `journeybot db upgrade`); fetching without cache.[/yellow]")
-            engine = None
+        upgrade_database(engine)
     try:
         gateway = CrmGateway(settings, engine=engine)
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} objects"),

@@ -1,0 +1,1 @@
+"""A HubSpot-compatible sandbox: a synthetic portal served over HubSpot's own HTTP API."""

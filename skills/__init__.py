@@ -1,0 +1,1 @@
+"""Skills: what the bot can do, each returning a plain result object."""

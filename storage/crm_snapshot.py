@@ -1,0 +1,134 @@
+"""Local snapshot of CRM objects, so a repeat sync fetches only what changed.
+
+Objects are stored as the raw HubSpot property strings (JSON), not as domain records:
+the gateway rebuilds records from them exactly as from a live fetch. `scope_key`
+fingerprints the property list requested; when it changes the snapshot is rebuilt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import BigInteger, Column, Text, delete, insert, select
+from sqlmodel import Field, Session, SQLModel
+
+
+class CrmSnapshotObject(SQLModel, table=True):
+    """One cached object: its properties (and stage history, when it was needed)."""
+
+    __tablename__ = "crm_snapshot_object"
+
+    object_type: str = Field(primary_key=True, max_length=32)
+    object_id: str = Field(primary_key=True, max_length=40)
+    properties_json: str = Field(sa_column=Column(Text, nullable=False))
+    history_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    last_modified_ms: int = Field(default=0, index=True, sa_type=BigInteger)  # epoch ms overflow int32
+
+
+class CrmSnapshotState(SQLModel, table=True):
+    """Per object type: when it was last synced (UTC) and the newest modification seen."""
+
+    __tablename__ = "crm_snapshot_state"
+
+    object_type: str = Field(primary_key=True, max_length=32)
+    scope_key: str = Field(max_length=64)
+    full_sync_at: dt.datetime
+    synced_at: dt.datetime
+    high_watermark_ms: int = Field(default=0, sa_type=BigInteger)
+    object_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRow:
+    """A cached object as plain data (what the verbs take and return)."""
+
+    object_id: str
+    properties: dict[str, str | None]
+    history: dict[str, list[tuple[str, str]]] | None
+    last_modified_ms: int
+
+
+def fetch_snapshot_state(session: Session, object_type: str) -> CrmSnapshotState | None:
+    return session.get(CrmSnapshotState, object_type)
+
+
+def fetch_snapshot(session: Session, object_type: str) -> list[SnapshotRow]:
+    """Every cached object of the type, in id order."""
+    rows = session.execute(
+        select(CrmSnapshotObject.object_id, CrmSnapshotObject.properties_json, CrmSnapshotObject.history_json,
+               CrmSnapshotObject.last_modified_ms)
+        .where(CrmSnapshotObject.object_type == object_type)
+    ).all()
+    out = [
+        SnapshotRow(oid, json.loads(props), _load_history(hist), modified)
+        for oid, props, hist, modified in rows
+    ]
+    out.sort(key=lambda r: (len(r.object_id), r.object_id))
+    return out
+
+
+def _load_history(raw: str | None) -> dict[str, list[tuple[str, str]]] | None:
+    if raw is None:
+        return None
+    return {name: [(v, t) for v, t in changes] for name, changes in json.loads(raw).items()}
+
+
+def _values(object_type: str, rows: Iterable[SnapshotRow]) -> list[dict[str, object]]:
+    return [
+        {"object_type": object_type, "object_id": r.object_id, "properties_json": json.dumps(r.properties),
+         "history_json": None if r.history is None else json.dumps(r.history), "last_modified_ms": r.last_modified_ms}
+        for r in rows
+    ]
+
+
+def save_snapshot_objects(session: Session, object_type: str, rows: Sequence[SnapshotRow]) -> int:
+    """Insert or replace these objects (an incremental sync's changes). Returns the count."""
+    ids = [r.object_id for r in rows]
+    for start in range(0, len(ids), 500):
+        session.execute(delete(CrmSnapshotObject).where(
+            CrmSnapshotObject.object_type == object_type,
+            CrmSnapshotObject.object_id.in_(ids[start:start + 500]),  # type: ignore[attr-defined]
+        ))
+    values = _values(object_type, rows)
+    for start in range(0, len(values), 2000):
+        session.execute(insert(CrmSnapshotObject), values[start:start + 2000])
+    return len(values)
+
+
+def replace_snapshot(session: Session, object_type: str, rows: Sequence[SnapshotRow]) -> int:
+    """Drop every cached object of the type and store these (a full sync)."""
+    session.execute(delete(CrmSnapshotObject).where(CrmSnapshotObject.object_type == object_type))
+    values = _values(object_type, rows)
+    for start in range(0, len(values), 2000):
+        session.execute(insert(CrmSnapshotObject), values[start:start + 2000])
+    return len(values)
+
+
+def save_snapshot_state(session: Session, object_type: str, *, scope_key: str, high_watermark_ms: int,
+                        object_count: int, full: bool, now: dt.datetime | None = None) -> CrmSnapshotState:
+    now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    state = session.get(CrmSnapshotState, object_type)
+    if state is None:
+        state = CrmSnapshotState(object_type=object_type, scope_key=scope_key, full_sync_at=now, synced_at=now)
+    state.scope_key = scope_key
+    state.synced_at = now
+    if full:
+        state.full_sync_at = now
+    state.high_watermark_ms = high_watermark_ms
+    state.object_count = object_count
+    session.add(state)
+    return state
+
+
+def clear_snapshot(session: Session, object_type: str | None = None) -> None:
+    """Forget the cache (one type, or all), forcing the next sync to be a full one."""
+    objects = delete(CrmSnapshotObject)
+    states = delete(CrmSnapshotState)
+    if object_type is not None:
+        objects = objects.where(CrmSnapshotObject.object_type == object_type)
+        states = states.where(CrmSnapshotState.object_type == object_type)
+    session.execute(objects)
+    session.execute(states)
