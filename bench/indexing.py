@@ -12,20 +12,17 @@ import time
 
 from bench.common import sample_map, scratch_settings
 from bench.mapgen import generate_map
-from knowledge.embeddings import shared_embeddings
+from knowledge.service import KnowledgeService
 from knowledge.indexing import index_map
 from knowledge.units import build_units
-from storage.engine import make_engine
-from storage.migrate import upgrade_database
 
 
 def run(assets: int) -> dict[str, object]:
     results: dict[str, object] = {}
     for label, journey_map in (("sample", sample_map()), (f"generated_{assets}", generate_map(sample_map(), assets))):
         settings = scratch_settings()
-        engine = make_engine(settings.database_url)
-        upgrade_database(engine)
-        embeddings = shared_embeddings(settings.embedding_model_dir)
+        service = KnowledgeService(settings)
+        engine, embeddings = service.engine, service.embeddings
         units = len(build_units(journey_map))
         started = time.perf_counter()
         cold = index_map(settings, engine, journey_map, embeddings)
@@ -38,6 +35,7 @@ def run(assets: int) -> dict[str, object]:
         one = index_map(settings, engine, edited, embeddings)
         one_s = time.perf_counter() - started
         results[label] = {
+            "document_max_tokens": settings.embedding_document_max_tokens,
             "assets": len(journey_map.assets),
             "units": units,
             "cold_s": round(cold_s, 2),

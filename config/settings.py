@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: int = Field(default=64, ge=1, le=1024, description="Texts per ONNX batch.")
     embedding_threads: int = Field(default=0, ge=0, description="onnxruntime intra-op threads (0 = all cores).")
+    embedding_document_max_tokens: int = Field(
+        default=32,
+        ge=16,
+        le=256,
+        description="Word pieces of each indexed text the model reads (CPU cost is per token; the full text still feeds keyword search).",
+    )
 
     # --- retrieval ---
     retrieval_top_k: int = Field(default=5, ge=1, le=50, description="Sources per answer.")
@@ -144,19 +150,10 @@ class Settings(BaseSettings):
         """Settings from a dict alone: no environment, no `.env` (for tests and embedding)."""
         return _MappingOnlySettings(**values)
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, dotenv_settings, file_secret_settings)
-
 
 class _MappingOnlySettings(Settings):
+    """Only the values passed in: the environment and `.env` are not consulted."""
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -4,6 +4,8 @@ or alias (typos forgiven, with a suggestion when nothing fits), and content by c
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import TypeVar
 
 from rapidfuzz import fuzz, process
 
@@ -11,32 +13,33 @@ from knowledge.detection import Detector
 from knowledge.models import ContentAsset, JourneyMap, Persona, Stage
 
 
+T = TypeVar("T", Stage, Persona)
+
+
 class UnknownReference(LookupError):
     """A stage or persona the map does not have; the message lists what it does have."""
 
 
 def resolve_stage(journey_map: JourneyMap, text: str) -> Stage:
-    key = text.strip().lower()
-    for stage in journey_map.stages:
-        if key in {stage.id, stage.name.lower(), *(a.lower() for a in stage.aliases)}:
-            return stage
     detected = Detector(journey_map).detect(text).stage_id
-    if detected:
-        return journey_map.stage(detected)
-    names = [s.name for s in journey_map.stages]
-    raise UnknownReference(_unknown_message("stage", text, names))
+    return _resolve("stage", journey_map.stages, text, detected)
 
 
 def resolve_persona(journey_map: JourneyMap, text: str) -> Persona:
-    key = text.strip().lower()
-    for persona in journey_map.personas:
-        if key in {persona.id, persona.name.lower(), *(a.lower() for a in persona.aliases)}:
-            return persona
     detected = Detector(journey_map).detect(text).persona_id
-    if detected:
-        return journey_map.persona(detected)
-    names = [p.name for p in journey_map.personas]
-    raise UnknownReference(_unknown_message("persona", text, names))
+    return _resolve("persona", journey_map.personas, text, detected)
+
+
+def _resolve(kind: str, items: Sequence[T], text: str, detected: str | None) -> T:
+    """Exact id, name or alias first; then what detection found (typos, labels)."""
+    key = text.strip().lower()
+    for item in items:
+        if key in {item.id, item.name.lower(), *(a.lower() for a in item.aliases)}:
+            return item
+    for item in items:
+        if item.id == detected:
+            return item
+    raise UnknownReference(_unknown_message(kind, text, [i.name for i in items]))
 
 
 def _unknown_message(kind: str, text: str, names: list[str]) -> str:

@@ -28,15 +28,17 @@ DIMENSIONS = 384
 class MiniLMEmbeddings(Embeddings):
     """all-MiniLM-L6-v2 embeddings; build once per process with `shared_embeddings`."""
 
-    def __init__(self, model_dir: Path, *, batch_size: int = 64, threads: int = 0) -> None:
+    def __init__(
+        self, model_dir: Path, *, batch_size: int = 64, threads: int = 0, document_max_tokens: int = MAX_TOKENS
+    ) -> None:
         verify_model_dir(model_dir)
         self.model_dir = model_dir
         self.batch_size = batch_size
-        self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        self._tokenizer.no_padding()
+        self.document_max_tokens = min(document_max_tokens, MAX_TOKENS)
+        self._tokenizers = {n: _tokenizer(model_dir, n) for n in {MAX_TOKENS, self.document_max_tokens}}
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         if threads:
             options.intra_op_num_threads = threads
         self._session = ort.InferenceSession(
@@ -44,8 +46,8 @@ class MiniLMEmbeddings(Embeddings):
         )
         self._input_names = {i.name for i in self._session.get_inputs()}
 
-    def _embed_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
+    def _embed_batch(self, texts: list[str], max_tokens: int) -> np.ndarray:
+        encodings = self._tokenizers[max_tokens].encode_batch(texts)
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(texts), width), dtype=np.int64)
         mask = np.zeros((len(texts), width), dtype=np.int64)
@@ -61,33 +63,45 @@ class MiniLMEmbeddings(Embeddings):
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """Vectors for `texts`, shape (n, 384). Sorting by length keeps padding small."""
+    def embed(self, texts: list[str], *, max_tokens: int = MAX_TOKENS) -> np.ndarray:
+        """Vectors for `texts`, shape (n, 384). Sorting by length keeps padding small;
+        `max_tokens` is MAX_TOKENS or the document limit given at construction."""
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]
-            out[chunk] = self._embed_batch([texts[i] or " " for i in chunk])
+            out[chunk] = self._embed_batch([texts[i] or " " for i in chunk], max_tokens)
         return out
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embed(list(texts)).tolist()
+        return self.embed(list(texts), max_tokens=self.document_max_tokens).tolist()
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed([text])[0].tolist()
 
 
-_shared: dict[tuple[Path, int, int], MiniLMEmbeddings] = {}
+def _tokenizer(model_dir: Path, max_tokens: int) -> Tokenizer:
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length=max_tokens)
+    tokenizer.no_padding()
+    return tokenizer
+
+
+_shared: dict[tuple[Path, int, int, int], MiniLMEmbeddings] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_embeddings(model_dir: Path, *, batch_size: int = 64, threads: int = 0) -> MiniLMEmbeddings:
+def shared_embeddings(
+    model_dir: Path, *, batch_size: int = 64, threads: int = 0, document_max_tokens: int = MAX_TOKENS
+) -> MiniLMEmbeddings:
     """One model instance per process and configuration (loading costs ~0.4 s)."""
-    key = (model_dir.resolve(), batch_size, threads)
+    key = (model_dir.resolve(), batch_size, threads, document_max_tokens)
     with _shared_lock:
         if key not in _shared:
             log.info("loading embedding model from %s", model_dir)
-            _shared[key] = MiniLMEmbeddings(model_dir, batch_size=batch_size, threads=threads)
+            _shared[key] = MiniLMEmbeddings(
+                model_dir, batch_size=batch_size, threads=threads, document_max_tokens=document_max_tokens
+            )
         return _shared[key]

@@ -56,7 +56,7 @@ class _ReusingEmbeddings(Embeddings):
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         missing = [t for t in dict.fromkeys(texts) if _text_key(t) not in self.known]
         if missing:
-            for text, vector in zip(missing, self.inner.embed(missing).tolist(), strict=True):
+            for text, vector in zip(missing, self.inner.embed_documents(missing), strict=True):
                 self.known[_text_key(text)] = vector
             self.embedded += len(missing)
         return [self.known[_text_key(t)] for t in texts]

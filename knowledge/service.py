@@ -39,6 +39,7 @@ class KnowledgeService:
             self.settings.embedding_model_dir,
             batch_size=self.settings.embedding_batch_size,
             threads=self.settings.embedding_threads,
+            document_max_tokens=self.settings.embedding_document_max_tokens,
         )
 
     @cached_property
