@@ -11,7 +11,9 @@ from rich.console import Console
 
 from cli import knowledge_commands
 from cli.crm_commands import crm_app, sandbox_command
+from cli.skill_commands import register_skill_commands
 from config import load_settings
+from skills.builtin import default_registry
 from knowledge.model_files import ModelFilesError, check_model_dir, install_model_files
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="journeybot: your buyer journey map, in Slack.")
@@ -30,6 +32,9 @@ for command in (
     knowledge_commands.content,
 ):
     app.command()(command)
+
+# `ask` keeps its own command (typed options, auto-indexing); the rest come from the registry.
+register_skill_commands(app, default_registry(), skip=frozenset({"ask"}))
 
 err = Console(stderr=True)
 

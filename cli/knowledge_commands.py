@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.render import (
-    answer_text,
     asset_json,
     content_table,
     print_json,
@@ -123,19 +122,10 @@ def ask(
     as_json: JsonFlag = False,
 ) -> None:
     """Answer a question from the indexed journey map, with sources."""
-    service = _service()
-    journey_map = _live_map(service)
-    try:
-        stage_id = resolve_stage(journey_map, stage).id if stage else None
-        persona_id = resolve_persona(journey_map, persona).id if persona else None
-    except UnknownReference as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
-    answer = service.asker.ask(question, stage_id=stage_id, persona_id=persona_id)
-    if as_json:
-        print_json(out, answer.to_dict())
-    else:
-        out.print(answer_text(answer), highlight=False)
+    from cli.skill_commands import run_skill
+
+    _live_map(_service())  # indexes on first use, with a progress bar
+    run_skill("ask", "", as_json=as_json, question=question, stage=stage, persona=persona)
 
 
 def stages(as_json: JsonFlag = False) -> None:

@@ -8,31 +8,12 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from knowledge.answers import Answer
 from knowledge.models import ContentAsset, JourneyMap, Persona, Stage
 from knowledge.validation import MapProblem
 
 
 def print_json(console: Console, payload: Any) -> None:
     console.print_json(json.dumps(payload, default=str))
-
-
-def answer_text(answer: Answer) -> str:
-    lines = [answer.text]
-    if answer.sources:
-        lines.append("")
-        lines.append("Sources:")
-        lines.extend(f"  [{s.n}] {s.title} — {s.url}" for s in answer.sources)
-    detected = []
-    if answer.stage_name:
-        detected.append(f"stage {answer.stage_name} ({answer.stage_how})")
-    if answer.persona_name:
-        detected.append(f"persona {answer.persona_name}")
-    lines.append("")
-    lines.append(f"({'; '.join(detected) or 'no stage or persona detected'}; confidence {answer.confidence:.2f})")
-    if answer.note:
-        lines.append(answer.note)
-    return "\n".join(lines)
 
 
 def stages_table(journey_map: JourneyMap) -> Table:

@@ -1,0 +1,98 @@
+"""CLI commands generated from the skill registry: `journeybot <skill> [args] [--json]`.
+
+The arguments after the command are the same text a Slack user types after
+`/journey <skill>`, parsed by the registry, so both paths stay identical.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import shlex
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from config import load_settings
+from skills.registry import Registry, Skill, SkillResult
+
+log = logging.getLogger(__name__)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def run_skill(name: str, text: str, *, as_json: bool, **values: Any) -> SkillResult:
+    """Build the context, dispatch, print; errors become a message and an exit code."""
+    from knowledge.catalog import UnknownReference
+    from knowledge.service import KnowledgeService
+    from skills.builtin import default_registry
+    from skills.context import SkillContext
+    from skills.crm.errors import CrmError
+    from skills.registry import SkillInputError
+
+    settings = load_settings()
+    ctx = SkillContext(settings, KnowledgeService(settings))
+    try:
+        result = default_registry().dispatch(ctx, name, text, **values)
+    except (SkillInputError, UnknownReference) as exc:
+        err.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(2) from exc
+    except CrmError as exc:
+        err.print(f"[red]CRM: {exc}[/red]", highlight=False)
+        raise typer.Exit(1) from exc
+    except Exception as exc:
+        error_id = uuid.uuid4().hex[:8]
+        log.exception("skill %s failed (error id %s)", name, error_id)
+        err.print(f"[red]{name} failed unexpectedly (error id {error_id}); details are in the log.[/red]")
+        raise typer.Exit(1) from exc
+    print_result(name, result, as_json=as_json)
+    return result
+
+
+def print_result(name: str, result: SkillResult, *, as_json: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps(result.to_dict(), default=str))
+        return
+    try:
+        renderer = importlib.import_module(f"cli.text.{name}")
+    except ModuleNotFoundError:
+        out.print_json(json.dumps(result.to_dict(), default=str))
+        return
+    out.print(renderer.render(result), highlight=False)
+
+
+def _usage(skill: Skill) -> str:
+    parts = []
+    for arg in skill.args:
+        if arg.positional:
+            parts.append(f"<{arg.name}>: {arg.help}")
+        elif arg.kind == "flag":
+            parts.append(f"--{arg.name}: {arg.help}")
+        else:
+            parts.append(f"--{arg.name} VALUE: {arg.help}")
+    return "\n\n".join([skill.help, *parts, *(f"Example: journeybot {e}" for e in skill.examples)])
+
+
+def _command_for(skill: Skill) -> Callable[..., None]:
+    def command(
+        ctx: typer.Context,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON (shapes in docs/cli.md).")] = False,
+    ) -> None:
+        run_skill(skill.name, " ".join(shlex.quote(a) for a in ctx.args), as_json=as_json)
+
+    command.__doc__ = _usage(skill)
+    return command
+
+
+def register_skill_commands(app: typer.Typer, registry: Registry, *, skip: frozenset[str] = frozenset()) -> None:
+    for skill in registry.skills.values():
+        if skill.name in skip:
+            continue
+        app.command(
+            name=skill.name,
+            context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+        )(_command_for(skill))

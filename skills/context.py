@@ -1,0 +1,64 @@
+"""What a skill runs with: settings, the knowledge service, the CRM gateway, the clock.
+
+Entry points (CLI, Slack, scheduler, tests) build one `SkillContext` and pass it to the
+registry; skills never read the environment or call Slack.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import Engine
+
+from config import Settings
+
+if TYPE_CHECKING:
+    from knowledge.models import JourneyMap
+    from knowledge.service import KnowledgeService
+    from skills.crm import CrmGateway
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass
+class SkillContext:
+    settings: Settings
+    knowledge: KnowledgeService
+    clock: Callable[[], dt.datetime] = field(default=utc_now)
+    channel: str | None = None
+    user: str | None = None
+
+    @property
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+    @property
+    def engine(self) -> Engine:
+        return self.knowledge.engine
+
+    @property
+    def journey_map(self) -> JourneyMap:
+        """The live map (indexing it first when nothing is indexed yet)."""
+        from knowledge.live import IndexNotBuilt
+
+        try:
+            return self.knowledge.live.current().journey_map
+        except IndexNotBuilt:
+            self.knowledge.index()
+            return self.knowledge.live.current().journey_map
+
+    @property
+    def crm_configured(self) -> bool:
+        return self.settings.hubspot_access_token is not None
+
+    @cached_property
+    def gateway(self) -> CrmGateway:
+        from skills.crm import CrmGateway
+
+        return CrmGateway(self.settings, engine=self.engine, now=self.clock)
