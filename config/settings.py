@@ -131,6 +131,40 @@ class Settings(BaseSettings):
         description="Contact property holding buying-committee roles (multi-select; values separated by ';').",
     )
 
+    # --- churn rules ---
+    churn_rules: str = Field(
+        default="first_value,silence,business_review,renewal_executive,low_nps,escalations",
+        description="Churn rules to run, comma-separated: first_value, silence, business_review, renewal_executive, "
+        "low_nps, escalations (drop one to silence it).",
+    )
+    churn_first_value_days: int = Field(
+        default=30, ge=1,
+        description="Churn rule first_value (high): onboarding day by which the first-value milestone must be reached.",
+    )
+    churn_silence_days: int = Field(
+        default=30, ge=1,
+        description="Churn rule silence (medium): days without a logged call, email, meeting, note or completed task.",
+    )
+    churn_business_review_days: int = Field(
+        default=90, ge=1,
+        description="Churn rule business_review (medium): onboarding day by which a business review must have happened.",
+    )
+    churn_renewal_window_days: int = Field(
+        default=90, ge=1,
+        description="Churn rule renewal_executive (high): a renewal this many days ahead or fewer, with no engagement "
+        "involving an economic-buyer contact in as many past days.",
+    )
+    churn_nps_threshold: float = Field(
+        default=6, ge=0, le=10,
+        description="Churn rule low_nps: an NPS at or below this is a risk (medium; high at or below the next setting).",
+    )
+    churn_nps_high_threshold: float = Field(
+        default=4, ge=0, le=10, description="Churn rule low_nps: an NPS at or below this is high risk.",
+    )
+    churn_escalations_max: int = Field(
+        default=0, ge=0, description="Churn rule escalations (high): more open escalations than this is a risk.",
+    )
+
     log_level: str = Field(default="WARNING", description="Python logging level.")
 
     @model_validator(mode="after")

@@ -80,6 +80,7 @@ def generate_portal(
                             contacts_by_company, stage_props_coverage)
     _companies(portal, rng, company_ids, contacts_by_company, won_by_company)
     _engagements(portal, rng, size.engagements, company_ids, company_weights)
+    _engagement_contacts(portal, random.Random(seed * 1_000_003 + 17))  # own stream: older data unchanged
     portal.associations = dict(portal.associations)
     return portal
 
@@ -293,6 +294,22 @@ def _engagements(portal: Portal, rng: random.Random, count: int, company_ids: li
         stores[kind][eid] = CrmObject(eid, props, int(props["hs_createdate"]), int(props["hs_lastmodifieddate"]))
         _link(portal, "companies", company_id, kind, eid)
     portal.objects.update(stores)
+
+
+def _engagement_contacts(portal: Portal, rng: random.Random) -> None:
+    """Who took part: calls, emails and meetings involve 1-2 of the company's contacts, notes
+    and tasks usually none (as in real portals). Churn reads this for executive touches."""
+    people = portal.associations.get(("companies", "contacts"), {})
+    for kind in ENGAGEMENT_TYPES:
+        share = 0.2 if kind in ("notes", "tasks") else 0.95
+        for company_id, engagement_ids in portal.associations.get(("companies", kind), {}).items():
+            staff = people.get(company_id, [])
+            if not staff:
+                continue
+            for eid in engagement_ids:
+                if rng.random() < share:
+                    for contact_id in rng.sample(staff, min(len(staff), 1 + int(rng.random() < 0.35))):
+                        _link(portal, kind, eid, "contacts", contact_id)
 
 
 _TITLE = {"calls": "hs_call_title", "emails": "hs_email_subject", "meetings": "hs_meeting_title",

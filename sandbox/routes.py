@@ -27,6 +27,12 @@ DEFAULT_PROPERTIES: dict[str, tuple[str, ...]] = {
     "contacts": ("firstname", "lastname", "email"),
 }
 ALWAYS = ("createdate", "hs_lastmodifieddate", "hs_object_id")
+# HubSpot-defined engagement <-> contact association type ids (contact->call 193, call->contact 194, ...).
+ENGAGEMENT_CONTACT_TYPE_IDS: dict[tuple[str, str], int] = {
+    pair: type_id
+    for kind, base in (("calls", 193), ("emails", 197), ("meetings", 199), ("notes", 201), ("tasks", 203))
+    for pair, type_id in ((("contacts", kind), base), ((kind, "contacts"), base + 1))
+}
 
 
 def error(status: int, message: str, category: str = "VALIDATION_ERROR", **extra: Any) -> Response:
@@ -184,7 +190,7 @@ def owners(portal: Portal, query: dict[str, list[str]]) -> Response:
 
 
 def _assoc_items(from_type: str, to_type: str, ids: list[int]) -> list[dict[str, Any]]:
-    type_id = ASSOCIATION_TYPE_IDS.get((from_type, to_type), 0)
+    type_id = ASSOCIATION_TYPE_IDS.get((from_type, to_type)) or ENGAGEMENT_CONTACT_TYPE_IDS.get((from_type, to_type), 0)
     spec = [{"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": None}]
     return [{"toObjectId": i, "associationTypes": spec} for i in ids]
 

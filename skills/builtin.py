@@ -9,9 +9,9 @@ from skills.registry import Registry
 
 @cache
 def default_registry() -> Registry:
-    from skills import ask
+    from skills import account, ask, churn, deal, gaps, velocity
 
     registry = Registry()
-    for module in (ask,):
+    for module in (ask, gaps, account, deal, velocity, churn):
         registry.add(module.SKILL)
     return registry

@@ -121,6 +121,17 @@ class CrmGateway:
     def company(self, company_id: str) -> r.Company:
         return self._company(self.fetcher.get("companies", company_id, self.company_properties()))
 
+    def contacts_by_id(self, contact_ids: Sequence[str]) -> list[r.Contact]:
+        """Contacts by id (batch reads): one account's people without listing the portal."""
+        ids = list(dict.fromkeys(str(i) for i in contact_ids))
+        return [self._contact(row) for row in self.fetcher.batch_read("contacts", ids, self.contact_properties())]
+
+    def deals_by_id(self, deal_ids: Sequence[str]) -> list[r.Deal]:
+        """Deals by id (batch reads, stage history where the v2 stage dates are missing)."""
+        ids = list(dict.fromkeys(str(i) for i in deal_ids))
+        rows = self.fetcher.batch_read("deals", ids, self.deal_properties())
+        return [self._deal(row) for row in self._with_stage_history(rows)]
+
     def contact_emails(self, contact_ids: Sequence[str]) -> dict[str, str]:
         """The one place email addresses are read: only for features that must send or match
         them. Never put the result into a displayed message."""
@@ -160,6 +171,39 @@ class CrmGateway:
         floor = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
         for items in out.values():
             items.sort(key=lambda e: e.timestamp or floor, reverse=True)
+        return out
+
+    def account_engagements(self, company_id: str, contact_ids: Sequence[str], *,
+                            types: Sequence[str] = ENGAGEMENT_TYPES) -> list[r.Engagement]:
+        """One account's engagements: those linked to the company or to any of its contacts,
+        each once (company_id = the account), newest first. Activity logged only on a
+        contact still counts for the account."""
+        company_id = str(company_id)
+        people = list(dict.fromkeys(str(i) for i in contact_ids))
+        found: list[r.Engagement] = []
+        for kind in types:
+            ids = list(self.fetcher.associations("companies", kind, [company_id]).get(company_id, []))
+            if people:
+                for linked in self.fetcher.associations("contacts", kind, people).values():
+                    ids.extend(linked)
+            for row in self.fetcher.batch_read(kind, list(dict.fromkeys(ids)), ENGAGEMENT_PROPS):
+                found.append(r.Engagement(
+                    row.object_id, kind, r.parse_time(row.properties.get("hs_timestamp")),
+                    row.properties.get("hubspot_owner_id"), row.properties.get(_TITLES[kind]),
+                    row.properties.get("hs_task_status"), company_id))
+        floor = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+        return sorted(found, key=lambda e: e.timestamp or floor, reverse=True)
+
+    def engagement_contacts(self, engagements: Iterable[r.Engagement]) -> dict[str, tuple[str, ...]]:
+        """Engagement id -> ids of the contacts it involved (who was on the call, in the
+        meeting): one v4 batch read per engagement type, 1,000 ids a call, long lists paged.
+        Engagements without contacts map to an empty tuple."""
+        by_type: dict[str, list[str]] = {}
+        for engagement in engagements:
+            by_type.setdefault(engagement.type, []).append(engagement.id)
+        out: dict[str, tuple[str, ...]] = {}
+        for kind, ids in by_type.items():
+            out.update(self.associations(kind, "contacts", ids))
         return out
 
     # --- health ----------------------------------------------------------------------

@@ -80,3 +80,18 @@ def test_larger_portal_generates_in_seconds() -> None:
     big = generate_portal(3, PortalSize.for_deals(5000), now=NOW)
     assert len(big.records("deals")) == 5000
     assert time.perf_counter() - started < 10
+
+
+def test_engagement_contacts_belong_to_the_company(portal: Portal) -> None:
+    """Engagements involve the company's own contacts; linking them draws on a separate
+    random stream, so the rest of the portal is what it was before they existed."""
+    linked = 0
+    for kind in ("calls", "emails", "meetings", "notes", "tasks"):
+        for company_id, engagement_ids in portal.associations[("companies", kind)].items():
+            staff = set(portal.associated("companies", "contacts", company_id))
+            for eid in engagement_ids:
+                people = portal.associated(kind, "contacts", eid)
+                assert set(people) <= staff and len(people) <= 2
+                assert all(eid in portal.associated("contacts", kind, c) for c in people)
+                linked += bool(people)
+    assert linked > 10_000

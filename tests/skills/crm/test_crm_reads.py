@@ -126,3 +126,18 @@ def test_customer_success_property_names_are_settings(make_gateway: Callable[...
         assert companies[str(record.id)].success.nps == (float(str(health)) if health else None)
     contact = gateway.contacts()[0]
     assert contact.buying_roles == (contact.job_title,)
+
+
+def test_engagement_contacts_in_batches(make_gateway: Callable[..., CrmGateway], crm_portal: Portal,
+                                        crm_server: SandboxServer) -> None:
+    companies = [str(c.id) for c in crm_portal.records("companies")[:60]]
+    gateway = make_gateway()
+    engagements = [e for items in gateway.engagements(companies).values() for e in items]
+    people = gateway.engagement_contacts(engagements)
+    assert set(people) == {e.id for e in engagements}
+    for e in engagements:
+        assert list(people[e.id]) == [str(i) for i in crm_portal.associated(e.type, "contacts", int(e.id))]
+    assert any(people.values()) and not all(people.values())  # notes/tasks are often without contacts
+    for kind in ENGAGEMENT_TYPES:
+        count = sum(1 for e in engagements if e.type == kind)
+        assert crm_server.counts[f"assoc_batch:{kind}->contacts"] == -(-count // 1000)

@@ -1,0 +1,53 @@
+"""`account` as plain text: the score and why first, then the committee, activity, deals
+and what to do next (a rep reads the top and acts on the bottom)."""
+
+from __future__ import annotations
+
+from skills.account import AccountChoices, AccountReadiness
+
+
+def render(result: AccountReadiness | AccountChoices) -> str:
+    if isinstance(result, AccountChoices):
+        return render_choices(result.message, [(c.name, c.detail, c.id) for c in result.candidates])
+    r = result
+    stage = f"{r.journey_stage_name} (from {r.journey_stage_source})" if r.journey_stage_name else "unknown"
+    lines = [f"{r.name} ({r.domain or 'no domain'}, HubSpot id {r.company_id})",
+             f"Readiness {r.score}/100 · journey stage: {stage}"]
+    lines += [f"  {c.name.replace('_', ' ')}: {c.points:g}/{c.weight} ({c.detail})" for c in r.components]
+    lines.append("Buying committee:")
+    for cover in r.committee:
+        who = ", ".join(cover.contacts) if cover.engaged else "MISSING"
+        lines.append(f"  {'✓' if cover.engaged else '✗'} {cover.persona_name} [{cover.persona_id}]: {who}")
+    lines.append("Contacts:")
+    for m in r.contacts:
+        persona = f"{m.persona_id} by {m.matched_by} ({m.evidence})" if m.persona_id else "no persona"
+        lines.append(f"  - {m.name}, {m.job_title or 'no title'}: {persona}")
+    e = r.engagement
+    since = f"{e.days_since_last:g} days ago" if e.days_since_last is not None else "never"
+    lines.append(f"Engagement: {e.last_30} in 30 days (previous 30: {e.previous_30}, trend {e.trend}), "
+                 f"{e.last_90} in 90 days; last {since}; {e.upcoming_tasks} upcoming tasks")
+    lines.append("  " + ", ".join(f"{t.type} {t.last_30}/{t.last_90}" for t in e.by_type) + " (30d/90d)")
+    if r.open_deals:
+        lines.append("Open deals:")
+    for d in r.open_deals:
+        days = f"{d.days_in_stage:g}" if d.days_in_stage is not None else "?"
+        target = f" vs target {d.target_days:g}" if d.target_days is not None else ""
+        flag = " OVER TARGET" if d.over_target else ""
+        journey = d.journey_stage_name or "not mapped to a journey stage"
+        lines.append(f"  - {d.name}: {d.stage_label} ({journey}), {days} days in stage{target}{flag}")
+    if not r.open_deals:
+        lines.append(f"Open deals: none ({r.closed_deals} closed)")
+    lines.append("Next best actions:")
+    for a in r.next_actions:
+        verb = "Multi-thread to" if a.kind == "multi_thread" else "Send to"
+        lines.append(f"  • {verb} {a.persona_name} [{a.persona_id}]: {a.why}")
+        lines += [f"      {x.title} <{x.url}> ({x.why})" for x in a.assets]
+    return "\n".join(lines)
+
+
+def render_choices(message: str, options: list[tuple[str, str, str]]) -> str:
+    """A question back: one line per candidate (name, detail, id)."""
+    lines = [message]
+    lines += [f"  {n}. {name}" + (f" ({detail})" if detail else "") + f" [id {rid}]"
+              for n, (name, detail, rid) in enumerate(options, 1)]
+    return "\n".join(lines)

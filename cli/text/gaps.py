@@ -1,0 +1,84 @@
+"""Plain-text rendering of the `gaps` audit: the ranked stages first (what to write next),
+then the lists that span stages (stale assets, Slack questions), then the file paths."""
+
+from __future__ import annotations
+
+from skills.gaps import GapReport, StageGap
+
+MAX_SLACK = 15
+
+
+def _stage(gap: StageGap, persona_names: dict[str, str]) -> list[str]:
+    conversion = f", conversion {gap.conversion:.0%}" if gap.conversion is not None else ""
+    lines = [f"{gap.rank}. {gap.stage_name}: {gap.coverage_pct:.1f}% answered ({gap.answered}/{gap.questions}){conversion}"]
+    if gap.unanswered:
+        lines.append(f"   Unanswered ({len(gap.unanswered)}):")
+        for m in gap.unanswered:
+            who = ", ".join(persona_names.get(p, p) for p in m.personas) or "everyone"
+            lines.append(f"     - {m.question_id} {m.text} [{who}]")
+    missing = [p for p in gap.personas if p.unanswered]
+    if missing:
+        lines.append(
+            "   By persona: "
+            + "; ".join(f"{persona_names.get(p.persona_id, p.persona_id)} {len(p.unanswered)} unanswered" for p in missing)
+        )
+    if gap.empty_personas:
+        lines.append("   No content for: " + ", ".join(persona_names.get(p, p) for p in gap.empty_personas))
+    if gap.thin_personas:
+        lines.append("   Thin (one asset) for: " + ", ".join(persona_names.get(p, p) for p in gap.thin_personas))
+    if gap.stale_assets:
+        lines.append(f"   Stale assets: {', '.join(a.id for a in gap.stale_assets)}")
+    if gap.slack_questions:
+        lines.append(f"   Asked in Slack, not answered: {len(gap.slack_questions)}")
+    return lines
+
+
+def render(result: GapReport) -> str:
+    persona_names = {p.persona_id: p.persona_name.split(" (")[0] for p in result.personas}
+    ranking = (
+        "lowest stage conversion first" if result.ranked_by == "conversion" else "stage order (no conversion data)"
+    )
+    lines = [
+        f"Content gaps: {result.map_name} ({result.map_version}), {result.generated_at:%Y-%m-%d}",
+        f"Coverage: {result.coverage_pct:.1f}% of {result.questions} buyer questions answered "
+        f"({result.explicit} explicitly, {result.semantic} by semantic match >= {result.threshold:.2f})",
+        f"Ranked by {ranking}.",
+        "",
+    ]
+    quiet: list[str] = []
+    for gap in result.stages:
+        if gap.has_gaps:
+            lines.extend(_stage(gap, persona_names))
+            lines.append("")
+        else:
+            quiet.append(gap.stage_name)
+    if quiet:
+        lines += [f"No gaps: {', '.join(quiet)}.", ""]
+    semantic = [m for m in result.question_status if m.answered == "semantic"]
+    if semantic:
+        lines.append("Answered only by semantic match (worth linking in the map):")
+        lines += [f"  - {m.question_id} {m.text} -> {m.label}" for m in semantic]
+        lines.append("")
+    lines.append(
+        f"Stale assets ({len(result.stale_assets)}, not reviewed since {result.stale_cutoff:%Y-%m-%d}):"
+        + ("" if result.stale_assets else " none")
+    )
+    lines += [f"  - {a.id} {a.title} (last reviewed {a.last_reviewed:%Y-%m-%d}, owner {a.owner})" for a in result.stale_assets]
+    lines.append("")
+    lines.append(
+        f"Asked in Slack, not answered by the map ({len(result.slack_questions)}):"
+        + ("" if result.slack_questions else " none")
+    )
+    for q in result.slack_questions[:MAX_SLACK]:
+        times = f", {q.times_asked}x" if q.times_asked > 1 else ""
+        stage = f", {q.stage_id}" if q.stage_id else ""
+        lines.append(f"  - {q.question} ({q.last_asked:%Y-%m-%d}{stage}{times})")
+    if len(result.slack_questions) > MAX_SLACK:
+        lines.append(f"  … and {len(result.slack_questions) - MAX_SLACK} more (see --json)")
+    lines.append("")
+    lines += [f"Note: {n}" for n in result.notes]
+    if result.heatmap_path:
+        lines.append(f"Heatmap: {result.heatmap_path}")
+    if result.csv_path:
+        lines.append(f"CSV: {result.csv_path}")
+    return "\n".join(lines).rstrip() + "\n"

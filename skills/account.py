@@ -1,0 +1,329 @@
+"""`account`: how ready one account is to buy, tracked as an account rather than a lead.
+
+Reads the snapshot-cached company list once to find the company, then only that
+company's associations, contacts, deals and engagements. Everything reported is
+computed from those records; nothing is inferred that the data does not show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from knowledge.models import JourneyMap, Persona, Stage
+from skills.account_lookup import (
+    AssetPick, Candidate, Member, as_domain, closest_names, match_names, members, pick_assets, record_ref,
+)
+from skills.context import SkillContext
+from skills.crm import CrmGateway, CrmNotFound
+from skills.crm.gateway import ENGAGEMENT_TYPES
+from skills.crm.records import Company, Contact, Deal, Engagement
+from skills.registry import Arg, Skill, SkillInputError
+from skills.stage_map import journey_stage_for, journey_stage_for_lifecycle
+
+# Readiness weights (sum 100). Coverage weighs most: enterprise deals stall on the roles
+# nobody talks to; recency next, because silence is the earliest warning.
+WEIGHTS: dict[str, int] = {"committee_coverage": 35, "engagement_recency": 25, "engagement_frequency": 15,
+                           "engagement_trend": 5, "deal_progress": 20}
+RECENCY_FULL_DAYS, RECENCY_ZERO_DAYS = 7.0, 60.0  # full marks within a week, none after 60 days
+FREQUENCY_FULL_30D = 10  # engagements in 30 days that count as an actively worked account
+DAY = dt.timedelta(days=1)
+
+
+@dataclass
+class AccountChoices:
+    """Several companies fit what was typed: the bot asks which one."""
+
+    query: str
+    candidates: list[Candidate]
+    total: int  # how many matched as closely; candidates lists at most 8
+    message: str
+    kind: str = "account_choices"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TypeCount:
+    type: str
+    last_30: int
+    last_90: int
+    total: int
+
+
+@dataclass
+class EngagementSummary:
+    """Activity across the company and all its contacts; future-dated tasks are not
+    engagement yet (counted in `upcoming_tasks`), undated records only in `total`."""
+
+    last_30: int
+    previous_30: int
+    last_90: int
+    total: int
+    by_type: list[TypeCount]
+    last_engagement_at: str | None
+    days_since_last: float | None
+    trend: str  # "up", "down", "flat" (last 30 days vs the 30 before) or "none"
+    upcoming_tasks: int
+
+
+@dataclass
+class PersonaCoverage:
+    persona_id: str
+    persona_name: str
+    role: str
+    engaged: bool
+    contacts: list[str]
+
+
+@dataclass
+class OpenDeal:
+    id: str
+    name: str
+    amount: float | None
+    pipeline: str
+    stage_id: str
+    stage_label: str
+    journey_stage_id: str | None
+    journey_stage_name: str | None
+    days_in_stage: float | None
+    target_days: float | None
+    over_target: bool | None
+
+
+@dataclass
+class ScoreComponent:
+    name: str
+    weight: int
+    value: float  # 0..1
+    points: float  # weight * value
+    detail: str
+
+
+@dataclass
+class NextAction:
+    kind: str  # "multi_thread" (a missing role) or "send_content" (an engaged role)
+    persona_id: str
+    persona_name: str
+    why: str
+    assets: list[AssetPick] = field(default_factory=list)
+
+
+@dataclass
+class AccountReadiness:
+    company_id: str
+    name: str
+    domain: str | None
+    lifecycle_stage: str | None
+    journey_stage_id: str | None
+    journey_stage_name: str | None
+    journey_stage_source: str  # "deal" (the most advanced open deal), "lifecycle" or "none"
+    score: int
+    components: list[ScoreComponent]
+    committee: list[PersonaCoverage]
+    engaged_personas: list[str]
+    missing_personas: list[str]
+    contacts: list[Member]
+    engagement: EngagementSummary
+    open_deals: list[OpenDeal]
+    closed_deals: int
+    next_actions: list[NextAction]
+    kind: str = "account_readiness"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_account(ctx: SkillContext, account: str) -> AccountReadiness | AccountChoices:
+    gateway = ctx.gateway
+    found = find_company(gateway, account)
+    if isinstance(found, AccountChoices):
+        return found
+    links = gateway.company_associations([found.id])[found.id]
+    contacts = gateway.contacts_by_id(links.contact_ids) if links.contact_ids else []
+    deals = gateway.deals_by_id(links.deal_ids) if links.deal_ids else []
+    engagements = gateway.account_engagements(found.id, links.contact_ids)
+    labels = {(p.id, s.id): (p.label, s.label) for p in gateway.pipelines() for s in p.stages}
+    return assess(ctx.journey_map, found, contacts, deals, engagements, labels, ctx.now)
+
+
+def find_company(gateway: CrmGateway, text: str) -> Company | AccountChoices:
+    """By HubSpot URL or id (one read), else by domain or fuzzy name over the cached list."""
+    query = text.strip()
+    if not query:
+        raise SkillInputError("`account` needs a company: a name, a domain, a HubSpot id or a record URL.")
+    ref = record_ref(query)
+    if ref is not None:
+        if ref[0] != "company":
+            hint = " (use `deal` for deals)" if ref[0] == "deal" else ""
+            raise SkillInputError(f"that HubSpot link is not a company record{hint}: {query}")
+        return _company_by_id(gateway, ref[1])
+    if query.isdigit():
+        return _company_by_id(gateway, query)
+    companies = gateway.companies()
+    domain = as_domain(query)
+    if domain is not None:
+        hits = [c for c in companies if c.domain and as_domain(c.domain) == domain]
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            return _choices(query, hits, {c.id: 100.0 for c in hits}, len(hits))
+    match = match_names(query, [(c.id, c.name) for c in companies])
+    by_id = {c.id: c for c in companies}
+    if match.picked is not None:
+        return by_id[match.picked]
+    if match.candidates:
+        return _choices(query, [by_id[i] for i, _ in match.candidates], dict(match.candidates), match.total)
+    near = closest_names(query, [c.name for c in companies])
+    hint = f" Closest names: {', '.join(near)}." if near else ""
+    what = "domain or name" if domain else "name"
+    raise SkillInputError(f"no company in HubSpot matches the {what} {query!r}.{hint} "
+                          "Try the exact name, the domain, the HubSpot id or the record URL.")
+
+
+def _company_by_id(gateway: CrmGateway, company_id: str) -> Company:
+    try:
+        return gateway.company(company_id)
+    except CrmNotFound:
+        raise SkillInputError(f"no company with HubSpot id {company_id} (deleted, or not a company id).") from None
+
+
+def _choices(query: str, companies: Sequence[Company], scores: dict[str, float], total: int) -> AccountChoices:
+    candidates = [Candidate(c.id, c.name, c.domain or "", scores.get(c.id, 0.0)) for c in companies[:8]]
+    shown = f" (showing {len(candidates)})" if total > len(candidates) else ""
+    return AccountChoices(query, candidates, total, f"{total} companies match {query!r}{shown}; which one? "
+                                                    "Reply with the name, domain, id or record URL.")
+
+
+def assess(journey_map: JourneyMap, company: Company, contacts: Sequence[Contact], deals: Sequence[Deal],
+           engagements: Sequence[Engagement], labels: dict[tuple[str, str], tuple[str, str]],
+           now: dt.datetime) -> AccountReadiness:
+    """The readiness report from one account's records (pure: no CRM calls)."""
+    people = members(journey_map, contacts)
+    committee = [PersonaCoverage(p.id, p.name, p.role.value, any(m.persona_id == p.id for m in people),
+                                 [m.name for m in people if m.persona_id == p.id]) for p in journey_map.personas]
+    activity = summarize_engagement(engagements, now)
+    open_deals = [_open_deal(journey_map, d, labels, now) for d in deals if not d.is_closed]
+    order = {s.id: s.order for s in journey_map.stages}
+    open_deals.sort(key=lambda d: (-order.get(d.journey_stage_id or "", 0), -(d.amount or 0), d.id))
+    focus = open_deals[0] if open_deals and open_deals[0].journey_stage_id else None
+    stage: Stage | None = journey_map.stage(focus.journey_stage_id) if focus and focus.journey_stage_id else None
+    source = "deal" if stage else "none"
+    if stage is None and company.lifecycle_stage:
+        stage = journey_stage_for_lifecycle(journey_map, company.lifecycle_stage)
+        source = "lifecycle" if stage else "none"
+    components = _components(committee, activity, focus)
+    return AccountReadiness(
+        company.id, company.name, company.domain, company.lifecycle_stage, stage.id if stage else None,
+        stage.name if stage else None, source, round(sum(c.points for c in components)), components, committee,
+        [c.persona_id for c in committee if c.engaged], [c.persona_id for c in committee if not c.engaged],
+        people, activity, open_deals, sum(1 for d in deals if d.is_closed),
+        _next_actions(journey_map, company, committee, stage))
+
+
+def summarize_engagement(engagements: Sequence[Engagement], now: dt.datetime) -> EngagementSummary:
+    past = [e for e in engagements if e.timestamp is not None and e.timestamp <= now]
+    ages = {e.id: (now - e.timestamp).total_seconds() / 86_400 for e in past if e.timestamp}
+
+    def within(items: Sequence[Engagement], low: float, high: float) -> int:
+        return sum(1 for e in items if low <= ages[e.id] < high)
+
+    by_type = [TypeCount(t, within([e for e in past if e.type == t], 0, 30),
+                         within([e for e in past if e.type == t], 0, 90), sum(1 for e in engagements if e.type == t))
+               for t in ENGAGEMENT_TYPES]
+    last, previous = within(past, 0, 30), within(past, 30, 60)
+    latest = max((e.timestamp for e in past if e.timestamp), default=None)
+    trend = "none" if last == previous == 0 else "up" if last > previous else "down" if last < previous else "flat"
+    return EngagementSummary(
+        last, previous, within(past, 0, 90), len(engagements), by_type, latest.isoformat() if latest else None,
+        round((now - latest) / DAY, 1) if latest else None, trend,
+        sum(1 for e in engagements if e.type == "tasks" and e.timestamp is not None and e.timestamp > now))
+
+
+def _open_deal(journey_map: JourneyMap, deal: Deal, labels: dict[tuple[str, str], tuple[str, str]],
+               now: dt.datetime) -> OpenDeal:
+    pipeline, label = labels.get((deal.pipeline_id, deal.stage_id), (deal.pipeline_id, deal.stage_id))
+    stage = journey_stage_for(journey_map, deal.stage_id)
+    days = deal.days_in_current_stage(now)
+    target = stage.target_days_in_stage if stage else None
+    return OpenDeal(deal.id, deal.name, deal.amount, pipeline, deal.stage_id, label, stage.id if stage else None,
+                    stage.name if stage else None, None if days is None else round(days, 1), target,
+                    None if days is None or target is None else days > target)
+
+
+def _components(committee: list[PersonaCoverage], activity: EngagementSummary,
+                focus: OpenDeal | None) -> list[ScoreComponent]:
+    engaged = [c for c in committee if c.engaged]
+    missing = ", ".join(c.persona_name for c in committee if not c.engaged) or "none"
+    parts: list[tuple[str, float, str]] = [
+        ("committee_coverage", len(engaged) / len(committee),
+         f"{len(engaged)} of {len(committee)} personas have a contact (missing: {missing})")]
+    days = activity.days_since_last
+    if days is None:
+        parts.append(("engagement_recency", 0.0, "no engagement recorded"))
+    else:
+        value = min(1.0, max(0.0, (RECENCY_ZERO_DAYS - days) / (RECENCY_ZERO_DAYS - RECENCY_FULL_DAYS)))
+        parts.append(("engagement_recency", value, f"last engagement {days:g} days ago (full marks within "
+                      f"{RECENCY_FULL_DAYS:g}, none after {RECENCY_ZERO_DAYS:g})"))
+    parts.append(("engagement_frequency", min(1.0, activity.last_30 / FREQUENCY_FULL_30D),
+                  f"{activity.last_30} engagements in the last 30 days ({FREQUENCY_FULL_30D}+ = full marks)"))
+    last, prev = activity.last_30, activity.previous_30
+    trend = 0.0 if last == 0 else 1.0 if prev == 0 else min(1.0, last / prev)
+    parts.append(("engagement_trend", trend, f"{last} in the last 30 days vs {prev} before ({activity.trend})"))
+    if focus is None:
+        parts.append(("deal_progress", 0.0, "no open deal in a mapped stage"))
+    elif focus.days_in_stage is None or focus.target_days is None:
+        parts.append(("deal_progress", 0.5, f"{focus.name}: days in stage unknown (half marks)"))
+    else:
+        over = focus.days_in_stage - focus.target_days
+        value = 1.0 if over <= 0 else max(0.0, 1 - over / focus.target_days)
+        parts.append(("deal_progress", value, f"{focus.name}: {focus.days_in_stage:g} days in {focus.stage_label} "
+                      f"vs target {focus.target_days:g} (zero at twice the target)"))
+    return [ScoreComponent(name, WEIGHTS[name], round(v, 3), round(WEIGHTS[name] * v, 1), detail)
+            for name, v, detail in parts]
+
+
+def _next_actions(journey_map: JourneyMap, company: Company, committee: list[PersonaCoverage],
+                  stage: Stage | None) -> list[NextAction]:
+    """Multi-thread to each missing role (those this stage's motivations and questions
+    name first), then content for each engaged role at the stage."""
+    def asks(persona: Persona) -> int:
+        return sum(1 for q in stage.questions if persona.id in q.personas) if stage else 0
+
+    def motivation(persona: Persona) -> str | None:
+        return persona.stage_motivations.get(stage.id) if stage else None
+
+    missing = [journey_map.persona(c.persona_id) for c in committee if not c.engaged]
+    missing.sort(key=lambda p: (motivation(p) is None, -asks(p)))
+    actions = []
+    for persona in missing:
+        why = f"No {persona.name} contact at {company.name} yet."
+        if stage is not None:
+            why += f" At {stage.name}: {motivation(persona) or '; '.join(persona.decision_criteria[:2])}"
+            why += f" ({asks(persona)} of the stage's {len(stage.questions)} buyer questions are theirs.)"
+        opener = pick_assets(journey_map, stage, persona, limit=1) if stage else []
+        actions.append(NextAction("multi_thread", persona.id, persona.name, why, opener))
+    if stage is None:
+        return actions
+    for cover in committee:
+        if cover.engaged:
+            persona = journey_map.persona(cover.persona_id)
+            moves = motivation(persona) or (persona.goals[0] if persona.goals else "")
+            why = f"{', '.join(cover.contacts)} at {stage.name}: {moves}".rstrip(": ")
+            actions.append(NextAction("send_content", persona.id, persona.name, why,
+                                      pick_assets(journey_map, stage, persona, limit=2)))
+    return actions
+
+
+SKILL = Skill(
+    name="account",
+    help="How ready is an account: committee coverage, engagement, open deals, next best actions.",
+    run=run_account,
+    args=(Arg("account", "company name, domain, HubSpot id or record URL", positional=True, required=True),),
+    needs_crm=True,
+    examples=("account Apex Logistics", "account apexlogistics3.example.com",
+              "account https://app.hubspot.com/contacts/123/company/456"),
+)

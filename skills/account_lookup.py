@@ -1,0 +1,160 @@
+"""Shared by `account` and `deal`: finding a record from what a rep typed (name, domain, id,
+HubSpot URL), asking back instead of guessing, and the committee/content vocabulary.
+
+Fuzzy matching never picks between close candidates: a wrong account is worse than a
+question back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from rapidfuzz import fuzz, process
+
+from knowledge.catalog import content_for
+from knowledge.models import ContentAsset, JourneyMap, Persona, Stage
+from skills.committee import match_persona
+from skills.crm.records import Contact
+
+NAME_CUTOFF = 75.0  # token-set similarity (0-100) below which a name is not a candidate
+NAME_MARGIN = 6.0  # the best candidate must lead the next by this much to be picked
+MAX_CHOICES = 8
+_OBJECT_CODES = {"0-1": "contact", "0-2": "company", "0-3": "deal"}
+_PATH = re.compile(r"/(?:(contact|company|deal)|record/(0-[123]))/(\d+)(?:/|$)")
+_DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")
+_LEGAL = {"inc", "incorporated", "llc", "ltd", "limited", "gmbh", "corp", "corporation", "co", "plc", "ag",
+          "sa", "bv", "the"}
+
+
+def record_ref(text: str) -> tuple[str, str] | None:
+    """(object type, id) of a HubSpot record URL such as .../contacts/123/company/678 or
+    .../record/0-3/678; None when the text is not a HubSpot URL."""
+    raw = text.strip()
+    if not re.match(r"^(https?://)?app(-[a-z0-9]+)?\.hubspot\.com/", raw, re.IGNORECASE):
+        return None
+    parts = urlsplit(raw if "://" in raw else f"https://{raw}")
+    match = _PATH.search(parts.path)
+    if match is None:
+        return ("unknown", "")
+    kind = match.group(1) or _OBJECT_CODES[match.group(2)]
+    return kind, match.group(3)
+
+
+def as_domain(text: str) -> str | None:
+    """The bare domain when the text is one (acme.com, https://www.acme.com/about), else None."""
+    raw = text.strip().lower()
+    if " " in raw or "." not in raw or "@" in raw:
+        return None
+    host = urlsplit(raw if "://" in raw else f"//{raw}").hostname or ""
+    host = host.removeprefix("www.")
+    return host if _DOMAIN.match(host) else None
+
+
+def normalize_name(text: str) -> str:
+    words = re.sub(r"[^0-9a-z]+", " ", text.casefold()).split()
+    kept = [w for w in words if w not in _LEGAL]
+    return " ".join(kept or words)
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    """`picked` is the one clear match; otherwise `candidates` (id, score) to ask back with."""
+
+    picked: str | None
+    candidates: list[tuple[str, float]] = field(default_factory=list)
+    total: int = 0  # how many fit as closely (candidates holds at most MAX_CHOICES)
+
+
+def match_names(query: str, items: Sequence[tuple[str, str]]) -> NameMatch:
+    """Match `query` against (id, name) pairs: a unique exact name (ignoring case,
+    punctuation and legal suffixes) wins; else token-set similarity, picked only when
+    it leads clearly."""
+    q = normalize_name(query)
+    if not q:
+        return NameMatch(None)
+    names = [normalize_name(name) for _, name in items]
+    exact = [i for i, name in enumerate(names) if name == q]
+    if len(exact) == 1:
+        return NameMatch(items[exact[0]][0], [(items[exact[0]][0], 100.0)], 1)
+    if exact:
+        return NameMatch(None, [(items[i][0], 100.0) for i in exact[:MAX_CHOICES]], len(exact))
+    scored = process.extract(q, names, scorer=fuzz.token_set_ratio, score_cutoff=NAME_CUTOFF, limit=None)
+    if not scored:
+        return NameMatch(None)
+    ranked = sorted(scored, key=lambda s: (-s[1], -fuzz.ratio(q, names[s[2]]), names[s[2]]))
+    best = ranked[0][1]
+    close = [s for s in ranked if s[1] >= best - NAME_MARGIN]
+    candidates = [(items[s[2]][0], round(float(s[1]), 1)) for s in close[:MAX_CHOICES]]
+    return NameMatch(candidates[0][0] if len(close) == 1 else None, candidates, len(close))
+
+
+def closest_names(query: str, names: Sequence[str], limit: int = 3) -> list[str]:
+    """Loose suggestions for a 'did you mean' when nothing matched."""
+    found = process.extract(normalize_name(query), [normalize_name(n) for n in names], scorer=fuzz.WRatio,
+                            score_cutoff=50, limit=limit)
+    return [names[i] for _, _, i in found]
+
+
+@dataclass
+class Candidate:
+    """One record the bot can offer when it asks back."""
+
+    id: str
+    name: str
+    detail: str
+    score: float
+
+
+@dataclass
+class Member:
+    """A contact's place in the buying committee (no email or phone, ever)."""
+
+    contact_id: str
+    name: str
+    job_title: str | None
+    persona_id: str | None
+    persona_name: str | None
+    matched_by: str | None  # "buying_role", "job_title" or None (no persona fits)
+    evidence: str | None
+
+
+def members(journey_map: JourneyMap, contacts: Sequence[Contact]) -> list[Member]:
+    out = []
+    for contact in sorted(contacts, key=lambda c: (c.name.casefold(), c.id)):
+        hit = match_persona(journey_map, contact)
+        persona = journey_map.persona(hit.persona_id) if hit else None
+        out.append(Member(contact.id, contact.name, contact.job_title, persona.id if persona else None,
+                          persona.name if persona else None, hit.matched_by if hit else None,
+                          hit.evidence if hit else None))
+    return out
+
+
+@dataclass
+class AssetPick:
+    id: str
+    title: str
+    url: str
+    why: str
+
+
+def pick_assets(journey_map: JourneyMap, stage: Stage, persona: Persona, limit: int = 2) -> list[AssetPick]:
+    """The stage's assets that best fit the persona: made for them and answering the
+    questions they ask here first; `why` names the buyer question answered."""
+    questions = {q.id: q for q in stage.questions}
+    theirs = {q.id for q in stage.questions if not q.personas or persona.id in q.personas}
+
+    def rank(pair: tuple[int, ContentAsset]) -> tuple[int, int, int]:
+        index, asset = pair
+        return (-(persona.id in asset.personas), -len(theirs.intersection(asset.answers)), index)
+
+    assets = content_for(journey_map, stage, persona)
+    out = []
+    for _, asset in sorted(enumerate(assets), key=rank)[:limit]:
+        answered = [questions[q] for q in asset.answers if q in theirs] or \
+            [questions[q] for q in asset.answers if q in questions]
+        why = f"answers “{answered[0].text}”" if answered else f"{asset.format} for {stage.name}: {asset.summary}"
+        out.append(AssetPick(asset.id, asset.title, str(asset.url), why))
+    return out

@@ -1,0 +1,211 @@
+"""`deal`: what to send to whom on one deal. Deal stage -> journey stage (through the map's
+`hubspot.deal_stages`) -> for each associated contact's persona, the assets that answer
+that persona's questions at the stage, plus the exit criteria to aim for.
+
+An unmapped deal stage is said plainly rather than guessed from the label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from knowledge.models import JourneyMap, Stage
+from skills.account_lookup import AssetPick, Candidate, Member, closest_names, match_names, members, pick_assets, \
+    record_ref
+from skills.context import SkillContext
+from skills.crm import CrmGateway, CrmNotFound
+from skills.crm.records import Deal
+from skills.registry import Arg, Skill, SkillInputError
+from skills.stage_map import journey_stage_for
+
+TOP_QUESTIONS = 6
+ASSETS_PER_PERSONA = 3
+
+
+@dataclass
+class DealChoices:
+    """Several deals fit what was typed: the bot asks which one."""
+
+    query: str
+    candidates: list[Candidate]
+    total: int
+    message: str
+    kind: str = "deal_choices"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class DealSummary:
+    id: str
+    name: str
+    amount: float | None
+    pipeline: str
+    stage_id: str
+    stage_label: str
+    is_closed: bool
+    is_won: bool
+    days_in_stage: float | None
+    company_id: str | None
+    company_name: str | None
+
+
+@dataclass
+class QuestionRef:
+    id: str
+    text: str
+    personas: list[str]  # empty = every persona asks it
+    answered_by: list[str]  # asset titles
+
+
+@dataclass
+class PersonaContent:
+    persona_id: str
+    persona_name: str
+    contacts: list[Member]
+    motivation: str | None  # what moves this persona at the stage (from the map)
+    assets: list[AssetPick]
+
+
+@dataclass
+class NotEngaged:
+    persona_id: str
+    persona_name: str
+    why: str
+
+
+@dataclass
+class DealContent:
+    deal: DealSummary
+    mapped: bool
+    mapping_note: str
+    journey_stage_id: str | None
+    journey_stage_name: str | None
+    target_days: float | None
+    over_target: bool | None
+    personas: list[PersonaContent]
+    not_yet_engaged: list[NotEngaged]
+    unmatched_contacts: list[Member]
+    questions: list[QuestionRef]
+    handoff_criteria: list[str]
+    trigger_out: str | None
+    kind: str = "deal_content"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_deal(ctx: SkillContext, deal: str) -> DealContent | DealChoices:
+    gateway = ctx.gateway
+    labels = {(p.id, s.id): (p.label, s.label) for p in gateway.pipelines() for s in p.stages}
+    found = find_deal(gateway, deal, labels)
+    if isinstance(found, DealChoices):
+        return found
+    contact_ids = gateway.deal_contacts([found.id]).get(found.id, ())
+    contacts = gateway.contacts_by_id(contact_ids) if contact_ids else []
+    company_ids = gateway.associations("deals", "companies", [found.id]).get(found.id, ())
+    company = gateway.company(company_ids[0]) if company_ids else None
+    pipeline, label = labels.get((found.pipeline_id, found.stage_id), (found.pipeline_id, found.stage_id))
+    days = found.days_in_current_stage(ctx.now)
+    summary = DealSummary(found.id, found.name, found.amount, pipeline, found.stage_id, label, found.is_closed,
+                          found.is_won, None if days is None else round(days, 1), company.id if company else None,
+                          company.name if company else None)
+    return deal_content(ctx.journey_map, summary, members(ctx.journey_map, contacts))
+
+
+def find_deal(gateway: CrmGateway, text: str, labels: dict[tuple[str, str], tuple[str, str]]) -> Deal | DealChoices:
+    """By HubSpot URL or id (one read), else by fuzzy name over the cached deal list."""
+    query = text.strip()
+    if not query:
+        raise SkillInputError("`deal` needs a deal: its name, its HubSpot id or its record URL.")
+    ref = record_ref(query)
+    if ref is not None:
+        if ref[0] != "deal":
+            hint = " (use `account` for companies)" if ref[0] == "company" else ""
+            raise SkillInputError(f"that HubSpot link is not a deal record{hint}: {query}")
+        return _deal_by_id(gateway, ref[1])
+    if query.isdigit():
+        return _deal_by_id(gateway, query)
+    deals = gateway.deals()
+    match = match_names(query, [(d.id, d.name) for d in deals])
+    by_id = {d.id: d for d in deals}
+    if match.picked is not None:
+        return by_id[match.picked]
+    if match.candidates:
+        candidates = []
+        for deal_id, score in match.candidates:
+            d = by_id[deal_id]
+            stage = labels.get((d.pipeline_id, d.stage_id), ("", d.stage_id))[1]
+            amount = f", {d.amount:,.0f}" if d.amount is not None else ""
+            candidates.append(Candidate(d.id, d.name, f"{stage}{amount}", score))
+        shown = f" (showing {len(candidates)})" if match.total > len(candidates) else ""
+        return DealChoices(query, candidates, match.total, f"{match.total} deals match {query!r}{shown}; which one? "
+                                                          "Reply with the name, id or record URL.")
+    near = closest_names(query, [d.name for d in deals])
+    hint = f" Closest names: {', '.join(near)}." if near else ""
+    raise SkillInputError(f"no deal in HubSpot matches {query!r}.{hint} Try the exact name, the HubSpot id or "
+                          "the record URL.")
+
+
+def _deal_by_id(gateway: CrmGateway, deal_id: str) -> Deal:
+    try:
+        return gateway.deal(deal_id)
+    except CrmNotFound:
+        raise SkillInputError(f"no deal with HubSpot id {deal_id} (deleted, or not a deal id).") from None
+
+
+def deal_content(journey_map: JourneyMap, deal: DealSummary, people: Sequence[Member]) -> DealContent:
+    """The content plan from the deal and its people (pure: no CRM calls)."""
+    stage = journey_stage_for(journey_map, deal.stage_id)
+    engaged = [p for p in journey_map.personas if any(m.persona_id == p.id for m in people)]
+    unmatched = [m for m in people if m.persona_id is None]
+    if stage is None:
+        note = (f"Deal stage “{deal.stage_label}” ({deal.stage_id}, pipeline {deal.pipeline}) is not mapped to "
+                f"any journey stage in the map “{journey_map.name}”; add it to a stage's hubspot.deal_stages. "
+                "No stage content can be recommended until then.")
+        personas = [PersonaContent(p.id, p.name, [m for m in people if m.persona_id == p.id], None, [])
+                    for p in engaged]
+        missing = [NotEngaged(p.id, p.name, "no contact on this deal") for p in journey_map.personas
+                   if p not in engaged]
+        return DealContent(deal, False, note, None, None, None, None, personas, missing, unmatched, [], [], None)
+    note = f"Deal stage “{deal.stage_label}” maps to the journey stage {stage.name}."
+    personas = [PersonaContent(p.id, p.name, [m for m in people if m.persona_id == p.id],
+                               p.stage_motivations.get(stage.id), pick_assets(journey_map, stage, p,
+                                                                              ASSETS_PER_PERSONA))
+                for p in engaged]
+    missing = [NotEngaged(p.id, p.name, p.stage_motivations.get(stage.id) or
+                          f"asks {sum(1 for q in stage.questions if p.id in q.personas)} of this stage's questions")
+               for p in journey_map.personas if p not in engaged]
+    over = None if deal.days_in_stage is None or deal.is_closed else deal.days_in_stage > stage.target_days_in_stage
+    return DealContent(deal, True, note, stage.id, stage.name, stage.target_days_in_stage, over, personas, missing,
+                       unmatched, top_questions(journey_map, stage, {p.id for p in engaged}),
+                       list(stage.handoff_criteria), stage.trigger_out)
+
+
+def top_questions(journey_map: JourneyMap, stage: Stage, engaged: set[str]) -> list[QuestionRef]:
+    """The stage's questions the people on this deal ask first (universal ones count for
+    everyone), then the rest, in the map's order."""
+    answered: dict[str, list[str]] = {}
+    for asset in journey_map.assets:
+        if stage.id in asset.stages:
+            for q in asset.answers:
+                answered.setdefault(q, []).append(asset.title)
+
+    def weight(q: Any) -> int:
+        return len(engaged) if not q.personas else len(engaged.intersection(q.personas))
+
+    ranked = sorted(enumerate(stage.questions), key=lambda pair: (-weight(pair[1]), pair[0]))
+    return [QuestionRef(q.id, q.text, list(q.personas), answered.get(q.id, [])) for _, q in ranked[:TOP_QUESTIONS]]
+
+
+SKILL = Skill(
+    name="deal",
+    help="What to send on a deal: its journey stage, content per stakeholder, exit criteria.",
+    run=run_deal,
+    args=(Arg("deal", "deal name, HubSpot id or record URL", positional=True, required=True),),
+    needs_crm=True,
+    examples=("deal Acme platform renewal", "deal https://app.hubspot.com/contacts/123/record/0-3/456"),
+)
