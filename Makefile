@@ -27,7 +27,7 @@ model: $(VENV)/.installed
 	$(BIN)/journeybot model install
 
 demo: install
-	$(BIN)/journeybot ask "$(QUESTION)"
+	$(BIN)/journeybot demo --question "$(QUESTION)"
 
 test: install
 	$(BIN)/python -m pytest

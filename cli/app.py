@@ -11,6 +11,7 @@ from rich.console import Console
 
 from cli import knowledge_commands
 from cli.crm_commands import crm_app, sandbox_command
+from cli.demo import demo
 from cli.skill_commands import register_skill_commands
 from config import load_settings
 from skills.builtin import default_registry
@@ -23,6 +24,7 @@ app.add_typer(model_app, name="model")
 app.add_typer(db_app, name="db")
 app.add_typer(crm_app, name="crm")
 app.command("sandbox")(sandbox_command)
+app.command("demo")(demo)
 
 for command in (
     knowledge_commands.validate,

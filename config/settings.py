@@ -145,6 +145,10 @@ class Settings(BaseSettings):
         default=30, ge=1,
         description="Churn rule silence (medium): days without a logged call, email, meeting, note or completed task.",
     )
+    churn_onboarding_window_days: int = Field(
+        default=180, ge=30,
+        description="Churn rules first_value and business_review apply only this many days after onboarding starts (later, a missing milestone is history, not a new signal).",
+    )
     churn_business_review_days: int = Field(
         default=90, ge=1,
         description="Churn rule business_review (medium): onboarding day by which a business review must have happened.",

@@ -53,6 +53,7 @@ class ChurnRules:
     nps_threshold: float = 6
     nps_high_threshold: float = 4
     escalations_max: int = 0
+    onboarding_window_days: int = 180
 
     @classmethod
     def from_settings(cls, s: Settings) -> ChurnRules:
@@ -63,7 +64,7 @@ class ChurnRules:
                                   f"known: {', '.join(RULES)}")
         return cls(enabled, s.churn_first_value_days, s.churn_silence_days, s.churn_business_review_days,
                    s.churn_renewal_window_days, s.churn_nps_threshold, s.churn_nps_high_threshold,
-                   s.churn_escalations_max)
+                   s.churn_escalations_max, s.churn_onboarding_window_days)
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,8 @@ def evaluate(company: Company, engagements: Sequence[Engagement], engagement_con
     out: list[tuple[str, str, str]] = []
     cs, today, on = company.success, now.date(), set(rules.enabled)
     day = (today - cs.onboarding_start).days if cs.onboarding_start else None
-    if "first_value" in on and day is not None and cs.first_value is None and day >= rules.first_value_days:
+    early = day is not None and day <= rules.onboarding_window_days  # milestone rules are early-life rules
+    if "first_value" in on and early and cs.first_value is None and day >= rules.first_value_days:
         out.append(("first_value", "high", f"{day} days into onboarding and no first-value milestone "
                                            f"(due by day {rules.first_value_days})"))
     done = [e for e in engagements if _touched(e, now)]
@@ -171,7 +173,7 @@ def evaluate(company: Company, engagements: Sequence[Engagement], engagement_con
             out.append(("silence", "medium", f"no logged engagement for {(now - last).days} days "
                                              f"(last on {last.date().isoformat()})"))
     reviewed = cs.business_review is not None and (cs.onboarding_start is None or cs.business_review >= cs.onboarding_start)
-    if "business_review" in on and day is not None and not reviewed and day >= rules.business_review_days:
+    if "business_review" in on and early and not reviewed and day >= rules.business_review_days:
         out.append(("business_review", "medium", f"{day} days into onboarding and no business review "
                                                  f"(due by day {rules.business_review_days})"))
     if "renewal_executive" in on and cs.renewal is not None:

@@ -141,9 +141,10 @@ def _raw_expected(portal: Portal) -> set[tuple[str, str]]:
         if p.get("lifecyclestage") != "customer" and not start:
             continue
         day = (TODAY - dt.date.fromisoformat(str(start))).days if start else None
-        if day is not None and day >= 30 and "jb_first_value_date" not in p:
+        early = day is not None and day <= 180  # milestone rules stop after the onboarding window
+        if early and day >= 30 and "jb_first_value_date" not in p:
             out.add((str(p["name"]), "first_value"))
-        if day is not None and day >= 90 and "jb_business_review_date" not in p:
+        if early and day >= 90 and "jb_business_review_date" not in p:
             out.add((str(p["name"]), "business_review"))
         if "jb_nps_score" in p and float(str(p["jb_nps_score"])) <= 6:
             out.add((str(p["name"]), "low_nps"))

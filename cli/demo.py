@@ -1,0 +1,77 @@
+"""`journeybot demo`: the whole product on embedded defaults, no account of any kind.
+
+It starts the sandbox CRM on 127.0.0.1, indexes the sample map into local Chroma and
+SQLite, then runs every skill through the registry (the path Slack and the scheduler
+use) and prints what each returned.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from pydantic import SecretStr
+from rich.console import Console
+from rich.rule import Rule
+
+from config import Settings, load_settings
+
+DEMO_TOKEN = "demo-sandbox-token"
+DEMO_QUESTION = "CFO keeps asking about ROI, what do I send?"
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def demo(
+    question: Annotated[str, typer.Option(help="The question to ask the map.")] = DEMO_QUESTION,
+    seed: Annotated[int, typer.Option(help="Seed of the sandbox portal.")] = 7,
+) -> None:
+    """Run journeybot end to end on the sample map and a sandbox CRM."""
+    from cli.knowledge_commands import _run_index
+    from cli.skill_commands import print_result
+    from knowledge.service import KnowledgeService
+    from sandbox.generator import generate_portal
+    from sandbox.server import SandboxServer
+    from skills.builtin import default_registry
+    from skills.context import SkillContext
+
+    base = load_settings()
+    with err.status("Generating the sandbox CRM portal ..."):
+        portal = generate_portal(seed)
+    with SandboxServer(portal, token=DEMO_TOKEN, rate_limit=(100, 10.0)) as server:
+        settings = _demo_settings(base, server.base_url)
+        knowledge = KnowledgeService(settings)
+        _run_index(knowledge, None)
+        ctx = SkillContext(settings, knowledge)
+        registry = default_registry()
+        steps: list[tuple[str, str, dict[str, Any]]] = [
+            ("ask", "", {"question": question}),
+            ("gaps", "", {}),
+            ("velocity", "", {}),
+            ("churn", "--min_severity high", {}),
+            ("account", _busiest_company(portal), {}),
+        ]
+        for name, text, values in steps:
+            out.print(Rule(f"journeybot {name} {text or values.get('question', '')}".strip()))
+            with err.status(f"running {name} ..."):
+                result = registry.dispatch(ctx, name, text, **values)
+            print_result(name, result, as_json=False)
+    err.print(f"\nState kept in {settings.data_dir} (SQLite, Chroma, reports). "
+              "Try: journeybot ask \"what matters to IT in consideration?\"")
+
+
+def _demo_settings(base: Settings, base_url: str) -> Settings:
+    values = base.model_dump()
+    values.update(hubspot_access_token=SecretStr(DEMO_TOKEN), hubspot_base_url=base_url)
+    return Settings.from_mapping(values)
+
+
+def _busiest_company(portal: Any) -> str:
+    """The sandbox company with the most open deals: the most interesting readiness view."""
+    counts: dict[int, int] = {}
+    for (from_type, to_type), links in portal.associations.items():
+        if (from_type, to_type) == ("companies", "deals"):
+            for company_id, deal_ids in links.items():
+                counts[company_id] = len(deal_ids)
+    best = max(counts, key=lambda c: counts[c])
+    return str(portal.objects["companies"][best].properties.get("name"))

@@ -1,0 +1,30 @@
+"""The README's first command: `journeybot demo` runs every skill on embedded defaults."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.app import app
+
+
+def test_demo_runs_end_to_end(tmp_path: Path, model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("DATABASE_URL", "JOURNEYBOT_DATABASE_URL", "JOURNEYBOT_CHROMA_HOST", "JOURNEYBOT_LLM_PROVIDER",
+                 "JOURNEYBOT_JOURNEY_MAP_PATH", "JOURNEYBOT_HUBSPOT_ACCESS_TOKEN", "JOURNEYBOT_HUBSPOT_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("JOURNEYBOT_DATA_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("JOURNEYBOT_EMBEDDING_MODEL_DIR", str(model_dir))
+    result = CliRunner().invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    for section in ("journeybot ask", "journeybot gaps", "journeybot velocity", "journeybot churn", "journeybot account"):
+        assert section in out
+    assert "[1] Fieldline ROI calculator" in out or "roi-calculator" in out
+    assert "Coverage:" in out and "Stalled now:" in out and "Readiness" in out
+    assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", out), "no email may appear in the demo output"
+    pngs = list((tmp_path / "state" / "reports").glob("gaps-*.png"))
+    assert pngs and pngs[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
