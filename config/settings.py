@@ -169,6 +169,24 @@ class Settings(BaseSettings):
         default=0, ge=0, description="Churn rule escalations (high): more open escalations than this is a risk.",
     )
 
+    # --- Slack ---
+    slack_bot_token: SecretStr | None = Field(default=None, description="Bot token, xoxb-… (secret).")
+    slack_signing_secret: SecretStr | None = Field(default=None, description="Signing secret that verifies Slack's HTTP requests (secret).")
+    slack_app_token: SecretStr | None = Field(
+        default=None, description="App-level token, xapp-…; when set the bot runs in Socket Mode (no public URL) (secret)."
+    )
+    slack_api_base_url: str = Field(default="https://slack.com/api/", description="Slack Web API base URL.")
+    slack_command: str = Field(default="/journey", description="The slash command the app registers.")
+    slack_crm_channels: str = Field(default="", description="Comma-separated channel ids where CRM skills may run.")
+    slack_crm_users: str = Field(default="", description="Comma-separated user ids allowed CRM skills anywhere.")
+    slack_crm_usergroups: str = Field(default="", description="Comma-separated user-group ids whose members may run CRM skills.")
+    slack_access_help: str = Field(
+        default="Ask a workspace admin to add this channel with `/journey config crm on`.",
+        description="What a refusal tells users about getting access.",
+    )
+    http_host: str = Field(default="127.0.0.1", description="Address the HTTP-mode bot binds.")
+    http_port: int = Field(default=3000, description="Port the HTTP-mode bot listens on.")
+
     log_level: str = Field(default="WARNING", description="Python logging level.")
 
     @model_validator(mode="after")

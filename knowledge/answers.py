@@ -45,6 +45,7 @@ class Answer:
     used_llm: bool = False
     note: str = ""
     latency_ms: float = 0.0
+    log_id: int | None = None  # the question-log entry, for feedback buttons
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

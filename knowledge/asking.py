@@ -41,7 +41,7 @@ class Asker:
         answer.latency_ms = round((time.perf_counter() - started) * 1000, 2)
         if log:
             with session_scope(self.engine) as session:
-                record_question(
+                entry = record_question(
                     session,
                     question=question,
                     stage_id=answer.stage_id,
@@ -53,4 +53,5 @@ class Asker:
                     channel=channel,
                     user=user,
                 )
+                answer.log_id = entry.id
         return answer

@@ -62,13 +62,20 @@ def record_question(
 
 
 def list_questions(
-    session: Session, *, unanswered_only: bool = False, since: dt.datetime | None = None, limit: int = 100
+    session: Session,
+    *,
+    unanswered_only: bool = False,
+    since: dt.datetime | None = None,
+    user: str | None = None,
+    limit: int = 100,
 ) -> list[QuestionLogEntry]:
     query = select(QuestionLogEntry).order_by(col(QuestionLogEntry.asked_at).desc(), col(QuestionLogEntry.id).desc())
     if unanswered_only:
         query = query.where(col(QuestionLogEntry.answered).is_(False))
     if since is not None:
         query = query.where(col(QuestionLogEntry.asked_at) >= since)
+    if user is not None:
+        query = query.where(col(QuestionLogEntry.user) == user)
     return list(session.exec(query.limit(limit)))
 
 

@@ -1,4 +1,3 @@
 """Imports every table module so SQLModel.metadata (and Alembic) sees them all."""
 
-from storage import index_release, question_log  # noqa: F401
-from storage import crm_snapshot  # noqa: F401
+from storage import crm_snapshot, index_release, question_log, slack_state  # noqa: F401
