@@ -79,6 +79,10 @@ def list_questions(
     return list(session.exec(query.limit(limit)))
 
 
+def fetch_question(session: Session, entry_id: int) -> QuestionLogEntry | None:
+    return session.get(QuestionLogEntry, entry_id)
+
+
 def set_feedback(session: Session, entry_id: int, value: int) -> QuestionLogEntry | None:
     entry = session.get(QuestionLogEntry, entry_id)
     if entry is not None:

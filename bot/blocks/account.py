@@ -1,0 +1,77 @@
+"""`account` readiness for Slack: the score and where the account is up top (fields),
+then why (score parts), who is and is not engaged, open deals, and the next best actions
+with their assets as links, since that is what a rep acts on."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import Block
+
+from bot.blocks.common import clarify, context, divider, escape, finish, footer, header, link, section, sections
+from bot.message import SlackMessage
+from skills.account import AccountChoices, AccountReadiness, OpenDeal
+
+
+def _deal_line(d: OpenDeal) -> str:
+    days = f"{d.days_in_stage:g} days in stage" if d.days_in_stage is not None else "days in stage unknown"
+    target = f" (target {d.target_days:g})" if d.target_days is not None else ""
+    flag = " ⚠️ *over target*" if d.over_target else ""
+    journey = f" → {escape(d.journey_stage_name)}" if d.journey_stage_name else " (not mapped to a journey stage)"
+    amount = f", {d.amount:,.0f}" if d.amount is not None else ""
+    return f"• *{escape(d.name)}*{amount}: {escape(d.stage_label)}{journey}, {days}{target}{flag}"
+
+
+def _actions_text(r: AccountReadiness) -> str:
+    lines = ["*Next best actions*"]
+    for a in r.next_actions:
+        verb = "Multi-thread to" if a.kind == "multi_thread" else "Send to"
+        lines.append(f"• *{verb} {escape(a.persona_name)}*: {escape(a.why)}")
+        lines += [f"    ↳ {link(x.url, x.title)} — {escape(x.why)}" for x in a.assets]
+    return "\n".join(lines)
+
+
+def render(result: AccountReadiness, *, ephemeral: bool = False) -> SlackMessage:
+    r = result
+    stage = f"{r.journey_stage_name} (from {'the open deal' if r.journey_stage_source == 'deal' else 'lifecycle'})" \
+        if r.journey_stage_name else "unknown"
+    e = r.engagement
+    since = f"{e.days_since_last:g} days ago" if e.days_since_last is not None else "never"
+    blocks: list[Block] = [
+        header(f"{r.name}: readiness {r.score}/100"),
+        section(
+            f"{escape(r.domain or 'no domain')} · HubSpot id {escape(r.company_id)}",
+            fields=[
+                f"*Journey stage*\n{escape(stage)}",
+                f"*Committee*\n{len(r.engaged_personas)} of {len(r.committee)} personas engaged",
+                f"*Engagement*\n{e.last_30} in 30 days (before: {e.previous_30}, {e.trend})",
+                f"*Last touch*\n{since}",
+                f"*Open deals*\n{len(r.open_deals)} ({r.closed_deals} closed)",
+                f"*Upcoming tasks*\n{e.upcoming_tasks}",
+            ],
+        ),
+    ]
+    parts = [f"• {escape(c.name.replace('_', ' '))}: {c.points:g}/{c.weight} — {escape(c.detail)}"
+             for c in r.components]
+    blocks += sections("*Why this score*\n" + "\n".join(parts))
+    committee = [f"{'✅' if c.engaged else '❌'} *{escape(c.persona_name)}*: "
+                 + (escape(", ".join(c.contacts)) if c.engaged else "_nobody yet_") for c in r.committee]
+    blocks += sections("*Buying committee*\n" + "\n".join(committee))
+    unmatched = [m for m in r.contacts if m.persona_id is None]
+    if unmatched:
+        blocks.append(context("No persona: " + escape(", ".join(f"{m.name} ({m.job_title or 'no title'})"
+                                                                for m in unmatched))))
+    if r.open_deals:
+        blocks += sections("*Open deals*\n" + "\n".join(_deal_line(d) for d in r.open_deals))
+    if r.next_actions:
+        blocks.append(divider())
+        blocks += sections(_actions_text(r))
+    blocks += footer("account", r.company_id, ephemeral=ephemeral)
+    text = [f"{r.name}: readiness {r.score}/100, journey stage {stage}",
+            f"{len(r.engaged_personas)} of {len(r.committee)} personas engaged; {len(r.open_deals)} open deals"]
+    text += [f"{'Multi-thread to' if a.kind == 'multi_thread' else 'Send to'} {a.persona_name}" for a in r.next_actions]
+    return finish(text, blocks)
+
+
+def render_choices(result: AccountChoices) -> SlackMessage:
+    """Which company: one button per candidate, value "account|<company id>"."""
+    options = [(f"{c.name} ({c.detail})" if c.detail else c.name, f"account|{c.id}") for c in result.candidates]
+    return clarify(result.message, options)

@@ -1,0 +1,75 @@
+"""`churn` alerts for Slack: worst first, one section per finding (account, owner,
+behaviour, the playbook touchpoint to run) with Acknowledge / Snooze buttons under it,
+so a CSM can act on each risk without leaving the channel."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import Block
+
+from bot import ids
+from bot.blocks.common import (
+    actions,
+    button,
+    context,
+    escape,
+    finish,
+    fit_groups,
+    footer,
+    header,
+    more_pointer,
+    rerun_ref,
+    section,
+)
+from bot.message import MAX_BLOCKS, SlackMessage
+from skills.churn import SEVERITIES, ChurnFinding, ChurnReport
+
+MARK = {"high": "🔴 High", "medium": "🟠 Medium", "low": "🟡 Low"}
+RULE_LABELS = {
+    "first_value": "no first value",
+    "silence": "gone quiet",
+    "business_review": "no business review",
+    "renewal_executive": "renewal without an executive",
+    "low_nps": "low NPS",
+    "escalations": "open escalations",
+}
+
+
+def _finding(f: ChurnFinding) -> list[Block]:
+    play = (f"Run: *{escape(f.playbook.name)}* ({escape(f.playbook.channel)}, {escape(f.playbook.stage_name)})"
+            if f.playbook else "_No playbook touchpoint in the map for this risk._")
+    text = (f"*{escape(f.account)}* · owner {escape(f.owner_name)}\n"
+            f"{MARK.get(f.severity, f.severity)} — {escape(RULE_LABELS.get(f.rule, f.rule))}: {escape(f.behaviour)}\n"
+            f"{play}")
+    value = f"{f.company_id}|{f.rule}"
+    buttons = [button("Acknowledge", ids.CHURN_ACK, value, style="primary"),
+               button("Snooze 7 days", ids.CHURN_SNOOZE, value)]
+    return [section(text), *actions(buttons)]
+
+
+def render(result: ChurnReport, *, offset: int = 0, ephemeral: bool = False) -> SlackMessage:
+    """`offset` skips that many findings (the *Show more* page)."""
+    scope = f" for {result.owner_filter}" if result.owner_filter else ""
+    accounts = len({f.company_id for f in result.findings})
+    counts = {s: sum(1 for f in result.findings if f.severity == s) for s in SEVERITIES}
+    page = " (continued)" if offset else ""
+    blocks: list[Block] = [header(f"Churn risk{scope}, {result.now:%Y-%m-%d}{page}")]
+    summary = (f"*{accounts}* of {result.customers_checked} customer accounts flagged "
+               f"(severity {result.min_severity} and up).")
+    if not offset:
+        blocks.append(section(summary, fields=[f"*{MARK[s]}*\n{counts[s]}" for s in reversed(SEVERITIES)
+                                               if SEVERITIES.index(s) >= SEVERITIES.index(result.min_severity)]))
+    if not result.findings:
+        blocks.append(section("No behaviour to act on. ✅"))
+    room = MAX_BLOCKS - len(blocks) - 2  # the "more" pointer and the footer
+    body, used = fit_groups([_finding(f) for f in result.findings[offset:]], room)
+    blocks += body
+    hidden = len(result.findings) - offset - used
+    if hidden > 0:
+        blocks.append(context(more_pointer(hidden, "churn", "more findings")))
+    ref = rerun_ref(("min_severity", result.min_severity), ("owner", result.owner_filter))
+    blocks += footer("churn", ref, ephemeral=ephemeral, next_offset=offset + used if hidden > 0 else None)
+    text = [f"Churn risk{scope}: {accounts} of {result.customers_checked} customer accounts flagged"]
+    text += [f"{f.severity.upper()} {f.account}: {f.behaviour}" for f in result.findings[offset:offset + used]]
+    if hidden > 0:
+        text.append(f"… {hidden} more findings")
+    return finish(text, blocks)

@@ -1,0 +1,17 @@
+"""App Home: the map at a glance, the user's recent questions, channel subscriptions."""
+
+from __future__ import annotations
+
+from bot.blocks import render_home
+from bot.runtime import BotRuntime
+from storage.question_log import list_questions
+
+RECENT = 5
+
+
+def publish_home(runtime: BotRuntime, user_id: str) -> None:
+    journey_map = runtime.context(None, user_id).journey_map
+    with runtime.session() as session:
+        recent = [e.question for e in list_questions(session, user=user_id, limit=RECENT)]
+    blocks = render_home(journey_map, recent, [])
+    runtime.client.views_publish(user_id=user_id, view={"type": "home", "blocks": [b.to_dict() for b in blocks]})

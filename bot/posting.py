@@ -1,0 +1,40 @@
+"""Posting rendered messages: ephemeral or in channel, in threads, with files."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.message import SlackMessage
+
+log = logging.getLogger(__name__)
+
+
+def post(
+    client: WebClient,
+    message: SlackMessage,
+    *,
+    channel: str,
+    user: str | None = None,
+    ephemeral: bool = False,
+    thread_ts: str | None = None,
+) -> str | None:
+    """Post `message`; returns the message ts (None for ephemeral ones). Files (charts,
+    heatmaps) are uploaded to the channel, in the thread when there is one."""
+    blocks = message.payload_blocks()
+    if ephemeral and user:
+        client.chat_postEphemeral(channel=channel, user=user, text=message.text, blocks=blocks, thread_ts=thread_ts)
+        ts = None
+    else:
+        response = client.chat_postMessage(channel=channel, text=message.text, blocks=blocks, thread_ts=thread_ts)
+        ts = response.get("ts")
+    for path in message.files:
+        try:
+            client.files_upload_v2(
+                channel=channel, file=str(path), filename=path.name, title=path.stem, thread_ts=ts or thread_ts
+            )
+        except SlackApiError as exc:
+            log.warning("could not upload %s: %s", path.name, exc.response.get("error"))
+    return ts

@@ -1,0 +1,43 @@
+"""Everything the listeners share, built once per process from settings."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from slack_sdk import WebClient
+from sqlmodel import Session
+
+from bot.access import AccessPolicy
+from config import Settings
+from knowledge.service import KnowledgeService
+from skills.context import SkillContext, utc_now
+from skills.registry import Registry
+from storage.engine import session_scope
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BotRuntime:
+    settings: Settings
+    knowledge: KnowledgeService
+    registry: Registry
+    client: WebClient
+    access: AccessPolicy
+    clock: Callable[[], object] = field(default=utc_now)
+
+    def context(self, channel: str | None, user: str | None) -> SkillContext:
+        return SkillContext(self.settings, self.knowledge, clock=self.clock, channel=channel, user=user)  # type: ignore[arg-type]
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with session_scope(self.knowledge.engine) as session:
+            yield session
+
+
+def new_error_id() -> str:
+    return uuid.uuid4().hex[:8]

@@ -1,0 +1,13 @@
+"""`gunicorn bot.wsgi:application`: the HTTP-mode bot for several web processes."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.app import build_runtime, create_app
+from bot.http import make_wsgi_app
+from config import load_settings
+
+_settings = load_settings()
+logging.basicConfig(level=_settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+application = make_wsgi_app(create_app(build_runtime(_settings)))

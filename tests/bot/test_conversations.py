@@ -1,0 +1,150 @@
+"""Slash commands, mentions, DMs, thread follow-ups, buttons and App Home, end to end:
+signed HTTP requests to the real app, answers observed at the Slack stand-in."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+
+from bot import ids
+from storage.engine import session_scope
+from storage.question_log import list_questions
+from tests.bot.conftest import BotServer
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+
+
+def payload_text(call: dict[str, Any]) -> str:
+    return json.dumps(call["params"], default=str)
+
+
+def test_slash_ask_acks_with_progress_then_answers(bot: BotServer) -> None:
+    reply = bot.slash("ask CFO keeps asking about ROI, what do I send?")
+    assert reply.status == 200 and reply.seconds < 3
+    assert "Working on it" in reply.body.decode()
+    calls = bot.slack.wait_for(lambda c: any(x["method"] == "chat.postEphemeral" for x in c))
+    answer = [c for c in calls if c["method"] == "chat.postEphemeral"][-1]["params"]
+    assert answer["channel"] == "C0SALES" and answer["user"] == "U0REP"
+    assert answer["text"] and "roi-calculator" in payload_text({"params": answer})
+    assert answer["_auth"] == "Bearer xoxb-test-token"
+
+
+def test_help_lists_the_skills(bot: BotServer) -> None:
+    reply = bot.slash("help")
+    body = reply.body.decode()
+    assert reply.status == 200
+    for name in ("ask", "gaps", "account", "deal", "velocity", "churn"):
+        assert name in body
+
+
+def test_crm_skill_refused_outside_allowed_channels(bot: BotServer) -> None:
+    bot.slash("velocity", channel="C0RANDOM", user="U0REP")
+    calls = bot.slack.wait_for(lambda c: any(x["method"] == "chat.postEphemeral" for x in c))
+    refusal = payload_text([c for c in calls if c["method"] == "chat.postEphemeral"][-1])
+    assert "not cleared" in refusal and "/journey config crm on" in refusal
+
+
+def test_mention_answers_in_thread_once_despite_retries(bot: BotServer) -> None:
+    event = {"type": "app_mention", "user": "U0REP", "text": "<@U0JOURNEY> what matters to IT in consideration?",
+             "channel": "C0SALES", "ts": "1700000001.000100", "event_ts": "1700000001.000100"}
+    assert bot.event(event, event_id="Ev001").status == 200
+    bot.slack.wait_for(lambda c: any(x["method"] == "chat.postMessage" for x in c))
+    assert bot.event(event, event_id="Ev001", retry=1).status == 200
+    assert bot.event(event, event_id="Ev001", retry=2).status == 200
+    time.sleep(1.0)
+    posts = bot.slack.of("chat.postMessage")
+    assert len(posts) == 1 and posts[0]["params"]["thread_ts"] == "1700000001.000100"
+
+
+def test_thread_follow_up_keeps_the_stage(bot: BotServer) -> None:
+    first = {"type": "app_mention", "user": "U0REP", "text": "<@U0JOURNEY> what do buyers need in the decision stage?",
+             "channel": "C0SALES", "ts": "1700000002.000100"}
+    bot.event(first, event_id="Ev010")
+    bot.slack.wait_for(lambda c: len([x for x in c if x["method"] == "chat.postMessage"]) >= 1)
+    follow = {"type": "message", "user": "U0REP", "text": "and what about the CFO?", "channel": "C0SALES",
+              "channel_type": "channel", "ts": "1700000002.000300", "thread_ts": "1700000002.000100"}
+    bot.event(follow, event_id="Ev011")
+    bot.slack.wait_for(lambda c: len([x for x in c if x["method"] == "chat.postMessage"]) >= 2)
+    with session_scope(bot.runtime.knowledge.engine) as session:
+        latest = list_questions(session, limit=1)[0]
+    assert latest.question == "and what about the CFO?"
+    assert latest.stage_id == "decision" and latest.persona_id == "finance"
+
+
+def test_unrelated_thread_messages_are_ignored(bot: BotServer) -> None:
+    other = {"type": "message", "user": "U0REP", "text": "lunch?", "channel": "C0SALES", "channel_type": "channel",
+             "ts": "1700000003.000300", "thread_ts": "1700000003.000100"}
+    bot.event(other, event_id="Ev020")
+    time.sleep(0.8)
+    assert not bot.slack.of("chat.postMessage") and not bot.slack.of("chat.postEphemeral")
+
+
+def test_dm_is_answered(bot: BotServer) -> None:
+    dm = {"type": "message", "user": "U0REP", "text": "what does the onboarding stage mean?", "channel": "D0DM",
+          "channel_type": "im", "ts": "1700000004.000100"}
+    bot.event(dm, event_id="Ev030")
+    calls = bot.slack.wait_for(lambda c: any(x["method"] == "chat.postMessage" for x in c))
+    post = [c for c in calls if c["method"] == "chat.postMessage"][0]["params"]
+    assert post["channel"] == "D0DM" and "Onboarding" in post["text"]
+
+
+def test_feedback_and_share_buttons(bot: BotServer) -> None:
+    bot.slash("ask what matters to IT in consideration?")
+    bot.slack.wait_for(lambda c: any(x["method"] == "chat.postEphemeral" for x in c))
+    with session_scope(bot.runtime.knowledge.engine) as session:
+        log_id = list_questions(session, limit=1)[0].id
+    assert bot.action(ids.FEEDBACK_UP, str(log_id)).status == 200
+    bot.slack.wait_for(lambda c: any("Thanks" in str(x["params"].get("text")) for x in c))
+    with session_scope(bot.runtime.knowledge.engine) as session:
+        assert list_questions(session, limit=1)[0].feedback == 1
+    bot.action(ids.SHARE, f"ask|{log_id}")
+    calls = bot.slack.wait_for(lambda c: any(x["method"] == "chat.postMessage" for x in c))
+    shared = [c for c in calls if c["method"] == "chat.postMessage"][0]["params"]
+    assert shared["channel"] == "C0SALES" and "Consideration" in shared["text"]
+
+
+def test_app_home_shows_map_and_recent_questions(bot: BotServer) -> None:
+    bot.slash("ask why do forecasts miss?", user="U0HOME")
+    bot.slack.wait_for(lambda c: any(x["method"] == "chat.postEphemeral" for x in c))
+    bot.event({"type": "app_home_opened", "user": "U0HOME", "channel": "D0HOME", "tab": "home"}, event_id="Ev040")
+    calls = bot.slack.wait_for(lambda c: any(x["method"] == "views.publish" for x in c))
+    view = [c for c in calls if c["method"] == "views.publish"][0]["params"]
+    text = json.dumps(view)
+    assert view["user_id"] == "U0HOME" and "Consideration" in text and "why do forecasts miss?" in text
+
+
+def test_slack_rate_limit_and_5xx_are_retried(bot: BotServer) -> None:
+    bot.slack.fail_next("chat.postEphemeral", "ratelimited")
+    bot.slack.fail_next("chat.postEphemeral", "500")
+    bot.slash("ask what does the research stage mean?")
+    bot.slack.wait_for(lambda c: len(bot.slack.of("chat.postEphemeral")) == 1, timeout=20)
+    failed = [c for c in bot.slack.calls if c["failed"]]
+    assert [c["failed"] for c in failed] == ["ratelimited", "500"]
+
+
+def test_errors_reach_the_user_with_an_id_and_no_secrets(make_bot: Any) -> None:
+    bot = make_bot(hubspot_access_token="pat-secret-token-value", hubspot_base_url="http://127.0.0.1:9",
+                   hubspot_max_retries=1, hubspot_backoff_base_s=0.01)
+    bot.slash("churn", user="U0ADMIN")
+    calls = bot.slack.wait_for(lambda c: len([x for x in c if x["method"] == "chat.postEphemeral"]) >= 1, timeout=20)
+    message = payload_text([c for c in calls if c["method"] == "chat.postEphemeral"][-1])
+    assert "CRM did not answer" in message and re.search(r"error id [0-9a-f]{8}", message)
+    assert "pat-secret-token-value" not in json.dumps([c["params"] for c in calls])
+    assert not EMAIL.search(message)
+
+
+def test_churn_acknowledge_and_snooze_are_recorded(bot: BotServer) -> None:
+    from storage.churn_ledger import list_churn_responses
+
+    bot.action(ids.CHURN_ACK, "1000000042|first_value", user="U0CSM")
+    bot.action(ids.CHURN_SNOOZE, "1000000042|low_nps", user="U0CSM")
+    bot.slack.wait_for(lambda c: len([x for x in c if x["method"] == "chat.postEphemeral"]) >= 2)
+    with session_scope(bot.runtime.knowledge.engine) as session:
+        responses = list_churn_responses(session, "1000000042")
+    by_rule = {r.rule: r for r in responses}
+    assert by_rule["first_value"].response == "ack" and by_rule["first_value"].user == "U0CSM" and by_rule["first_value"].until is None
+    snooze = by_rule["low_nps"]
+    assert snooze.response == "snooze" and snooze.until is not None
+    assert 6.9 <= (snooze.until - snooze.at).total_seconds() / 86400 <= 7.1

@@ -1,0 +1,62 @@
+"""The Procfile's `web` process: gunicorn serving bot.wsgi with settings from the
+environment, answering the health check and a signed slash command."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET, sign
+from tests.conftest import free_port
+from tests.standins.slack_api import SlackStandIn
+
+
+def test_gunicorn_serves_the_bot(sample_service: Any, slack_api: SlackStandIn, tmp_path: Path) -> None:
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
+    assert gunicorn, "gunicorn is a dependency of the web process"
+    port = free_port()
+    settings = sample_service.settings
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("JOURNEYBOT_") and k != "DATABASE_URL"},
+        "JOURNEYBOT_DATA_DIR": str(settings.data_dir),
+        "DATABASE_URL": settings.database_url,
+        "JOURNEYBOT_EMBEDDING_MODEL_DIR": str(settings.embedding_model_dir),
+        "JOURNEYBOT_SLACK_BOT_TOKEN": BOT_TOKEN,
+        "JOURNEYBOT_SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "JOURNEYBOT_SLACK_API_BASE_URL": slack_api.base_url,
+    }
+    process = subprocess.Popen(
+        [gunicorn, "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}", "bot.wsgi:application"],
+        env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert process.poll() is None, process.stdout.read().decode()[-3000:] if process.stdout else ""
+                assert time.monotonic() < deadline, "gunicorn did not come up"
+                time.sleep(0.3)
+        body = urlencode({"command": "/journey", "text": "ask what does the research stage mean?", "channel_id": "C1",
+                          "user_id": "U1", "team_id": "T0TEST", "response_url": slack_api.response_url(), "trigger_id": "1"}).encode()
+        ts = int(time.time())
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/slack/events", data=body, method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": sign(body, ts)},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+        slack_api.wait_for(lambda calls: any(c["method"] == "chat.postEphemeral" for c in calls), timeout=30)
+    finally:
+        process.terminate()
+        process.wait(timeout=15)

@@ -1,0 +1,148 @@
+"""A local Slack Web API stand-in that records every call (form or JSON bodies) and can
+answer `ratelimited` or an HTTP 500 on demand. The real slack_sdk WebClient talks to it."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+BOT_USER = "U0JOURNEY"
+
+
+class SlackStandIn:
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.failures: dict[str, list[str]] = {}
+        self.usergroups: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+        self._ts = 1700000000.000100
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+                path = urlparse(self.path).path
+                if path.startswith("/upload/"):
+                    stand_in._record("upload", {"file_id": path.rsplit("/", 1)[-1], "bytes": len(raw)})
+                    self._send(200, {"ok": True})
+                    return
+                if path.startswith("/response/"):
+                    stand_in._record("response_url", json.loads(raw or b"{}"))
+                    self._send(200, {"ok": True})
+                    return
+                method = path.rsplit("/", 1)[-1]
+                params = stand_in._parse(raw, self.headers.get("Content-Type", ""))
+                params["_auth"] = self.headers.get("Authorization", "")
+                failure = stand_in._take_failure(method)
+                if failure == "500":
+                    stand_in._record(method, params, failed="500")
+                    self._send(500, {"ok": False, "error": "internal_error"})
+                    return
+                if failure == "ratelimited":
+                    stand_in._record(method, params, failed="ratelimited")
+                    self._send(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+                    return
+                self._send(200, stand_in.answer(method, params, self.server.server_address[1]))
+
+            def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"http://127.0.0.1:{self.port}/response/{name}"
+
+    def _parse(self, raw: bytes, content_type: str) -> dict[str, Any]:
+        if "application/json" in content_type:
+            return dict(json.loads(raw or b"{}"))
+        params: dict[str, Any] = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+        for key in ("blocks", "view", "files"):
+            if isinstance(params.get(key), str):
+                try:
+                    params[key] = json.loads(params[key])
+                except ValueError:
+                    pass
+        return params
+
+    def _record(self, method: str, params: dict[str, Any], failed: str | None = None) -> None:
+        with self._lock:
+            self.calls.append({"method": method, "params": params, "failed": failed, "at": time.monotonic()})
+
+    def _take_failure(self, method: str) -> str | None:
+        with self._lock:
+            queue = self.failures.get(method)
+            return queue.pop(0) if queue else None
+
+    def fail_next(self, method: str, kind: str = "500", times: int = 1) -> None:
+        with self._lock:
+            self.failures.setdefault(method, []).extend([kind] * times)
+
+    def _next_ts(self) -> str:
+        with self._lock:
+            self._ts += 1
+            return f"{self._ts:.6f}"
+
+    def answer(self, method: str, params: dict[str, Any], port: int) -> dict[str, Any]:
+        if method != "auth.test":
+            self._record(method, params)
+        if method == "auth.test":
+            return {"ok": True, "user_id": BOT_USER, "bot_id": "B0JOURNEY", "team_id": "T0TEST", "team": "Test", "url": "https://test.slack.com/"}
+        if method in ("chat.postMessage", "chat.update"):
+            return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts") or self._next_ts(), "message": {"text": params.get("text")}}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{len(self.calls):06d}"
+            return {"ok": True, "upload_url": f"http://127.0.0.1:{port}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = params.get("files") or []
+            return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
+        if method == "usergroups.users.list":
+            return {"ok": True, "users": self.usergroups.get(params.get("usergroup", ""), [])}
+        return {"ok": True}
+
+    def of(self, method: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [c for c in self.calls if c["method"] == method and not c["failed"]]
+
+    def wait_for(self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 15.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                snapshot = list(self.calls)
+            if predicate(snapshot):
+                return snapshot
+            time.sleep(0.02)
+        raise AssertionError(f"condition not met within {timeout}s; calls: {[c['method'] for c in self.calls]}")
+
+    def start(self) -> SlackStandIn:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
