@@ -23,34 +23,10 @@ from bot.blocks.common import (
     sections,
 )
 from bot.message import MAX_BLOCKS, SlackMessage
-from skills.velocity import Metric, PipelineVelocity, StageVelocity, VelocityReport
+from skills import figures
+from skills.velocity import PipelineVelocity, StageVelocity, VelocityReport
 
 STALLED_SHOWN = 10
-
-
-def _days(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}d"
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.0f}%"
-
-
-def _money(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.0f}"
-
-
-def _change(metric: Metric, kind: str) -> str:
-    d = metric.delta
-    if d is None:
-        return ""
-    if kind == "pct":
-        return f" ({d * 100:+.0f} pts)"
-    if kind == "days":
-        return f" ({d:+.1f}d)"
-    if kind == "money":
-        return f" ({'+' if d >= 0 else '−'}{abs(d):,.0f})"
-    return f" ({d:+.0f})"
 
 
 def _stage(s: StageVelocity) -> str:
@@ -60,8 +36,8 @@ def _stage(s: StageVelocity) -> str:
     d_rate = "" if rate is None or prev is None else f" ({(rate - prev) * 100:+.0f} pts)"
     target = "no target" if s.target_days is None else f"target {s.target_days:g}d"
     over = " ⚠️" if s.target_days is not None and s.days.median is not None and s.days.median > s.target_days else ""
-    return (f"• *{escape(s.label)}*: median {_days(s.days.median)}{d_med}{over} ({target}, n={s.days.count}) · "
-            f"advanced {_pct(rate)}{d_rate} of {s.conversion.entered} entered ({s.conversion.open} open)")
+    return (f"• *{escape(s.label)}*: median {figures.days(s.days.median)}{d_med}{over} ({target}, n={s.days.count}) · "
+            f"advanced {figures.pct(rate)}{d_rate} of {s.conversion.entered} entered ({s.conversion.open} open)")
 
 
 def _stalled(p: PipelineVelocity, offset: int) -> list[str]:
@@ -80,11 +56,11 @@ def _pipeline(p: PipelineVelocity, offset: int) -> list[Block]:
         lines = [f"*{escape(p.label)}*: stalled deals from #{offset + 1}"] + _stalled(p, offset)
         return [divider(), *sections("\n".join(lines))] if p.stalled[offset:] else []
     out: list[Block] = [divider(), section(f"*{escape(p.label)}*", fields=[
-        f"*Win rate*\n{_pct(m['win_rate'].value)}{_change(m['win_rate'], 'pct')}: {c.won} of {c.closed} closed",
-        f"*Won*\n{_money(c.won_amount)}{_change(m['won_amount'], 'money')}",
-        f"*Cycle (median)*\n{_days(c.cycle.median)}{_change(m['cycle_median_days'], 'days')}",
-        f"*Pipeline created*\n{c.created} deals{_change(m['created_count'], 'n')}, {_money(c.created_amount)}",
-        f"*Stalled*\n{len(p.stalled)} over target now; {c.stalled} at week end{_change(m['stalled_count'], 'n')}",
+        f"*Win rate*\n{figures.pct(m['win_rate'].value)}{figures.change(m['win_rate'], 'pct')}: {c.won} of {c.closed} closed",
+        f"*Won*\n{figures.money(c.won_amount)}{figures.change(m['won_amount'], 'money')}",
+        f"*Cycle (median)*\n{figures.days(c.cycle.median)}{figures.change(m['cycle_median_days'], 'days')}",
+        f"*Pipeline created*\n{c.created} deals{figures.change(m['created_count'], 'n')}, {figures.money(c.created_amount)}",
+        f"*Stalled*\n{len(p.stalled)} over target now; {c.stalled} at week end{figures.change(m['stalled_count'], 'n')}",
     ])]
     if p.stages:
         out += sections("*Days in stage and conversion*\n" + "\n".join(_stage(s) for s in p.stages))
@@ -120,6 +96,6 @@ def render(result: VelocityReport, *, offset: int = 0, ephemeral: bool = False) 
     text = [f"Velocity, week {w.label}{partial}"]
     for p in result.pipelines:
         c = p.current
-        text.append(f"{p.label}: win rate {_pct(c.win_rate)}, {c.won} won, {c.created} created, "
+        text.append(f"{p.label}: win rate {figures.pct(c.win_rate)}, {c.won} won, {c.created} created, "
                     f"{len(p.stalled)} stalled")
     return finish(text, blocks, chart_files(result))

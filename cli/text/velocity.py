@@ -2,34 +2,10 @@
 
 from __future__ import annotations
 
-from skills.velocity import Metric, PipelineVelocity, StageVelocity, VelocityReport
+from skills import figures
+from skills.velocity import PipelineVelocity, StageVelocity, VelocityReport
 
 STALLED_SHOWN = 10
-
-
-def _days(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}d"
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.0f}%"
-
-
-def _money(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.0f}"
-
-
-def _change(metric: Metric, kind: str) -> str:
-    d = metric.delta
-    if d is None:
-        return ""
-    if kind == "pct":
-        return f" ({d * 100:+.0f} pts)"
-    if kind == "days":
-        return f" ({d:+.1f}d)"
-    if kind == "money":
-        return f" ({'+' if d >= 0 else '-'}{abs(d):,.0f})"
-    return f" ({d:+.0f})"
 
 
 def _stage_line(stage: StageVelocity, width: int) -> str:
@@ -40,8 +16,8 @@ def _stage_line(stage: StageVelocity, width: int) -> str:
     rate, before = conv.rate, stage.previous_conversion.rate
     d_rate = "" if rate is None or before is None else f" ({(rate - before) * 100:+.0f} pts)"
     target = "no target" if stage.target_days is None else f"target {stage.target_days:g}d"
-    return (f"  {stage.label:<{width}}  median {_days(days.median)}{d_med}, mean {_days(days.mean)}, "
-            f"n={days.count}, {target} | advanced {_pct(rate)}{d_rate} of {conv.entered} entered"
+    return (f"  {stage.label:<{width}}  median {figures.days(days.median)}{d_med}, mean {figures.days(days.mean)}, "
+            f"n={days.count}, {target} | advanced {figures.pct(rate)}{d_rate} of {conv.entered} entered"
             f" ({conv.open} still open)")
 
 
@@ -50,19 +26,19 @@ def _pipeline(p: PipelineVelocity) -> list[str]:
     c = p.current
     lines = [
         f"{p.label}",
-        f"  Win rate {_pct(m['win_rate'].value)}{_change(m['win_rate'], 'pct')}: {c.won} won of {c.closed} closed; "
-        f"won {_money(c.won_amount)}{_change(m['won_amount'], 'money')}",
-        f"  Cycle (created to won): median {_days(c.cycle.median)}{_change(m['cycle_median_days'], 'days')}, "
-        f"mean {_days(c.cycle.mean)}",
-        f"  Pipeline created: {c.created} deals{_change(m['created_count'], 'n')}, "
-        f"{_money(c.created_amount)}{_change(m['created_amount'], 'money')}",
+        f"  Win rate {figures.pct(m['win_rate'].value)}{figures.change(m['win_rate'], 'pct')}: {c.won} won of {c.closed} closed; "
+        f"won {figures.money(c.won_amount)}{figures.change(m['won_amount'], 'money')}",
+        f"  Cycle (created to won): median {figures.days(c.cycle.median)}{figures.change(m['cycle_median_days'], 'days')}, "
+        f"mean {figures.days(c.cycle.mean)}",
+        f"  Pipeline created: {c.created} deals{figures.change(m['created_count'], 'n')}, "
+        f"{figures.money(c.created_amount)}{figures.change(m['created_amount'], 'money')}",
         "  Days in stage (stays ended this week) and conversion (deals that entered this week):",
     ]
     width = max((len(s.label) for s in p.stages), default=10)
     lines += [_stage_line(s, width) for s in p.stages]
     if p.stalled:
         lines.append(f"  Stalled now: {len(p.stalled)} open deals over their stage target "
-                     f"({c.stalled} at week end{_change(m['stalled_count'], 'n')})")
+                     f"({c.stalled} at week end{figures.change(m['stalled_count'], 'n')})")
         for s in p.stalled[:STALLED_SHOWN]:
             lines.append(f"    - {s.name}: {s.stage_label}, {s.days:.0f}d vs {s.target_days:g}d target "
                          f"({s.ratio:.1f}x), owner {s.owner_name}")

@@ -1,0 +1,35 @@
+"""How figures read, the same in Slack and in the terminal: days, percentages, money and
+week-over-week changes ("—" where there is no number)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from skills.velocity import Metric
+
+ChangeKind = Literal["pct", "days", "money", "count"]
+
+
+def days(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}d"
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def money(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def change(metric: Metric, kind: ChangeKind | str) -> str:
+    d = metric.delta
+    if d is None:
+        return ""
+    if kind == "pct":
+        return f" ({d * 100:+.0f} pts)"
+    if kind == "days":
+        return f" ({d:+.1f}d)"
+    if kind == "money":
+        return f" ({'+' if d >= 0 else '-'}{abs(d):,.0f})"
+    return f" ({d:+.0f})"
