@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -16,6 +17,7 @@ from knowledge.service import KnowledgeService
 from skills.builtin import default_registry
 
 log = logging.getLogger(__name__)
+LISTENER_THREADS = 64
 
 
 class SlackNotConfigured(RuntimeError):
@@ -40,6 +42,8 @@ def create_app(runtime: BotRuntime) -> App:
         client=runtime.client,
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None,
         process_before_response=False,
+        # Acks run on these threads; the heavy part of each listener waits on runtime.work.
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt"),
         raise_error_for_unhandled_request=False,
     )
     commands.register(app, runtime)

@@ -20,21 +20,26 @@ log = logging.getLogger(__name__)
 def answer_message(runtime: BotRuntime, text: str, *, channel: str, user: str, thread_ts: str) -> None:
     """Answer `text` in the thread, publicly (a mention or DM is a conversation)."""
     try:
-        decision = route(text)
-        if isinstance(decision, Clarify):
-            options = [(o.reason, f"{o.skill}|{o.text}") for o in decision.options]
-            post(runtime.client, render_clarify(decision.question, options), channel=channel, thread_ts=thread_ts)
-            return
-        values: dict[str, Any] = {}
-        if decision.skill == "ask":
-            values = {"question": decision.text or normalize(text), **_context_for(runtime, decision.text, channel, thread_ts)}
-        outcome = run_skill(runtime, decision.skill, "" if decision.skill == "ask" else decision.text, channel=channel, user=user, **values)
-        post(runtime.client, outcome.message, channel=channel, thread_ts=thread_ts)
-        _remember(runtime, outcome.result, channel, thread_ts)
+        with runtime.work:
+            _answer(runtime, text, channel=channel, user=user, thread_ts=thread_ts)
     except Exception:
         error_id = new_error_id()
         log.exception("answering a message failed (error id %s)", error_id)
         post(runtime.client, render_error("Something went wrong on our side.", error_id), channel=channel, thread_ts=thread_ts)
+
+
+def _answer(runtime: BotRuntime, text: str, *, channel: str, user: str, thread_ts: str) -> None:
+    decision = route(text)
+    if isinstance(decision, Clarify):
+        options = [(o.reason, f"{o.skill}|{o.text}") for o in decision.options]
+        post(runtime.client, render_clarify(decision.question, options), channel=channel, thread_ts=thread_ts)
+        return
+    values: dict[str, Any] = {}
+    if decision.skill == "ask":
+        values = {"question": decision.text or normalize(text), **_context_for(runtime, decision.text, channel, thread_ts)}
+    outcome = run_skill(runtime, decision.skill, "" if decision.skill == "ask" else decision.text, channel=channel, user=user, **values)
+    post(runtime.client, outcome.message, channel=channel, thread_ts=thread_ts)
+    _remember(runtime, outcome.result, channel, thread_ts)
 
 
 def _context_for(runtime: BotRuntime, text: str, channel: str, thread_ts: str) -> dict[str, Any]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,6 +31,9 @@ class BotRuntime:
     client: WebClient
     access: AccessPolicy
     clock: Callable[[], object] = field(default=utc_now)
+    # Answers are CPU-bound: running more at once than there are cores only slows them
+    # all and starves the acks, which must leave within Slack's 3 s.
+    work: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(os.cpu_count() or 2))
 
     def context(self, channel: str | None, user: str | None) -> SkillContext:
         return SkillContext(self.settings, self.knowledge, clock=self.clock, channel=channel, user=user)  # type: ignore[arg-type]

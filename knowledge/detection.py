@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from knowledge.models import JourneyMap
 from knowledge.text import words
@@ -101,11 +101,57 @@ class Detector:
             for pattern in p.job_title_patterns
         ]
 
-    def detect(self, text: str) -> Detection:
-        tokens = words(text)
-        found: list[Mention] = []
+    @cached_property
+    def index(self) -> dict[tuple[str, ...], list[tuple[str, str]]]:
+        """Phrase words (singular) -> (kind, ref_id): one dictionary look-up per window."""
+        table: dict[tuple[str, ...], list[tuple[str, str]]] = {}
         for kind, ref_id, phrase in self.phrases:
-            found.extend(_find(tokens, kind, ref_id, phrase))
+            key = tuple(_singular(w) for w in phrase)
+            if (kind, ref_id) not in table.setdefault(key, []):
+                table[key].append((kind, ref_id))
+        return table
+
+    @cached_property
+    def sizes(self) -> list[int]:
+        return sorted({len(key) for key in self.index}, reverse=True)
+
+    @cached_property
+    def vocabulary(self) -> list[str]:
+        return sorted({w for key in self.index for w in key if len(w) >= FUZZY_MIN_CHARS})
+
+    def _correct(self, token: str) -> str | None:
+        """The vocabulary word a typo'd token stands for, if one is close enough."""
+        if token in self._corrections:
+            return self._corrections[token]
+        best = process.extractOne(token, self.vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+        word = best[0] if best and _same_initial(token, best[0]) and abs(len(token) - len(best[0])) <= 2 else None
+        self._corrections[token] = word
+        return word
+
+    @cached_property
+    def _corrections(self) -> dict[str, str | None]:
+        return {}
+
+    @cached_property
+    def _known(self) -> frozenset[str]:
+        return frozenset(self.vocabulary)
+
+    def detect(self, text: str) -> Detection:
+        tokens = [_singular(w) for w in words(text)]
+        known = self._known
+        corrected: list[str] = []
+        fixed: list[bool] = []
+        for token in tokens:
+            word = token if token in known or len(token) < FUZZY_MIN_CHARS else self._correct(token)
+            corrected.append(word or token)
+            fixed.append(word is not None and word != token)
+        found: list[Mention] = []
+        for size in self.sizes:
+            for start in range(0, len(tokens) - size + 1):
+                key = tuple(corrected[start : start + size])
+                for kind, ref_id in self.index.get(key, ()):
+                    exact = not any(fixed[start : start + size])
+                    found.append(Mention(kind, ref_id, " ".join(key), start, start + size, exact))
         mentions = _resolve_overlaps(found)
         if not any(m.kind == "persona" for m in mentions):
             joined = " ".join(tokens)
@@ -123,20 +169,6 @@ class Detector:
             persona.phrase if persona else None,
             tuple(mentions),
         )
-
-
-def _find(tokens: list[str], kind: str, ref_id: str, phrase: tuple[str, ...]) -> list[Mention]:
-    size = len(phrase)
-    target = " ".join(phrase)
-    out: list[Mention] = []
-    for start in range(0, len(tokens) - size + 1):
-        window = " ".join(tokens[start : start + size])
-        if window == target or _singular(window) == _singular(target):
-            out.append(Mention(kind, ref_id, target, start, start + size, True))
-        elif len(target) >= FUZZY_MIN_CHARS and abs(len(window) - len(target)) <= 2:
-            if fuzz.ratio(window, target) >= FUZZY_CUTOFF and _same_initial(window, target):
-                out.append(Mention(kind, ref_id, target, start, start + size, False))
-    return out
 
 
 def _singular(phrase: str) -> str:

@@ -39,7 +39,8 @@ def register(app: App, runtime: BotRuntime) -> None:
             return
         ack(**_reply(render_progress(name, "Working on it…")))
         try:
-            outcome = _run(runtime, name, rest, channel=channel, user=user)
+            with runtime.work:
+                outcome = _run(runtime, name, rest, channel=channel, user=user)
             post(runtime.client, outcome.message, channel=channel, user=user, ephemeral=outcome.ephemeral)
         except Exception:
             error_id = new_error_id()
