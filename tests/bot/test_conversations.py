@@ -148,3 +148,26 @@ def test_churn_acknowledge_and_snooze_are_recorded(bot: BotServer) -> None:
     snooze = by_rule["low_nps"]
     assert snooze.response == "snooze" and snooze.until is not None
     assert 6.9 <= (snooze.until - snooze.at).total_seconds() / 86400 <= 7.1
+
+
+def test_gaps_in_slack_uploads_the_heatmap(bot: BotServer) -> None:
+    bot.slash("gaps")
+    bot.slack.wait_for(lambda c: any(x["method"] == "files.completeUploadExternal" for x in c), timeout=40)
+    methods = [c["method"] for c in bot.slack.calls]
+    assert "files.getUploadURLExternal" in methods and "upload" in methods
+    uploaded = [c for c in bot.slack.calls if c["method"] == "upload"][0]["params"]
+    assert uploaded["bytes"] > 1000
+    complete = bot.slack.of("files.completeUploadExternal")[0]["params"]
+    assert complete["channel_id"] == "C0SALES"
+
+
+def test_channel_config_is_for_admins_and_narrows_skills(bot: BotServer) -> None:
+    refused = bot.slash("config skills ask", user="U0REP")
+    assert "Only journeybot admins" in refused.body.decode()
+    changed = bot.slash("config skills ask", user="U0ADMIN")
+    assert "skills: ask" in changed.body.decode()
+    bot.slash("gaps", user="U0REP")
+    calls = bot.slack.wait_for(lambda c: any(x["method"] == "chat.postEphemeral" for x in c))
+    assert "not enabled in this channel" in payload_text([c for c in calls if c["method"] == "chat.postEphemeral"][-1])
+    shown = bot.slash("config", user="U0REP").body.decode()
+    assert "skills: ask" in shown and "CRM skills not allowed" in shown
