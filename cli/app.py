@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cli import knowledge_commands
+from cli import knowledge_commands, subscription_commands
 from cli.crm_commands import crm_app, sandbox_command
 from cli.demo import demo
 from cli.skill_commands import register_skill_commands
@@ -25,6 +25,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(crm_app, name="crm")
 app.command("sandbox")(sandbox_command)
 app.command("demo")(demo)
+for command in (subscription_commands.subscribe, subscription_commands.unsubscribe, subscription_commands.subscriptions):
+    app.command()(command)
 
 for command in (
     knowledge_commands.validate,

@@ -12,6 +12,7 @@ from bot.blocks import render_error, render_help, render_progress
 from bot.channel_config import handle_config
 from bot.dispatch import run_skill
 from bot.posting import post
+from bot.subscription_commands import handle_subscription
 from bot.runtime import BotRuntime, new_error_id
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def register(app: App, runtime: BotRuntime) -> None:
             ack(**_reply(handle_config(runtime, rest, channel=channel, user=user)))
             return
         if name in SCHEDULER_COMMANDS:
-            ack(**_reply(render_error("Scheduled digests and alerts are not available in this version yet.")))
+            ack(**_reply(handle_subscription(runtime, name, rest, channel=channel, user=user)))
             return
         ack(**_reply(render_progress(name, "Working on it…")))
         try:

@@ -171,3 +171,15 @@ def test_channel_config_is_for_admins_and_narrows_skills(bot: BotServer) -> None
     assert "not enabled in this channel" in payload_text([c for c in calls if c["method"] == "chat.postEphemeral"][-1])
     shown = bot.slash("config", user="U0REP").body.decode()
     assert "skills: ask" in shown and "CRM skills not allowed" in shown
+
+
+def test_subscribe_list_and_unsubscribe(bot: BotServer) -> None:
+    refused = bot.slash("subscribe digest weekly mon 09:00 Europe/Berlin", user="U0REP").body.decode()
+    assert "not cleared" in refused
+    made = bot.slash("subscribe digest weekly mon 09:00 Europe/Berlin --pipeline default", user="U0ADMIN").body.decode()
+    sub_id = re.search(r"id (\d+)", made)
+    assert sub_id and "digest every Monday at 09:00 Europe/Berlin --pipeline default" in made
+    assert "digest every Monday" in bot.slash("subscriptions").body.decode()
+    assert "don't understand" in bot.slash("subscribe churn daily 25:61", user="U0ADMIN").body.decode()
+    assert "removed" in bot.slash(f"unsubscribe {sub_id.group(1)}").body.decode()
+    assert "no subscriptions" in bot.slash("subscriptions").body.decode()

@@ -85,3 +85,14 @@ def test_invalid_map_is_not_indexed(runner: CliRunner, tmp_path: Path) -> None:
     broken.write_text(MINI.read_text().replace("order: 3", "order: 1"))
     result = runner.invoke(app, ["index", "--map", str(broken)])
     assert result.exit_code == 1 and "stages out of order" in result.output and "last good index stays live" in result.output
+
+
+def test_subscriptions_from_the_cli(runner: CliRunner) -> None:
+    made = runner.invoke(app, ["subscribe", "C0LEADERS", "digest", "weekly", "mon", "09:00", "Europe/Berlin"])
+    assert made.exit_code == 0 and "digest every Monday at 09:00 Europe/Berlin in C0LEADERS" in made.output
+    listed = json.loads(runner.invoke(app, ["subscriptions", "--json"]).stdout)["subscriptions"]
+    assert [(s["channel"], s["cron"], s["timezone"]) for s in listed] == [("C0LEADERS", "0 9 * * mon", "Europe/Berlin")]
+    assert runner.invoke(app, ["subscribe", "C0LEADERS", "digest", "Mars/Base"]).exit_code == 2
+    assert runner.invoke(app, ["unsubscribe", str(listed[0]["id"])]).exit_code == 0
+    assert runner.invoke(app, ["unsubscribe", str(listed[0]["id"])]).exit_code == 2
+    assert "no subscriptions" in runner.invoke(app, ["subscriptions"]).stdout

@@ -1,0 +1,54 @@
+"""`/journey subscribe|unsubscribe|subscriptions`: what this channel receives on a
+schedule. CRM kinds need the same clearance as running the skill here."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+
+from bot.blocks import render_error, render_refusal
+from bot.message import SlackMessage
+from bot.runtime import BotRuntime
+from skills.registry import SkillInputError
+from skills.schedules import describe, parse_subscription
+from storage.slack_state import fetch_channel_config
+from storage.subscriptions import add_subscription, deactivate_subscription, list_subscriptions
+
+
+def handle_subscription(runtime: BotRuntime, name: str, text: str, *, channel: str, user: str) -> SlackMessage:
+    if name == "subscriptions":
+        return _listing(runtime, channel)
+    if name == "unsubscribe":
+        if not text.strip().isdigit():
+            return render_error("Which one? `/journey unsubscribe <id>` (ids are in `/journey subscriptions`).")
+        with runtime.session() as session:
+            done = deactivate_subscription(session, int(text.strip()), channel_id=channel)
+        return _text(f"Subscription {text.strip()} removed." if done else f"No active subscription {text.strip()} in this channel.")
+    try:
+        request = parse_subscription(text)
+    except SkillInputError as exc:
+        return render_error(str(exc))
+    with runtime.session() as session:
+        config = fetch_channel_config(session, channel)
+    decision = runtime.access.check(runtime.registry.get(request.skill), config, user)
+    if not decision.allowed:
+        return render_refusal(request.skill, f"{decision.reason}. {runtime.settings.slack_access_help}")
+    with runtime.session() as session:
+        subscription = add_subscription(
+            session, channel_id=channel, kind=request.kind, cron=request.cron, timezone=request.timezone,  # type: ignore[arg-type]
+            filters=request.filters, created_by=user,
+        )
+        sub_id = subscription.id
+    filters = "".join(f" --{k} {v}" for k, v in request.filters.items())
+    return _text(f"Subscribed (id {sub_id}): {describe(request.kind, request.cron, request.timezone)}{filters}.")
+
+
+def _listing(runtime: BotRuntime, channel: str) -> SlackMessage:
+    with runtime.session() as session:
+        subscriptions = list_subscriptions(session, channel_id=channel)
+        lines = [f"{s.id}: {describe(s.kind, s.cron, s.timezone)}" + "".join(f" --{k} {v}" for k, v in s.filters.items())
+                 for s in subscriptions]
+    return _text("This channel receives:\n" + "\n".join(lines) if lines else "This channel has no subscriptions. " "Try `/journey subscribe digest weekly mon 09:00 Europe/Berlin`.")
+
+
+def _text(text: str) -> SlackMessage:
+    return SlackMessage(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))])

@@ -1,0 +1,80 @@
+"""`journeybot subscribe|unsubscribe|subscriptions`: manage scheduled posts from the shell."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from config import load_settings
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    from storage.engine import make_engine
+    from storage.migrate import upgrade_database
+
+    engine = make_engine(load_settings().database_url)
+    upgrade_database(engine)
+    return engine
+
+
+def subscribe(
+    channel: Annotated[str, typer.Argument(help="Slack channel id, e.g. C0123456.")],
+    schedule: Annotated[list[str], typer.Argument(help='e.g. digest weekly mon 09:00 Europe/Berlin --pipeline default')],
+) -> None:
+    """Post a skill's result to a channel on a schedule."""
+    from skills.registry import SkillInputError
+    from skills.schedules import describe, parse_subscription
+    from storage.engine import session_scope
+    from storage.subscriptions import add_subscription
+
+    try:
+        request = parse_subscription(" ".join(schedule))
+    except SkillInputError as exc:
+        err.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(2) from exc
+    with session_scope(_engine()) as session:
+        sub = add_subscription(session, channel_id=channel, kind=request.kind, cron=request.cron,  # type: ignore[arg-type]
+                               timezone=request.timezone, filters=request.filters, created_by="cli")
+        out.print(f"subscription {sub.id}: {describe(request.kind, request.cron, request.timezone)} in {channel}")
+
+
+def unsubscribe(subscription_id: Annotated[int, typer.Argument(help="The id from `journeybot subscriptions`.")]) -> None:
+    """Stop a scheduled post."""
+    from storage.engine import session_scope
+    from storage.subscriptions import deactivate_subscription
+
+    with session_scope(_engine()) as session:
+        if not deactivate_subscription(session, subscription_id):
+            err.print(f"[red]no active subscription {subscription_id}[/red]")
+            raise typer.Exit(2)
+    out.print(f"subscription {subscription_id} removed")
+
+
+def subscriptions(
+    channel: Annotated[Optional[str], typer.Option(help="Only this channel.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the active scheduled posts."""
+    from skills.schedules import describe
+    from storage.engine import session_scope
+    from storage.subscriptions import list_subscriptions
+
+    with session_scope(_engine()) as session:
+        rows = [
+            {"id": s.id, "channel": s.channel_id, "kind": s.kind, "cron": s.cron, "timezone": s.timezone,
+             "filters": s.filters, "description": describe(s.kind, s.cron, s.timezone)}
+            for s in list_subscriptions(session, channel_id=channel)
+        ]
+    if as_json:
+        out.print_json(json.dumps({"subscriptions": rows}))
+        return
+    for row in rows:
+        out.print(f"{row['id']}: {row['description']} in {row['channel']}")
+    if not rows:
+        out.print("no subscriptions")

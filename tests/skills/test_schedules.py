@@ -1,0 +1,47 @@
+"""The subscription grammar shared by Slack, the CLI and the scheduler."""
+
+from __future__ import annotations
+
+import pytest
+
+from skills.registry import SkillInputError
+from skills.schedules import describe, parse_subscription
+
+
+@pytest.mark.parametrize(
+    "text,kind,cron,tz,filters",
+    [
+        ("digest weekly mon 09:00 Europe/Berlin", "digest", "0 9 * * mon", "Europe/Berlin", {}),
+        ("digest", "digest", "0 9 * * mon", "UTC", {}),
+        ("velocity friday 16:30", "digest", "30 16 * * fri", "UTC", {}),
+        ("churn daily 08:15 America/New_York --min_severity high", "churn", "15 8 * * *", "America/New_York", {"min_severity": "high"}),
+        ('alerts daily --owner "Ava Adams"', "churn", "0 8 * * *", "UTC", {"owner": "Ava Adams"}),
+        ("gaps monthly 3 07:00", "gaps", "0 7 3 * *", "UTC", {}),
+        ("digest weekly tue --pipeline default", "digest", "0 9 * * tue", "UTC", {"pipeline": "default"}),
+    ],
+)
+def test_parse(text: str, kind: str, cron: str, tz: str, filters: dict[str, str]) -> None:
+    request = parse_subscription(text)
+    assert (request.kind, request.cron, request.timezone, request.filters) == (kind, cron, tz, filters)
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("", "what should I post"),
+        ("lunch weekly", "what should I post"),
+        ("digest weekly mon 25:00", "don't understand '25:00'"),
+        ("digest Mars/Olympus", "unknown time zone"),
+        ("gaps monthly 31", "day from 1 to 28"),
+        ("churn --colour red", "unknown or empty option --colour"),
+    ],
+)
+def test_bad_schedules_say_how(text: str, message: str) -> None:
+    with pytest.raises(SkillInputError, match=message):
+        parse_subscription(text)
+
+
+def test_describe() -> None:
+    assert describe("digest", "0 9 * * mon", "Europe/Berlin") == "digest every Monday at 09:00 Europe/Berlin"
+    assert describe("churn", "15 8 * * *", "UTC") == "churn every day at 08:15 UTC"
+    assert describe("gaps", "0 7 3 * *", "UTC") == "gaps on day 3 of every month at 07:00 UTC"
