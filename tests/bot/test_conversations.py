@@ -162,15 +162,17 @@ def test_gaps_in_slack_uploads_the_heatmap(bot: BotServer) -> None:
 
 
 def test_channel_config_is_for_admins_and_narrows_skills(bot: BotServer) -> None:
-    refused = bot.slash("config skills ask", user="U0REP")
+    channel = "C0CONFIG"  # the database is shared by the session: keep this channel's settings to itself
+    refused = bot.slash("config skills ask", user="U0REP", channel=channel)
     assert "Only journeybot admins" in refused.body.decode()
-    changed = bot.slash("config skills ask", user="U0ADMIN")
+    changed = bot.slash("config skills ask", user="U0ADMIN", channel=channel)
     assert "skills: ask" in changed.body.decode()
-    bot.slash("gaps", user="U0REP")
+    bot.slash("gaps", user="U0REP", channel=channel)
     calls = bot.slack.wait_for(lambda c: any(x["method"] == "chat.postEphemeral" for x in c))
     assert "not enabled in this channel" in payload_text([c for c in calls if c["method"] == "chat.postEphemeral"][-1])
-    shown = bot.slash("config", user="U0REP").body.decode()
+    shown = bot.slash("config", user="U0REP", channel=channel).body.decode()
     assert "skills: ask" in shown and "CRM skills not allowed" in shown
+    assert "skills: all" in bot.slash("config", user="U0REP", channel="C0OTHER").body.decode()
 
 
 def test_subscribe_list_and_unsubscribe(bot: BotServer) -> None:
