@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -20,15 +21,19 @@ def post(
     user: str | None = None,
     ephemeral: bool = False,
     thread_ts: str | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> str | None:
     """Post `message`; returns the message ts (None for ephemeral ones). Files (charts,
-    heatmaps) are uploaded to the channel, in the thread when there is one."""
+    heatmaps) are uploaded to the channel, in the thread when there is one. `metadata`
+    (in-channel only) is Slack message metadata: the scheduler tags its posts with it so
+    a restarted run can find what it already posted."""
     blocks = message.payload_blocks()
     if ephemeral and user:
         client.chat_postEphemeral(channel=channel, user=user, text=message.text, blocks=blocks, thread_ts=thread_ts)
         ts = None
     else:
-        response = client.chat_postMessage(channel=channel, text=message.text, blocks=blocks, thread_ts=thread_ts)
+        extra: dict[str, Any] = {"metadata": metadata} if metadata else {}
+        response = client.chat_postMessage(channel=channel, text=message.text, blocks=blocks, thread_ts=thread_ts, **extra)
         ts = response.get("ts")
     for path in message.files:
         try:

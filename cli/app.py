@@ -12,6 +12,7 @@ from rich.console import Console
 from cli import knowledge_commands, subscription_commands
 from cli.crm_commands import crm_app, sandbox_command
 from cli.demo import demo
+from cli.schedule_commands import register_schedule_commands
 from cli.skill_commands import register_skill_commands
 from config import load_settings
 from skills.builtin import default_registry
@@ -38,7 +39,8 @@ for command in (
     app.command()(command)
 
 # `ask` keeps its own command (typed options, auto-indexing); the rest come from the registry.
-register_skill_commands(app, default_registry(), skip=frozenset({"ask"}))
+register_skill_commands(app, default_registry(), skip=frozenset({"ask", "churn"}))
+register_schedule_commands(app)  # `digest --dry-run` and `churn [--dry-run]`
 
 err = Console(stderr=True)
 

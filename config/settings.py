@@ -168,6 +168,22 @@ class Settings(BaseSettings):
     churn_escalations_max: int = Field(
         default=0, ge=0, description="Churn rule escalations (high): more open escalations than this is a risk.",
     )
+    churn_alert_cooldown_days: int = Field(
+        default=14, ge=0,
+        description="Scheduled churn alerts: days before the same account and rule is alerted again (sooner only if "
+        "its severity goes up); an acknowledgement also silences it this long.",
+    )
+
+    # --- scheduler ---
+    scheduler_misfire_grace_s: int = Field(
+        default=21_600, ge=1,
+        description="A scheduled post missed while the clock process was down still goes out (once) when it "
+        "restarts within this many seconds.",
+    )
+    scheduler_lease_s: int = Field(
+        default=600, ge=10,
+        description="Seconds a scheduled run may stay in progress before another worker takes it over (crash recovery).",
+    )
 
     # --- Slack ---
     slack_bot_token: SecretStr | None = Field(default=None, description="Bot token, xoxb-… (secret).")

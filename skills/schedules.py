@@ -16,11 +16,11 @@ KINDS = {"digest": "digest", "velocity": "digest", "churn": "churn", "alerts": "
 SKILL_OF = {"digest": "velocity", "churn": "churn", "gaps": "gaps"}
 DEFAULT_CRON = {"digest": "0 9 * * mon", "churn": "0 8 * * *", "gaps": "0 9 1 * *"}
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-FILTERS = {"pipeline", "owner", "min_severity", "team"}
+FILTERS = {"digest": {"pipeline"}, "churn": {"owner", "min_severity"}, "gaps": {"stale_months"}}
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 USAGE = (
     "subscribe digest|churn|gaps [daily|weekly <mon..sun>|monthly <1-28>] [HH:MM] [Area/City] "
-    "[--pipeline P] [--owner O] [--min_severity low|medium|high]"
+    "[--pipeline P (digest)] [--owner O] [--min_severity low|medium|high (churn)]"
 )
 
 
@@ -51,8 +51,9 @@ def parse_subscription(text: str) -> ScheduleRequest:
         token = tokens[i]
         if token.startswith("--"):
             name = token[2:].replace("-", "_")
-            if name not in FILTERS or i + 1 >= len(tokens):
-                raise SkillInputError(f"unknown or empty option {token}. {USAGE}")
+            if name not in FILTERS[kind] or i + 1 >= len(tokens):
+                known = ", ".join(f"--{f}" for f in sorted(FILTERS[kind]))
+                raise SkillInputError(f"unknown or empty option {token} for {kind} (options: {known})")
             filters[name] = tokens[i + 1]
             i += 2
             continue

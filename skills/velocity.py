@@ -18,7 +18,17 @@ Definitions (all windows are half-open, [start, end), in UTC):
 - pipeline created: deals created in the window (count, sum of amount);
 - stalled: open deals whose days in their current stage exceed the journey map's target
   for that deal stage; the list is as of `now`, the per-week counts are as of each
-  window's end (reconstructed from stage times) so the change can be shown.
+  window's end (reconstructed from stage times) so the change can be shown;
+- stage conversion (the digest's headline, one number per pipeline): the entered-weighted
+  average of the stage conversions, i.e. over every open stage's cohort of the window,
+  sum(advanced) / sum(entered). Each deal counts once per stage it entered, so a week
+  with many early-stage entries weighs those stages more; it is not "share of first-stage
+  entries that were won" (that needs months of maturity and reads 0 for a young week).
+
+The chart (`skills.velocity_chart`) is drawn by `run_velocity` for the report's FIRST
+pipeline (the `--pipeline` one, else the portal's first, normally the main sales
+pipeline) and its path carried in `VelocityReport.chart_path`; `compute_velocity` stays
+pure and never draws.
 """
 
 from __future__ import annotations
@@ -27,7 +37,8 @@ import datetime as dt
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from knowledge.models import JourneyMap
 from skills.context import SkillContext
@@ -203,9 +214,16 @@ class PipelineVelocity:
     previous: PeriodTotals
     stalled: tuple[StalledDeal, ...]  # as of now, worst ratio first
 
+    def stage_conversion(self, previous: bool = False) -> float | None:
+        """Entered-weighted average of the stage conversions (module docstring)."""
+        convs = [s.previous_conversion if previous else s.conversion for s in self.stages]
+        entered = sum(c.entered for c in convs)
+        return sum(c.advanced for c in convs) / entered if entered else None
+
     def metrics(self) -> dict[str, Metric]:
         c, p = self.current, self.previous
         return {
+            "stage_conversion": Metric(self.stage_conversion(), self.stage_conversion(previous=True), 3),
             "win_rate": Metric(c.win_rate, p.win_rate, 3), "deals_closed": Metric(c.closed, p.closed),
             "deals_won": Metric(c.won, p.won), "won_amount": Metric(c.won_amount, p.won_amount, 2),
             "cycle_median_days": Metric(c.cycle.median, p.cycle.median, 1),
@@ -226,6 +244,7 @@ class VelocityReport:
     window: Window
     previous_window: Window
     pipelines: tuple[PipelineVelocity, ...]
+    chart_path: Path | None = None  # the digest chart of pipelines[0] (run_velocity draws it)
 
     @property
     def partial(self) -> bool:
@@ -235,7 +254,8 @@ class VelocityReport:
     def to_dict(self) -> dict[str, object]:
         return {"now": self.now.isoformat(), "window": self.window.to_dict(),
                 "previous_window": self.previous_window.to_dict(), "partial": self.partial,
-                "pipelines": [p.to_dict() for p in self.pipelines]}
+                "pipelines": [p.to_dict() for p in self.pipelines],
+                "chart_path": str(self.chart_path) if self.chart_path else None}
 
 
 def compute_velocity(deals: Sequence[Deal], pipelines: Sequence[Pipeline], owners: Sequence[Owner],
@@ -348,7 +368,15 @@ def run_velocity(ctx: SkillContext, pipeline: str | None = None, week: str | Non
     window = week_window(now, week)
     gateway = ctx.gateway
     chosen = resolve_pipelines(gateway.pipelines(), pipeline)
-    return compute_velocity(gateway.deals(), chosen, gateway.owners(), ctx.journey_map, window, now)
+    report = compute_velocity(gateway.deals(), chosen, gateway.owners(), ctx.journey_map, window, now)
+    if not report.pipelines:
+        return report
+    from skills.velocity_chart import chart_name, write_velocity_chart
+
+    reports = Path(ctx.settings.data_dir) / "reports"
+    first = report.pipelines[0]
+    path = write_velocity_chart(reports / chart_name(now, first.pipeline_id), report, first)
+    return replace(report, chart_path=path)
 
 
 SKILL = Skill(

@@ -1,5 +1,7 @@
 """Responses to churn alerts: who acknowledged or snoozed which account and rule, when,
-and until when — so alerting can respect them."""
+and until when — so alerting can respect them; and the alerts sent (account, rule,
+severity, scope, when) so the same risk is not posted again within the cooldown
+(scheduler.alerts holds that logic)."""
 
 from __future__ import annotations
 
@@ -41,3 +43,33 @@ def list_churn_responses(session: Session, company_id: str, rule: str | None = N
     if rule is not None:
         query = query.where(col(ChurnResponse.rule) == rule)
     return list(session.exec(query.order_by(col(ChurnResponse.at).desc(), col(ChurnResponse.id).desc())))
+
+
+class AlertSent(SQLModel, table=True):
+    """One churn alert posted: `scope` separates audiences (e.g. a channel or an owner's
+    alerts) so one account's risk can reach each of them once; "" = the default audience."""
+
+    __tablename__ = "churn_alert_sent"
+
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: str = Field(index=True, max_length=40)
+    rule: str = Field(max_length=40)
+    severity: str = Field(max_length=10)
+    scope: str = Field(default="", max_length=64)
+    sent_at: dt.datetime = Field(default_factory=_now)
+
+
+def record_alert_sent(session: Session, company_id: str, rule: str, severity: str, *, scope: str = "",
+                      at: dt.datetime | None = None) -> AlertSent:
+    entry = AlertSent(company_id=company_id, rule=rule, severity=severity, scope=scope, sent_at=at or _now())
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def last_alert_sent(session: Session, company_id: str, rule: str, *, scope: str = "") -> AlertSent | None:
+    """The latest alert posted for this account and rule in this scope, if any."""
+    query = (select(AlertSent).where(col(AlertSent.company_id) == company_id, col(AlertSent.rule) == rule,
+                                     col(AlertSent.scope) == scope)
+             .order_by(col(AlertSent.sent_at).desc(), col(AlertSent.id).desc()).limit(1))
+    return session.exec(query).first()

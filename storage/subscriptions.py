@@ -7,12 +7,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint, delete, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Field, Session, SQLModel, col, select
 
 SubscriptionKind = Literal["digest", "churn", "gaps"]
-RunState = Literal["running", "posted", "delayed", "failed"]
+RunState = Literal["running", "posting", "posted", "delayed", "failed"]
+# "running" and "posting" are held by one worker under a lease (started_at + lease_s);
+# "posting" means chat.postMessage may have gone out, so a taker-over checks Slack first.
+HELD_STATES = ("running", "posting")
+RETRY_STATES = ("delayed", "failed")
 
 
 def _now() -> dt.datetime:
@@ -47,6 +52,18 @@ class ScheduledRun(SQLModel, table=True):
     message_ts: str | None = Field(default=None, max_length=32)
     detail: str = ""
     delay_notice_sent: bool = False
+    fire_time: dt.datetime | None = None
+
+
+class SchedulerLease(SQLModel, table=True):
+    """Who leads the clock process where no advisory locks exist (SQLite): one row per
+    lease name, taken over only once its holder stopped renewing it."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=128)
+    expires_at: float = Field(description="epoch seconds; floats compare the same on every backend")
 
 
 def add_subscription(
@@ -90,15 +107,35 @@ def deactivate_subscription(session: Session, subscription_id: int, channel_id: 
     return True
 
 
-def claim_run(session: Session, subscription_id: int, period: str) -> ScheduledRun | None:
-    """The run for (subscription, period) if this caller may work on it: a new run, or a
-    delayed/failed one to retry. None when it was posted already or another worker holds
-    it. The unique key makes the claim safe across processes."""
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
+
+
+def is_stale(run: ScheduledRun, now: dt.datetime, lease_s: float) -> bool:
+    """A held run whose worker stopped renewing it (crashed) within the lease."""
+    return run.state in HELD_STATES and _aware(run.started_at) <= now - dt.timedelta(seconds=lease_s)
+
+
+def claim_run(
+    session: Session,
+    subscription_id: int,
+    period: str,
+    *,
+    fire_time: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+    lease_s: float | None = None,
+) -> ScheduledRun | None:
+    """The run for (subscription, period) if this caller may work on it: a new run, a
+    delayed/failed one to retry, or (with `lease_s`) one whose holder's lease ran out.
+    None when it was posted already or another worker holds it. The unique key and a
+    compare-and-set on (state, attempts) make the claim safe across processes; a stale
+    "posting" run keeps that state so the new holder looks in Slack before posting."""
+    now = now or _now()
     existing = session.exec(
         select(ScheduledRun).where(col(ScheduledRun.subscription_id) == subscription_id, col(ScheduledRun.period) == period)
     ).first()
     if existing is None:
-        run = ScheduledRun(subscription_id=subscription_id, period=period)
+        run = ScheduledRun(subscription_id=subscription_id, period=period, started_at=now, fire_time=fire_time)
         try:
             with session.begin_nested():
                 session.add(run)
@@ -106,13 +143,99 @@ def claim_run(session: Session, subscription_id: int, period: str) -> ScheduledR
         except IntegrityError:
             return None
         return run
-    if existing.state in ("delayed", "failed"):
-        existing.state = "running"
-        existing.attempts += 1
-        session.add(existing)
-        session.flush()
-        return existing
-    return None
+    retry = existing.state in RETRY_STATES
+    if not retry and not (lease_s is not None and is_stale(existing, now, lease_s)):
+        return None
+    new_state = "running" if retry else existing.state
+    result = session.execute(
+        update(ScheduledRun)
+        .where(col(ScheduledRun.id) == existing.id, col(ScheduledRun.state) == existing.state,
+               col(ScheduledRun.attempts) == existing.attempts)
+        .values(state=new_state, attempts=existing.attempts + 1, started_at=now,
+                fire_time=existing.fire_time or fire_time)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    session.refresh(existing)
+    return existing
+
+
+def mark_posting(session: Session, run: ScheduledRun, *, now: dt.datetime | None = None) -> bool:
+    """Record that this holder is about to post (renewing its lease); False when another
+    worker took the run over meanwhile, and this one must not post."""
+    now = now or _now()
+    result = session.execute(
+        update(ScheduledRun)
+        .where(col(ScheduledRun.id) == run.id, col(ScheduledRun.attempts) == run.attempts,
+               col(ScheduledRun.state).in_(HELD_STATES))
+        .values(state="posting", started_at=now)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    _mirror(run, state="posting", started_at=now)
+    return True
+
+
+def _mirror(run: ScheduledRun, **values: Any) -> None:
+    """Reflect a compare-and-set UPDATE on `run`, attached to a session or not."""
+    for key, value in values.items():
+        set_committed_value(run, key, value)
+
+
+def mark_delay_notice(session: Session, run: ScheduledRun) -> bool:
+    """Claim the run's single "delayed" notice; False when it was sent already."""
+    result = session.execute(
+        update(ScheduledRun)
+        .where(col(ScheduledRun.id) == run.id, col(ScheduledRun.delay_notice_sent).is_(False))
+        .values(delay_notice_sent=True)
+    )
+    _mirror(run, delay_notice_sent=True)
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def runs_to_retry(session: Session, *, now: dt.datetime | None = None, lease_s: float) -> list[ScheduledRun]:
+    """Delayed runs and stale held runs of active subscriptions, oldest first."""
+    now = now or _now()
+    query = (
+        select(ScheduledRun)
+        .join(Subscription, col(Subscription.id) == col(ScheduledRun.subscription_id))
+        .where(col(Subscription.active).is_(True), col(ScheduledRun.state).in_(("delayed", *HELD_STATES)))
+        .order_by(col(ScheduledRun.id))
+    )
+    return [r for r in session.exec(query) if r.state == "delayed" or is_stale(r, now, lease_s)]
+
+
+def fetch_run(session: Session, subscription_id: int, period: str) -> ScheduledRun | None:
+    return session.exec(
+        select(ScheduledRun).where(col(ScheduledRun.subscription_id) == subscription_id, col(ScheduledRun.period) == period)
+    ).first()
+
+
+def take_lease(session: Session, name: str, holder: str, *, ttl_s: float, now: float) -> bool:
+    """Take or renew lease `name` for `holder` until now + ttl_s; False while another
+    holder's lease is still running."""
+    expires = now + ttl_s
+    result = session.execute(
+        update(SchedulerLease)
+        .where(col(SchedulerLease.name) == name,
+               (col(SchedulerLease.holder) == holder) | (col(SchedulerLease.expires_at) < now))
+        .values(holder=holder, expires_at=expires)
+    )
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        return True
+    if session.get(SchedulerLease, name) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(SchedulerLease(name=name, holder=holder, expires_at=expires))
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+def drop_lease(session: Session, name: str, holder: str) -> None:
+    session.execute(delete(SchedulerLease).where(col(SchedulerLease.name) == name, col(SchedulerLease.holder) == holder))
 
 
 def finish_run(session: Session, run: ScheduledRun, state: RunState, *, detail: str = "", message_ts: str | None = None) -> ScheduledRun:

@@ -6,7 +6,7 @@ the privacy scrub hold everywhere. Button value formats: see `bot.blocks.common`
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from slack_sdk.models.blocks import Block
@@ -49,9 +49,11 @@ class RecentQuestion(Protocol):
 
 
 def render_result(skill: str, result: object, *, log_id: int | None = None, ephemeral: bool = False,
-                  offset: int = 0) -> SlackMessage:
+                  offset: int = 0, mentions: Mapping[str, str] | None = None) -> SlackMessage:
     """Any skill's result as a message. `log_id` (the question-log row) enables feedback on
-    answers; `ephemeral` adds *Share to channel*; `offset` is the *Show more* page start."""
+    answers; `ephemeral` adds *Share to channel*; `offset` is the *Show more* page start;
+    `mentions` (CRM owner id -> Slack user id, from bot.owners.SlackOwnerDirectory) turns
+    owners of stalled deals and churn findings into `<@U…>` mentions."""
     if isinstance(result, Answer):
         return ask.render(result, log_id=log_id, ephemeral=ephemeral)
     if isinstance(result, GapReport):
@@ -65,9 +67,9 @@ def render_result(skill: str, result: object, *, log_id: int | None = None, ephe
     if isinstance(result, DealContent):
         return deal.render(result, ephemeral=ephemeral)
     if isinstance(result, VelocityReport):
-        return velocity.render(result, offset=offset, ephemeral=ephemeral)
+        return velocity.render(result, offset=offset, ephemeral=ephemeral, mentions=mentions)
     if isinstance(result, ChurnReport):
-        return churn.render(result, offset=offset, ephemeral=ephemeral)
+        return churn.render(result, offset=offset, ephemeral=ephemeral, mentions=mentions)
     return _generic(skill, result, ephemeral)
 
 

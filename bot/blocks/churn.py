@@ -4,6 +4,8 @@ so a CSM can act on each risk without leaving the channel."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from slack_sdk.models.blocks import Block
 
 from bot import ids
@@ -20,6 +22,7 @@ from bot.blocks.common import (
     rerun_ref,
     section,
 )
+from bot.blocks.velocity import owner_ref
 from bot.message import MAX_BLOCKS, SlackMessage
 from skills.churn import SEVERITIES, ChurnFinding, ChurnReport
 
@@ -34,10 +37,10 @@ RULE_LABELS = {
 }
 
 
-def _finding(f: ChurnFinding) -> list[Block]:
+def _finding(f: ChurnFinding, mentions: Mapping[str, str] | None = None) -> list[Block]:
     play = (f"Run: *{escape(f.playbook.name)}* ({escape(f.playbook.channel)}, {escape(f.playbook.stage_name)})"
             if f.playbook else "_No playbook touchpoint in the map for this risk._")
-    text = (f"*{escape(f.account)}* · owner {escape(f.owner_name)}\n"
+    text = (f"*{escape(f.account)}* · owner {owner_ref(f.owner_id, f.owner_name, mentions)}\n"
             f"{MARK.get(f.severity, f.severity)} — {escape(RULE_LABELS.get(f.rule, f.rule))}: {escape(f.behaviour)}\n"
             f"{play}")
     value = f"{f.company_id}|{f.rule}"
@@ -46,8 +49,10 @@ def _finding(f: ChurnFinding) -> list[Block]:
     return [section(text), *actions(buttons)]
 
 
-def render(result: ChurnReport, *, offset: int = 0, ephemeral: bool = False) -> SlackMessage:
-    """`offset` skips that many findings (the *Show more* page)."""
+def render(result: ChurnReport, *, offset: int = 0, ephemeral: bool = False,
+           mentions: Mapping[str, str] | None = None) -> SlackMessage:
+    """`offset` skips that many findings (the *Show more* page); `mentions` maps CRM owner
+    id -> Slack user id (bot.owners), owners without one are named."""
     scope = f" for {result.owner_filter}" if result.owner_filter else ""
     accounts = len({f.company_id for f in result.findings})
     counts = {s: sum(1 for f in result.findings if f.severity == s) for s in SEVERITIES}
@@ -61,7 +66,7 @@ def render(result: ChurnReport, *, offset: int = 0, ephemeral: bool = False) -> 
     if not result.findings:
         blocks.append(section("No behaviour to act on. ✅"))
     room = MAX_BLOCKS - len(blocks) - 2  # the "more" pointer and the footer
-    body, used = fit_groups([_finding(f) for f in result.findings[offset:]], room)
+    body, used = fit_groups([_finding(f, mentions) for f in result.findings[offset:]], room)
     blocks += body
     hidden = len(result.findings) - offset - used
     if hidden > 0:
@@ -73,3 +78,35 @@ def render(result: ChurnReport, *, offset: int = 0, ephemeral: bool = False) -> 
     if hidden > 0:
         text.append(f"… {hidden} more findings")
     return finish(text, blocks)
+
+
+def _alert_text(f: ChurnFinding) -> str:
+    return f"{f.severity.upper()} {f.account} ({RULE_LABELS.get(f.rule, f.rule)}): {f.behaviour}; owner {f.owner_name}"
+
+
+def render_alerts(findings: Sequence[ChurnFinding], per_finding: bool = False, *,
+                  mentions: Mapping[str, str] | None = None, scope: str | None = None) -> list[SlackMessage]:
+    """New churn alerts (already filtered by scheduler.alerts): one message grouping them
+    all, or with `per_finding` one message each; no findings, no messages. Each finding
+    keeps its Acknowledge / Snooze buttons. `scope` names an owner or team in the header."""
+    if not findings:
+        return []
+    where = f" for {scope}" if scope else ""
+    if per_finding:
+        return [finish([f"Churn risk{where}: {_alert_text(f)}"],
+                       [header(f"Churn risk{where}: {f.account}"), *_finding(f, mentions)]) for f in findings]
+    accounts = len({f.company_id for f in findings})
+    counts = ", ".join(f"{sum(1 for f in findings if f.severity == s)} {s}" for s in reversed(SEVERITIES)
+                       if any(f.severity == s for f in findings))
+    blocks: list[Block] = [header(f"New churn risks{where}"),
+                           section(f"*{len(findings)}* new alert{'s' if len(findings) != 1 else ''} on "
+                                   f"*{accounts}* account{'s' if accounts != 1 else ''} ({counts}).")]
+    room = MAX_BLOCKS - len(blocks) - 1
+    body, used = fit_groups([_finding(f, mentions) for f in findings], room)
+    blocks += body
+    hidden = len(findings) - used
+    if hidden > 0:
+        blocks.append(context(more_pointer(hidden, "churn", "more alerts")))
+    text = [f"New churn risks{where}: {len(findings)} alerts on {accounts} accounts"]
+    text += [_alert_text(f) for f in findings[:used]]
+    return [finish(text, blocks)]

@@ -1,4 +1,5 @@
-"""`velocity` as plain text: one block per pipeline, stage labels only, changes in brackets."""
+"""`velocity` as plain text: one block per pipeline, headline first (cycle median, stage
+conversion, created vs won), stage labels only, changes in brackets; the chart path last."""
 
 from __future__ import annotations
 
@@ -24,8 +25,13 @@ def _stage_line(stage: StageVelocity, width: int) -> str:
 def _pipeline(p: PipelineVelocity) -> list[str]:
     m = p.metrics()
     c = p.current
+    conv = m["stage_conversion"]
     lines = [
         f"{p.label}",
+        f"  Cycle, created to won (median): {figures.days(c.cycle.median)}{figures.change(m['cycle_median_days'], 'days')}"
+        f" | Stage conversion: {figures.pct(conv.value)}{figures.change(conv, 'pct')}"
+        f" | Created vs won: {figures.money(c.created_amount)}{figures.change(m['created_amount'], 'money')}"
+        f" vs {figures.money(c.won_amount)}{figures.change(m['won_amount'], 'money')}",
         f"  Win rate {figures.pct(m['win_rate'].value)}{figures.change(m['win_rate'], 'pct')}: {c.won} won of {c.closed} closed; "
         f"won {figures.money(c.won_amount)}{figures.change(m['won_amount'], 'money')}",
         f"  Cycle (created to won): median {figures.days(c.cycle.median)}{figures.change(m['cycle_median_days'], 'days')}, "
@@ -57,4 +63,6 @@ def render(result: VelocityReport) -> str:
     for p in result.pipelines:
         lines.append("")
         lines += _pipeline(p)
+    if result.chart_path:
+        lines += ["", f"Chart: {result.chart_path}"]
     return "\n".join(lines)

@@ -215,7 +215,8 @@ def test_velocity(skill_ctx: SkillContext) -> None:
     body = " ".join(_texts(payload))
     labels = [s.label for p in result.pipelines for s in p.stages]
     assert labels and all(label in body for label in labels)
-    assert message.files == []
+    assert result.chart_path is not None and message.files == [result.chart_path]  # the digest chart is attached
+    assert "Cycle, created to won" in body and "Stage conversion" in body and "Pipeline created vs won" in body
     more = [b["value"] for b in buttons(payload) if b["action_id"] == ids.SHOW_MORE]
     if any(len(p.stalled) > 10 for p in result.pipelines):
         assert more and more[0].startswith("velocity|10|") and "stalled deals: `/journey velocity --json`" in body

@@ -1,5 +1,7 @@
 """A local Slack Web API stand-in that records every call (form or JSON bodies) and can
-answer `ratelimited` or an HTTP 500 on demand. The real slack_sdk WebClient talks to it."""
+answer `ratelimited` or an HTTP 500 on demand. The real slack_sdk WebClient talks to it.
+Messages posted with chat.postMessage (metadata included) are kept per channel and
+served back by conversations.history, newest first."""
 
 from __future__ import annotations
 
@@ -15,10 +17,15 @@ BOT_USER = "U0JOURNEY"
 
 
 class SlackStandIn:
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+        """`clock` (epoch seconds, e.g. time.time) stamps message ts; default a fixed
+        counter from 1700000000."""
         self.calls: list[dict[str, Any]] = []
+        self.messages: dict[str, list[dict[str, Any]]] = {}
+        self._clock = clock
         self.failures: dict[str, list[str]] = {}
         self.usergroups: dict[str, list[str]] = {}
+        self.users_by_email: dict[str, str] = {}  # users.lookupByEmail: email -> user id, else users_not_found
         self._lock = threading.Lock()
         self._ts = 1700000000.000100
         stand_in = self
@@ -26,6 +33,22 @@ class SlackStandIn:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: Any) -> None:
                 pass
+
+            def do_GET(self) -> None:  # noqa: N802 - slack_sdk sends a few read methods as GET
+                url = urlparse(self.path)
+                method = url.path.rsplit("/", 1)[-1]
+                params: dict[str, Any] = {k: v[0] for k, v in parse_qs(url.query).items()}
+                params["_auth"] = self.headers.get("Authorization", "")
+                failure = stand_in._take_failure(method)
+                if failure == "500":
+                    stand_in._record(method, params, failed="500")
+                    self._send(500, {"ok": False, "error": "internal_error"})
+                    return
+                if failure == "ratelimited":
+                    stand_in._record(method, params, failed="ratelimited")
+                    self._send(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+                    return
+                self._send(200, stand_in.answer(method, params, self.server.server_address[1]))
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
@@ -49,6 +72,19 @@ class SlackStandIn:
                 if failure == "ratelimited":
                     stand_in._record(method, params, failed="ratelimited")
                     self._send(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+                    return
+                self._send(200, stand_in.answer(method, params, self.server.server_address[1]))
+
+            def do_GET(self) -> None:  # noqa: N802 - Web API reads (conversations.history) use GET
+                url = urlparse(self.path)
+                params: dict[str, Any] = {k: v[0] for k, v in parse_qs(url.query).items()}
+                params["_auth"] = self.headers.get("Authorization", "")
+                method = url.path.rsplit("/", 1)[-1]
+                failure = stand_in._take_failure(method)
+                if failure:
+                    stand_in._record(method, params, failed=failure)
+                    self._send(429 if failure == "ratelimited" else 500, {"ok": False, "error": failure},
+                               {"Retry-After": "1"} if failure == "ratelimited" else None)
                     return
                 self._send(200, stand_in.answer(method, params, self.server.server_address[1]))
 
@@ -80,7 +116,7 @@ class SlackStandIn:
         if "application/json" in content_type:
             return dict(json.loads(raw or b"{}"))
         params: dict[str, Any] = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
-        for key in ("blocks", "view", "files"):
+        for key in ("blocks", "view", "files", "metadata"):
             if isinstance(params.get(key), str):
                 try:
                     params[key] = json.loads(params[key])
@@ -103,16 +139,45 @@ class SlackStandIn:
 
     def _next_ts(self) -> str:
         with self._lock:
-            self._ts += 1
+            self._ts = max(self._ts + 1 if self._clock is None else self._ts + 0.000001, self._clock() if self._clock else 0.0)
             return f"{self._ts:.6f}"
+
+    def _store(self, params: dict[str, Any], ts: str) -> None:
+        message = {"type": "message", "ts": ts, "text": params.get("text"), "blocks": params.get("blocks"),
+                   "user": BOT_USER, "bot_id": "B0JOURNEY"}
+        if params.get("metadata"):
+            message["metadata"] = params["metadata"]
+        if params.get("thread_ts"):
+            message["thread_ts"] = params["thread_ts"]
+        with self._lock:
+            self.messages.setdefault(str(params.get("channel")), []).append(message)
+
+    def history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """conversations.history: newest first, `oldest`/`latest` exclusive bounds, `limit`;
+        metadata only with include_all_metadata (as Slack does)."""
+        oldest = float(params.get("oldest") or 0)
+        latest = float(params.get("latest") or "inf")
+        limit = int(params.get("limit") or 100)
+        with_metadata = str(params.get("include_all_metadata")).lower() in ("true", "1")
+        with self._lock:
+            stored = list(self.messages.get(str(params.get("channel")), []))
+        chosen = sorted((m for m in stored if oldest < float(m["ts"]) < latest), key=lambda m: float(m["ts"]), reverse=True)
+        page = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"} for m in chosen[:limit]]
+        return {"ok": True, "messages": page, "has_more": len(chosen) > limit, "response_metadata": {"next_cursor": ""}}
 
     def answer(self, method: str, params: dict[str, Any], port: int) -> dict[str, Any]:
         if method != "auth.test":
             self._record(method, params)
         if method == "auth.test":
             return {"ok": True, "user_id": BOT_USER, "bot_id": "B0JOURNEY", "team_id": "T0TEST", "team": "Test", "url": "https://test.slack.com/"}
-        if method in ("chat.postMessage", "chat.update"):
+        if method == "chat.postMessage":
+            ts = self._next_ts()
+            self._store(params, ts)
+            return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": {"text": params.get("text")}}
+        if method == "chat.update":
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts") or self._next_ts(), "message": {"text": params.get("text")}}
+        if method == "conversations.history":
+            return self.history(params)
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
         if method == "files.getUploadURLExternal":
@@ -121,6 +186,10 @@ class SlackStandIn:
         if method == "files.completeUploadExternal":
             files = params.get("files") or []
             return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
+        if method == "users.lookupByEmail":
+            wanted = str(params.get("email", "")).lower()
+            user = next((u for e, u in self.users_by_email.items() if e.lower() == wanted), None)
+            return {"ok": True, "user": {"id": user}} if user else {"ok": False, "error": "users_not_found"}
         if method == "usergroups.users.list":
             return {"ok": True, "users": self.usergroups.get(params.get("usergroup", ""), [])}
         return {"ok": True}
@@ -129,7 +198,7 @@ class SlackStandIn:
         with self._lock:
             return [c for c in self.calls if c["method"] == method and not c["failed"]]
 
-    def wait_for(self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 15.0) -> list[dict[str, Any]]:
+    def wait_for(self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 30.0) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:

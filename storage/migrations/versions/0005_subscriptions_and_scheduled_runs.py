@@ -28,12 +28,19 @@ def upgrade() -> None:
     sa.Column('message_ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('detail', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('delay_notice_sent', sa.Boolean(), nullable=False),
+    sa.Column('fire_time', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('subscription_id', 'period', name='uq_run_subscription_period')
     )
     with op.batch_alter_table('scheduled_run', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_scheduled_run_subscription_id'), ['subscription_id'], unique=False)
 
+    op.create_table('scheduler_lease',
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('holder', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('expires_at', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('name')
+    )
     op.create_table('subscription',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('channel_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -58,6 +65,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_subscription_channel_id'))
 
     op.drop_table('subscription')
+    op.drop_table('scheduler_lease')
     with op.batch_alter_table('scheduled_run', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_scheduled_run_subscription_id'))
 

@@ -1,0 +1,119 @@
+"""CRM owners as Slack mentions: owner id -> Slack user id, resolved at render time.
+
+Skill results carry an owner's CRM id and display name, never an email. Here, in the bot
+layer only, the owners' emails come from the CRM gateway (`gateway.owners()`) and are
+looked up with Slack's `users.lookupByEmail`; the answer is the mapping renderers take as
+`mentions` (owner id -> Slack user id). Emails stay inside this module: they are never
+returned, logged or put in a message.
+
+Lookups are cached per process (per email, case-insensitive), misses ("users_not_found")
+too, so a digest with the same owners costs no further calls. Any other error (rate
+limit, missing scope, network) is not cached: that owner is shown by name this time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, MutableMapping, Sequence
+from typing import Any, Protocol
+
+from slack_sdk.errors import SlackApiError
+
+from skills.crm.records import Owner
+
+log = logging.getLogger(__name__)
+
+_SHARED: dict[str, str | None] = {}
+_LOCK = threading.Lock()
+
+
+class OwnerSource(Protocol):
+    def owners(self) -> list[Owner]: ...
+
+
+def owner_ids_of(result: object) -> set[str]:
+    """The CRM owner ids a result would show (velocity stalled deals, churn findings, or a
+    sequence of churn findings as alerts)."""
+    found: set[str] = set()
+    items: Iterable[Any]
+    if hasattr(result, "pipelines"):
+        items = [s for p in result.pipelines for s in p.stalled]
+    elif hasattr(result, "findings"):
+        items = result.findings
+    elif isinstance(result, Sequence) and not isinstance(result, str):
+        items = result
+    else:
+        items = ()
+    for item in items:
+        owner_id = getattr(item, "owner_id", None)
+        if owner_id:
+            found.add(str(owner_id))
+    return found
+
+
+class SlackOwnerDirectory:
+    """`users.lookupByEmail` with a per-process cache; pass `cache={}` for a private one."""
+
+    def __init__(self, client: Any, cache: MutableMapping[str, str | None] | None = None) -> None:
+        self.client = client
+        self._cache = _SHARED if cache is None else cache
+
+    def user_id(self, email: str | None) -> str | None:
+        """The Slack user id for this email, or None (no such user, or the lookup failed)."""
+        key = (email or "").strip().lower()
+        if not key:
+            return None
+        with _LOCK:
+            if key in self._cache:
+                return self._cache[key]
+        try:
+            response = self.client.users_lookupByEmail(email=key)
+        except SlackApiError as exc:
+            error = (exc.response.get("error") if exc.response is not None else None) or "error"
+            if error == "users_not_found":
+                with _LOCK:
+                    self._cache[key] = None
+            else:
+                log.warning("users.lookupByEmail failed (%s); owner shown by name", error)
+            return None
+        except Exception as exc:  # noqa: BLE001 - a mention is a nicety; the name is always there
+            log.warning("users.lookupByEmail failed (%s); owner shown by name", type(exc).__name__)
+            return None
+        user = (response.get("user") or {}).get("id")
+        with _LOCK:
+            self._cache[key] = user
+        return user
+
+    def mentions(self, owners: Iterable[Owner], owner_ids: Iterable[str] | None = None) -> dict[str, str]:
+        """Owner id -> Slack user id for the owners (only `owner_ids` when given) whose
+        email matches a Slack user."""
+        wanted = None if owner_ids is None else set(owner_ids)
+        out: dict[str, str] = {}
+        for owner in owners:
+            if wanted is not None and owner.id not in wanted:
+                continue
+            user = self.user_id(owner.email)
+            if user:
+                out[owner.id] = user
+        return out
+
+    def mentions_for(self, gateway: OwnerSource, result: object) -> dict[str, str]:
+        """The `mentions` mapping for a result, reading the owners' emails from the CRM
+        gateway only when the result shows at least one owner."""
+        ids = owner_ids_of(result)
+        if not ids:
+            return {}
+        try:
+            owners = gateway.owners()
+        except Exception as exc:  # noqa: BLE001 - fall back to names rather than fail the post
+            log.warning("could not read CRM owners for mentions (%s)", type(exc).__name__)
+            return {}
+        return self.mentions(owners, ids)
+
+
+def clear_cache() -> None:
+    """Forget the shared cache (tests; a workspace's users changed)."""
+    with _LOCK:
+        _SHARED.clear()
+

@@ -1,0 +1,131 @@
+"""Scheduled posts, previewed: `journeybot digest --dry-run` and `journeybot churn --dry-run`.
+
+- `digest`: the weekly velocity digest exactly as the scheduler would post it (headline,
+  per-stage table, stalled deals, the chart's path); nothing is posted.
+- `churn`: with `--dry-run`, the churn alerts that WOULD be posted now, after the alert
+  ledger's snooze / acknowledge / cooldown filtering (scheduler.alerts), without recording
+  them; without it, the ordinary `churn` skill command. Extra arguments are the skill's
+  own (`--min_severity high --owner 'Ava Adams'`), as typed after `/journey churn`.
+Owners are shown by name here (Slack mentions need the bot's Slack client). JSON shapes:
+docs/cli.md. Register with `register_schedule_commands(app)` and skip "churn" in
+`register_skill_commands` (this `churn` replaces the generated one).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shlex
+import uuid
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from cli.skill_commands import run_skill
+from config import load_settings
+
+log = logging.getLogger(__name__)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+JSON_HELP = "Print JSON (shapes in docs/cli.md)."
+
+
+def _dispatch(name: str, text: str) -> tuple[Any, Any]:
+    """(context, result) of one skill, with the CLI's error messages and exit codes."""
+    from knowledge.catalog import UnknownReference
+    from knowledge.service import KnowledgeService
+    from skills.builtin import default_registry
+    from skills.context import SkillContext
+    from skills.crm.errors import CrmError
+    from skills.registry import SkillInputError
+
+    settings = load_settings()
+    ctx = SkillContext(settings, KnowledgeService(settings))
+    try:
+        return ctx, default_registry().dispatch(ctx, name, text)
+    except (SkillInputError, UnknownReference) as exc:
+        err.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(2) from exc
+    except CrmError as exc:
+        err.print(f"[red]CRM: {exc}[/red]", highlight=False)
+        raise typer.Exit(1) from exc
+    except Exception as exc:
+        error_id = uuid.uuid4().hex[:8]
+        log.exception("%s failed (error id %s)", name, error_id)
+        err.print(f"[red]{name} failed unexpectedly (error id {error_id}); details are in the log.[/red]")
+        raise typer.Exit(1) from exc
+
+
+def _message_dict(message: Any) -> dict[str, object]:
+    return {"text": message.text, "blocks": message.payload_blocks(), "files": [str(f) for f in message.files]}
+
+
+def digest(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the digest instead of posting it.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    pipeline: Annotated[str | None, typer.Option(help="One pipeline (id or label); default: every pipeline.")] = None,
+    week: Annotated[str | None, typer.Option(help="Any date in the week; default: the last full week.")] = None,
+) -> None:
+    """The weekly velocity digest as it would be posted: headline, stage table, stalled deals, chart."""
+    if not dry_run:
+        err.print("[red]the scheduler posts the digest; use --dry-run to preview it here[/red]")
+        raise typer.Exit(2)
+    from bot.blocks import render_result
+    from cli.text.velocity import render
+
+    parts = [("--pipeline", pipeline), ("--week", week)]
+    _, report = _dispatch("velocity", " ".join(f"{k} {shlex.quote(v)}" for k, v in parts if v))
+    message = render_result("velocity", report)
+    if as_json:
+        out.print_json(json.dumps({"dry_run": True, "chart_path": report.to_dict()["chart_path"],
+                                   "report": report.to_dict(), "message": _message_dict(message)}, default=str))
+        return
+    out.print(render(report), highlight=False)
+
+
+def churn(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the alerts that would be posted now.")] = False,
+    per_finding: Annotated[bool, typer.Option("--per-finding", help="With --dry-run: one message per alert.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Churn-risk alerts for customers; --dry-run previews the scheduled alerts (cooldown, snoozes, acks applied)."""
+    text = " ".join(shlex.quote(a) for a in ctx.args)
+    if not dry_run:
+        run_skill("churn", text, as_json=as_json)
+        return
+    from bot.blocks.churn import render_alerts
+    from scheduler.alerts import decide_alerts
+    from storage.engine import session_scope
+
+    skill_ctx, report = _dispatch("churn", text)  # the skill's own --min_severity / --owner
+    cooldown = skill_ctx.settings.churn_alert_cooldown_days
+    with session_scope(skill_ctx.engine) as session:
+        decisions = decide_alerts(session, report.findings, report.now, cooldown)
+    chosen = [d.finding for d in decisions if d.send]
+    messages = render_alerts(chosen, per_finding, scope=report.owner_filter)
+    if as_json:
+        out.print_json(json.dumps({
+            "dry_run": True, "now": report.now.isoformat(), "cooldown_days": cooldown, "per_finding": per_finding,
+            "owner": report.owner_filter, "min_severity": report.min_severity,
+            "would_alert": [dict(f.to_dict(), reason=d.reason) for d, f in
+                            ((d, d.finding) for d in decisions if d.send)],
+            "skipped": [d.to_dict() for d in decisions if not d.send],
+            "messages": [_message_dict(m) for m in messages]}, default=str))
+        return
+    lines = [f"Churn alerts that would be posted now ({len(chosen)} of {len(decisions)} findings; "
+             f"{cooldown}-day cooldown; {'one message per alert' if per_finding else 'one message'}):"]
+    for d in decisions:
+        f = d.finding
+        mark = "ALERT" if d.send else "skip "
+        lines.append(f"  {mark} {f.severity.upper():<6} {f.account} / {f.rule}: {d.reason}")
+    lines.append(f"{len(messages)} message(s) would be posted.")
+    out.print("\n".join(lines), highlight=False)
+
+
+def register_schedule_commands(app: typer.Typer) -> None:
+    """Add `digest` and `churn` (call after register_skill_commands(..., skip={"ask", "churn"}))."""
+    app.command("digest")(digest)
+    app.command("churn", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(churn)

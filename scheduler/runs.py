@@ -1,0 +1,218 @@
+"""One scheduled run, exactly once: claim it in the database, run the skill as of the fire
+time, render it with the bot's renderer and post it in the channel.
+
+Exactly once rests on three things: the (subscription, period) unique key (a posted run
+is never claimed again), a lease on in-progress runs (a crashed worker's run is taken
+over), and Slack message metadata carrying the run key (a run that crashed between
+chat.postMessage and recording it is found in the channel's history, not posted again).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import render_error, render_result
+from bot.blocks.churn import render_alerts
+from bot.owners import SlackOwnerDirectory
+from bot.posting import post
+from scheduler.alerts import record_alerts_sent, select_new_alerts
+from config import Settings
+from scheduler.periods import period_key
+from skills.context import SkillContext
+from skills.crm.errors import CrmError
+from skills.registry import Registry, SkillInputError
+from storage.engine import session_scope
+from storage.subscriptions import (
+    ScheduledRun,
+    claim_run,
+    fetch_subscription,
+    finish_run,
+    mark_delay_notice,
+    mark_posting,
+)
+
+if TYPE_CHECKING:
+    from knowledge.service import KnowledgeService
+
+log = logging.getLogger(__name__)
+
+KIND_SKILLS = {"digest": "velocity", "churn": "churn", "gaps": "gaps"}
+EVENT_TYPE = "journeybot_run"
+HISTORY_PAGES = 5
+# Slack's clock and ours may differ a little; history is searched from before the fire time.
+HISTORY_MARGIN = dt.timedelta(hours=1)
+
+Status = Literal["posted", "recovered", "delayed", "failed", "skipped", "inactive"]
+
+
+class RunDeps(Protocol):
+    """What a run needs; `bot.runtime.BotRuntime` fits."""
+
+    settings: Settings
+    knowledge: KnowledgeService
+    registry: Registry
+    client: WebClient
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What `execute` did. "skipped": posted already or another worker holds the run;
+    "recovered": found already posted in Slack after a crash; "delayed": the CRM failed
+    and the run will be retried."""
+
+    status: Status
+    subscription_id: int
+    period: str = ""
+    message_ts: str | None = None
+    detail: str = ""
+
+
+def run_key(subscription_id: int, period: str) -> str:
+    return f"{subscription_id}:{period}"
+
+
+def run_metadata(subscription_id: int, period: str) -> dict[str, Any]:
+    return {"event_type": EVENT_TYPE, "event_payload": {"run_key": run_key(subscription_id, period)}}
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def execute(
+    deps: RunDeps,
+    subscription_id: int,
+    fire_time: dt.datetime,
+    *,
+    now: dt.datetime | None = None,
+    lease_s: float | None = None,
+) -> RunOutcome:
+    """Run subscription `subscription_id` for the period of `fire_time`, at most one post
+    per period however often, wherever and concurrently this is called. `now` (the wall
+    clock, for leases) and `lease_s` default to the real clock and the settings."""
+    fixed_clock = now is not None
+    now = now or _utc_now()
+    lease = float(deps.settings.scheduler_lease_s if lease_s is None else lease_s)
+    engine = deps.knowledge.engine
+    with session_scope(engine) as session:
+        subscription = fetch_subscription(session, subscription_id)
+        if subscription is None or not subscription.active:
+            return RunOutcome("inactive", subscription_id)
+        channel, kind, filters = subscription.channel_id, subscription.kind, dict(subscription.filters)
+        period = period_key(subscription.cron, subscription.timezone, fire_time)
+        run = claim_run(session, subscription_id, period, fire_time=fire_time, now=now, lease_s=lease)
+    if run is None:
+        return RunOutcome("skipped", subscription_id, period)
+
+    if run.state == "posting":  # a worker crashed around chat.postMessage: did it go out?
+        try:
+            found = find_posted(deps.client, channel, run_key(subscription_id, period), fire_time)
+        except SlackApiError as exc:  # unknown: never risk a second post; retried after the lease
+            return RunOutcome("failed", subscription_id, period, detail=f"history: {exc.response.get('error')}")
+        if found is not None:
+            _finish(engine, run, "posted", "found in channel history after a restart", found)
+            return RunOutcome("recovered", subscription_id, period, found)
+
+    skill = KIND_SKILLS.get(kind)
+    if skill is None:
+        _finish(engine, run, "failed", f"unknown subscription kind {kind!r}")
+        return RunOutcome("failed", subscription_id, period, detail=f"unknown kind {kind!r}")
+    ctx = SkillContext(deps.settings, deps.knowledge, clock=lambda: fire_time, channel=channel)
+    try:
+        result = deps.registry.dispatch(ctx, skill, **filters)
+    except CrmError as exc:
+        return _delay(deps, run, channel, kind, period, str(exc))
+    except SkillInputError as exc:
+        _finish(engine, run, "failed", str(exc))
+        return RunOutcome("failed", subscription_id, period, detail=str(exc))
+    except Exception as exc:  # noqa: BLE001 - any other skill bug: record it, keep the clock alive
+        log.exception("scheduled %s for subscription %s failed", skill, subscription_id)
+        _finish(engine, run, "failed", f"{type(exc).__name__}: {exc}")
+        return RunOutcome("failed", subscription_id, period, detail=str(exc))
+
+    mentions = _owner_mentions(deps, ctx, result)
+    alerts: list[Any] | None = None
+    if kind == "churn":
+        with session_scope(engine) as session:
+            alerts = select_new_alerts(session, result.findings, fire_time,  # type: ignore[attr-defined]
+                                       cooldown_days=deps.settings.churn_alert_cooldown_days, scope=channel)
+        if not alerts:
+            _finish(engine, run, "posted", "no new churn findings (cooldown, snooze or acknowledgement)")
+            return RunOutcome("posted", subscription_id, period, detail="nothing new")
+        message = render_alerts(alerts, mentions=mentions)[0]
+    else:
+        message = render_result(skill, result, mentions=mentions)
+    with session_scope(engine) as session:
+        still_ours = mark_posting(session, run, now=now if fixed_clock else _utc_now())
+    if not still_ours:
+        return RunOutcome("skipped", subscription_id, period, detail="taken over by another worker")
+    try:
+        ts = post(deps.client, message, channel=channel, metadata=run_metadata(subscription_id, period))
+    except SlackApiError as exc:
+        # Left in "posting": whether Slack kept the message is unknown, so the next
+        # attempt (after the lease) looks in the channel's history first.
+        error = str(exc.response.get("error") or exc)
+        log.warning("posting subscription %s %s failed: %s", subscription_id, period, error)
+        return RunOutcome("failed", subscription_id, period, detail=error)
+    if alerts:
+        with session_scope(engine) as session:
+            record_alerts_sent(session, alerts, fire_time, scope=channel)
+    _finish(engine, run, "posted", "", ts)
+    return RunOutcome("posted", subscription_id, period, ts)
+
+
+def _owner_mentions(deps: RunDeps, ctx: SkillContext, result: object) -> dict[str, str]:
+    """Owners as Slack mentions where their CRM email matches a Slack user (names otherwise)."""
+    try:
+        return SlackOwnerDirectory(deps.client).mentions_for(ctx.gateway, result)
+    except CrmError as exc:
+        log.info("owner mentions unavailable: %s", exc)
+        return {}
+
+
+def _finish(engine: Any, run: ScheduledRun, state: Literal["posted", "delayed", "failed"], detail: str,
+            message_ts: str | None = None) -> None:
+    with session_scope(engine) as session:
+        finish_run(session, run, state, detail=detail, message_ts=message_ts)
+
+
+def _delay(deps: RunDeps, run: ScheduledRun, channel: str, kind: str, period: str, reason: str) -> RunOutcome:
+    """CRM down: no partial numbers; one short notice per run (claimed before it is sent,
+    so a crash can lose it but never repeat it), and the run waits for a retry."""
+    engine = deps.knowledge.engine
+    with session_scope(engine) as session:
+        first = mark_delay_notice(session, run)
+    if first:
+        what = {"digest": "velocity digest", "churn": "churn alert", "gaps": "gap audit"}.get(kind, kind)
+        notice = render_error(f"The {what} for {period} is delayed: the CRM did not answer ({reason}). "
+                              "It will be posted as soon as the CRM is back.")
+        try:
+            post(deps.client, notice, channel=channel)
+        except SlackApiError as exc:
+            log.warning("delay notice for subscription %s failed: %s", run.subscription_id, exc)
+    _finish(engine, run, "delayed", reason)
+    return RunOutcome("delayed", run.subscription_id, period, detail=reason)
+
+
+def find_posted(client: WebClient, channel: str, key: str, fire_time: dt.datetime) -> str | None:
+    """The ts of a message in `channel` tagged with run key `key` since the fire time."""
+    oldest = f"{(fire_time - HISTORY_MARGIN).timestamp():.6f}"
+    cursor: str | None = None
+    for _ in range(HISTORY_PAGES):
+        response = client.conversations_history(channel=channel, oldest=oldest, limit=200, include_all_metadata=True,
+                                                cursor=cursor)
+        for message in response.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == EVENT_TYPE and payload.get("run_key") == key:
+                return str(message.get("ts"))
+        cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+        if not response.get("has_more") or not cursor:
+            return None
+    return None

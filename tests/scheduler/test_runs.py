@@ -1,0 +1,156 @@
+"""execute(): exactly one post per (subscription, period), across repeats, crashes,
+concurrent workers and CRM outages; controlled fire times, no real waiting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from bot.blocks import render_result
+from bot.posting import post
+from bot.runtime import BotRuntime
+from sandbox.faults import Fault, FaultPlan
+from sandbox.server import SandboxServer
+from scheduler.clock import retry_due
+from scheduler.runs import RunOutcome, execute, run_metadata
+from storage.engine import session_scope
+from storage.subscriptions import Subscription, claim_run, fetch_run, list_runs, mark_posting
+from tests.scheduler.conftest import LEASE_S, MONDAY_0900, posts
+from tests.standins.slack_api import SlackStandIn
+
+WEEK = dt.timedelta(days=7)
+AFTER_LEASE = dt.timedelta(seconds=LEASE_S + 1)
+
+
+def test_weekly_digest_posts_once_per_week(runtime: BotRuntime, slack: SlackStandIn, subscribe: Callable[..., Subscription]) -> None:
+    sub = subscribe()
+    first = execute(runtime, sub.id, MONDAY_0900)
+    assert first.status == "posted" and first.period == "2025-W23" and first.message_ts
+    again = execute(runtime, sub.id, MONDAY_0900 + dt.timedelta(days=2))  # a second fire time, same week
+    assert again.status == "skipped" and again.period == "2025-W23"
+    next_week = execute(runtime, sub.id, MONDAY_0900 + WEEK)
+    assert next_week.status == "posted" and next_week.period == "2025-W24"
+
+    sent = posts(slack, sub.channel_id)
+    assert len(sent) == 2
+    assert [m["metadata"]["event_payload"]["run_key"] for m in sent] == [f"{sub.id}:2025-W23", f"{sub.id}:2025-W24"]
+    assert all(m["metadata"]["event_type"] == "journeybot_run" for m in sent)
+    with session_scope(runtime.knowledge.engine) as session:
+        assert [(r.period, r.state) for r in list_runs(session, sub.id)] == [("2025-W23", "posted"), ("2025-W24", "posted")]
+
+
+def _post_then_crash(runtime: BotRuntime, sub: Subscription, now: dt.datetime) -> str:
+    """What a worker does up to chat.postMessage, then dies before finish_run."""
+    engine = runtime.knowledge.engine
+    with session_scope(engine) as session:
+        run = claim_run(session, sub.id, "2025-W23", fire_time=MONDAY_0900, now=now)
+        assert run is not None
+    with session_scope(engine) as session:
+        assert mark_posting(session, run, now=now)
+    result = runtime.registry.dispatch(runtime.context(sub.channel_id, None), "velocity")
+    ts = post(runtime.client, render_result("velocity", result), channel=sub.channel_id,
+              metadata=run_metadata(sub.id, "2025-W23"))
+    assert ts
+    return ts
+
+
+def test_crash_after_posting_is_found_in_history_not_posted_again(runtime: BotRuntime, slack: SlackStandIn,
+                                                                   subscribe: Callable[..., Subscription]) -> None:
+    sub = subscribe()
+    crashed_at = MONDAY_0900 + dt.timedelta(minutes=1)
+    ts = _post_then_crash(runtime, sub, crashed_at)
+
+    # while the dead worker's lease runs, nobody touches the run
+    assert execute(runtime, sub.id, MONDAY_0900, now=crashed_at + dt.timedelta(minutes=2)).status == "skipped"
+    restarted = execute(runtime, sub.id, MONDAY_0900, now=crashed_at + AFTER_LEASE)
+    assert restarted == RunOutcome("recovered", sub.id, "2025-W23", ts)
+    assert len(posts(slack, sub.channel_id)) == 1
+    assert any(c["params"].get("include_all_metadata") for c in slack.of("conversations.history"))
+    with session_scope(runtime.knowledge.engine) as session:
+        run = fetch_run(session, sub.id, "2025-W23")
+        assert run is not None and (run.state, run.message_ts, run.attempts) == ("posted", ts, 2)
+    assert execute(runtime, sub.id, MONDAY_0900, now=crashed_at + 2 * AFTER_LEASE).status == "skipped"
+
+
+def test_crash_before_posting_posts_once_on_restart(runtime: BotRuntime, slack: SlackStandIn,
+                                                    subscribe: Callable[..., Subscription]) -> None:
+    sub = subscribe()
+    crashed_at = MONDAY_0900 + dt.timedelta(minutes=1)
+    with session_scope(runtime.knowledge.engine) as session:
+        assert claim_run(session, sub.id, "2025-W23", fire_time=MONDAY_0900, now=crashed_at) is not None
+    # the retry loop picks the stale run up by itself, with its original fire time
+    outcomes = [o for o in retry_due(runtime, now=crashed_at + AFTER_LEASE) if o.subscription_id == sub.id]
+    assert [o.status for o in outcomes] == ["posted"]
+    assert len(posts(slack, sub.channel_id)) == 1
+    assert execute(runtime, sub.id, MONDAY_0900).status == "skipped"
+
+
+def test_a_stale_posting_run_without_a_message_is_posted(runtime: BotRuntime, slack: SlackStandIn,
+                                                         subscribe: Callable[..., Subscription]) -> None:
+    sub = subscribe()
+    crashed_at = MONDAY_0900 + dt.timedelta(minutes=1)
+    with session_scope(runtime.knowledge.engine) as session:
+        run = claim_run(session, sub.id, "2025-W23", fire_time=MONDAY_0900, now=crashed_at)
+        assert run is not None and mark_posting(session, run, now=crashed_at)
+    assert execute(runtime, sub.id, MONDAY_0900, now=crashed_at + AFTER_LEASE).status == "posted"
+    assert len(posts(slack, sub.channel_id)) == 1
+
+
+def test_concurrent_workers_post_once(runtime: BotRuntime, slack: SlackStandIn, subscribe: Callable[..., Subscription]) -> None:
+    sub = subscribe()
+    outcomes: list[RunOutcome] = []
+    barrier = threading.Barrier(3)
+
+    def work() -> None:
+        barrier.wait()
+        outcomes.append(execute(runtime, sub.id, MONDAY_0900))
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(o.status for o in outcomes) == ["posted", "skipped", "skipped"]
+    assert len(posts(slack, sub.channel_id)) == 1
+
+
+def test_crm_outage_one_delay_notice_then_the_digest(runtime: BotRuntime, slack: SlackStandIn, crm: SandboxServer,
+                                                     subscribe: Callable[..., Subscription]) -> None:
+    sub = subscribe()
+    crm.faults.configure(FaultPlan(rate=1.0, kinds=(Fault(503),)))
+    try:
+        first = execute(runtime, sub.id, MONDAY_0900)
+        assert first.status == "delayed" and first.detail
+        later = MONDAY_0900 + dt.timedelta(minutes=5)
+        again = [o for o in retry_due(runtime, now=later) if o.subscription_id == sub.id]
+        assert [o.status for o in again] == ["delayed"]
+    finally:
+        crm.faults.clear()
+    sent = posts(slack, sub.channel_id)
+    assert len(sent) == 1 and "delayed" in sent[0]["text"] and "2025-W23" in sent[0]["text"]
+    assert "metadata" not in sent[0]  # a notice is not the run's post
+
+    recovered = [o for o in retry_due(runtime, now=MONDAY_0900 + dt.timedelta(minutes=10)) if o.subscription_id == sub.id]
+    assert [o.status for o in recovered] == ["posted"]
+    assert retry_due(runtime, now=MONDAY_0900 + dt.timedelta(minutes=15)) == [] or all(
+        o.subscription_id != sub.id for o in retry_due(runtime, now=MONDAY_0900 + dt.timedelta(minutes=15)))
+    sent = posts(slack, sub.channel_id)
+    assert len(sent) == 2 and sent[1]["metadata"]["event_payload"]["run_key"] == f"{sub.id}:2025-W23"
+    with session_scope(runtime.knowledge.engine) as session:
+        run = fetch_run(session, sub.id, "2025-W23")
+        assert run is not None and (run.state, run.attempts, run.delay_notice_sent) == ("posted", 3, True)
+
+
+def test_history_honours_oldest_and_limit(slack: SlackStandIn) -> None:
+    from slack_sdk import WebClient
+
+    client = WebClient(token="xoxb-test", base_url=slack.base_url)
+    stamps = [client.chat_postMessage(channel="C1", text=f"m{i}", metadata={"event_type": "x", "event_payload": {"i": i}})["ts"]
+              for i in range(3)]
+    page: Any = client.conversations_history(channel="C1", oldest=stamps[0], limit=1, include_all_metadata=True)
+    assert [m["text"] for m in page["messages"]] == ["m2"] and page["has_more"] is True
+    assert page["messages"][0]["metadata"]["event_payload"] == {"i": 2}
+    plain: Any = client.conversations_history(channel="C1")
+    assert [m["text"] for m in plain["messages"]] == ["m2", "m1", "m0"] and "metadata" not in plain["messages"][0]
