@@ -1,8 +1,9 @@
 """`journeybot demo`: the whole product on embedded defaults, no account of any kind.
 
-It starts the sandbox CRM on 127.0.0.1, indexes the sample map into local Chroma and
-SQLite, then runs every skill through the registry (the path Slack and the scheduler
-use) and prints what each returned.
+It starts the sandbox CRM and a local Slack Web API stand-in on 127.0.0.1, indexes the
+sample map into local Chroma and SQLite, runs every skill through the registry (the
+path Slack and the scheduler use), then lets the scheduler fire a weekly digest and
+churn alerts into the stand-in and prints what was posted.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def demo(
             with err.status(f"running {name} ..."):
                 result = registry.dispatch(ctx, name, text, **values)
             print_result(name, result, as_json=False)
+        _scheduled_posts(settings, knowledge)
     err.print(f"\nState kept in {settings.data_dir} (SQLite, Chroma, reports). "
               "Try: journeybot ask \"what matters to IT in consideration?\"")
 
@@ -75,3 +77,49 @@ def _busiest_company(portal: Any) -> str:
                 counts[company_id] = len(deal_ids)
     best = max(counts, key=lambda c: counts[c])
     return str(portal.objects["companies"][best].properties.get("name"))
+
+
+DEMO_SUBSCRIPTIONS = (("C0LEADERS", "digest", "0 9 * * mon", {}), ("C0SUCCESS", "churn", "0 8 * * *", {"min_severity": "high"}))
+
+
+def _scheduled_posts(settings: Settings, knowledge: Any) -> None:
+    """The clock's run path: subscriptions fire once per period into the Slack stand-in."""
+    from bot.app import build_runtime
+    from sandbox.slack_api import SlackStandIn
+    from scheduler.periods import last_fire_time
+    from scheduler.runs import execute
+    from skills.context import utc_now
+    from storage.subscriptions import add_subscription, list_subscriptions
+
+    slack = SlackStandIn().start()
+    try:
+        values = settings.model_dump()
+        values.update(slack_bot_token=SecretStr("xoxb-demo"), slack_signing_secret=SecretStr("demo-secret"),
+                      slack_api_base_url=slack.base_url)
+        runtime = build_runtime(Settings.from_mapping(values), knowledge=knowledge)
+        now = utc_now()
+        with runtime.session() as session:
+            existing = {(s.channel_id, s.kind): s.id for s in list_subscriptions(session)}
+            subs = []
+            for channel, kind, cron, filters in DEMO_SUBSCRIPTIONS:
+                sub_id = existing.get((channel, kind))
+                if sub_id is None:
+                    sub_id = add_subscription(session, channel_id=channel, kind=kind, cron=cron, filters=filters).id  # type: ignore[arg-type]
+                subs.append((sub_id, channel, kind, cron))
+        out.print(Rule("scheduler: subscriptions firing into the Slack stand-in"))
+        for sub_id, channel, kind, cron in subs:
+            fire = last_fire_time(cron, "UTC", now) or now
+            with err.status(f"running the {kind} subscription ..."):
+                outcome = execute(runtime, sub_id, fire, now=now)
+            note = {"skipped": "already posted for this period by an earlier run: exactly once"}.get(outcome.status, outcome.detail)
+            out.print(f"#{channel} {kind} ({outcome.period}): {outcome.status}{' - ' + note if note else ''}")
+        for call in slack.of("chat.postMessage"):
+            params = call["params"]
+            out.print(Rule(f"posted to #{params.get('channel')}", style="dim"))
+            out.print(str(params.get("text", "")), highlight=False)
+        uploads = slack.of("files.completeUploadExternal")
+        if uploads:
+            titles = [f.get("title") for c in uploads for f in (c["params"].get("files") or [])]
+            out.print(f"images uploaded with the posts: {', '.join(str(t) for t in titles)} (copies in {settings.data_dir}/reports)")
+    finally:
+        slack.stop()

@@ -24,7 +24,7 @@ from bot.http import make_wsgi_app
 from bot.runtime import BotRuntime
 from config import Settings
 from knowledge.service import KnowledgeService
-from tests.standins.slack_api import SlackStandIn
+from sandbox.slack_api import SlackStandIn
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-token"

@@ -23,7 +23,7 @@ from skills.velocity import (
     VelocityReport,
     Window,
 )
-from tests.standins.slack_api import SlackStandIn
+from sandbox.slack_api import SlackStandIn
 
 NOW = dt.datetime(2025, 6, 4, 10, 0, tzinfo=dt.timezone.utc)
 OWNERS = [Owner("1", "Ava", "Adams", "Ava.Adams@example.com"), Owner("2", "Ben", "Brown", "ben@example.com"),

@@ -22,7 +22,7 @@ from bot.app import build_runtime, create_app
 from bot.http import make_wsgi_app
 from knowledge.service import KnowledgeService
 from tests.bot.conftest import SIGNING_SECRET, BotServer, Reply, _QuietHandler, _ThreadingWSGIServer, bot_settings, sign
-from tests.standins.slack_api import SlackStandIn
+from sandbox.slack_api import SlackStandIn
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"

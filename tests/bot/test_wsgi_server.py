@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET, sign
 from tests.conftest import free_port
-from tests.standins.slack_api import SlackStandIn
+from sandbox.slack_api import SlackStandIn
 
 
 def test_gunicorn_serves_the_bot(sample_service: Any, slack_api: SlackStandIn, tmp_path: Path) -> None:

@@ -28,3 +28,14 @@ def test_demo_runs_end_to_end(tmp_path: Path, model_dir: Path, monkeypatch: pyte
     assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", out), "no email may appear in the demo output"
     pngs = list((tmp_path / "state" / "reports").glob("gaps-*.png"))
     assert pngs and pngs[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the scheduler fired both subscriptions into the Slack stand-in, which printed what it received
+    assert "#C0LEADERS digest" in out and "#C0SUCCESS churn" in out
+    assert "posted to #C0LEADERS" in out and "Velocity, week" in out
+    assert "posted to #C0SUCCESS" in out and "HIGH" in out
+    assert "images uploaded with the posts: velocity-" in out
+    assert list((tmp_path / "state" / "reports").glob("velocity-*.png"))
+    # a second demo (a restart) posts nothing twice: each subscription period posts exactly once
+    again = CliRunner().invoke(app, ["demo"])
+    assert again.exit_code == 0, again.output
+    assert again.stdout.count("already posted for this period") == 2
+    assert "posted to #C0LEADERS" not in again.stdout

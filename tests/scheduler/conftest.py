@@ -22,7 +22,7 @@ from storage.engine import session_scope
 from storage.subscriptions import Subscription, add_subscription
 from tests.bot.conftest import bot_settings
 from tests.skills.conftest import SKILL_NOW, SKILL_TOKEN
-from tests.standins.slack_api import SlackStandIn
+from sandbox.slack_api import SlackStandIn
 
 MONDAY_0900 = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.timezone.utc)  # ISO week 2025-W23
 LEASE_S = 600

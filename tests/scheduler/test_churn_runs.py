@@ -16,7 +16,7 @@ from storage.engine import session_scope
 from scheduler.runs import execute
 from storage.subscriptions import Subscription
 from tests.scheduler.conftest import MONDAY_0900, posts
-from tests.standins.slack_api import SlackStandIn
+from sandbox.slack_api import SlackStandIn
 
 
 def test_churn_alerts_posted_once_then_cooldown(runtime: BotRuntime, slack: SlackStandIn,

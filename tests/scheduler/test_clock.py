@@ -15,7 +15,7 @@ from scheduler.periods import last_fire_time
 from storage.engine import create_all, make_engine, session_scope
 from storage.subscriptions import Subscription, add_subscription, deactivate_subscription, list_runs
 from tests.scheduler.conftest import posts
-from tests.standins.slack_api import SlackStandIn
+from sandbox.slack_api import SlackStandIn
 
 
 def test_sync_jobs_follows_the_subscriptions(tmp_path: Path) -> None:

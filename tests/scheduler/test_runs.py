@@ -18,7 +18,7 @@ from scheduler.runs import RunOutcome, execute, run_metadata
 from storage.engine import session_scope
 from storage.subscriptions import Subscription, claim_run, fetch_run, list_runs, mark_posting
 from tests.scheduler.conftest import LEASE_S, MONDAY_0900, posts
-from tests.standins.slack_api import SlackStandIn
+from sandbox.slack_api import SlackStandIn
 
 WEEK = dt.timedelta(days=7)
 AFTER_LEASE = dt.timedelta(seconds=LEASE_S + 1)

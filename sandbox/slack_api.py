@@ -1,4 +1,4 @@
-"""A local Slack Web API stand-in that records every call (form or JSON bodies) and can
+"""A local Slack Web API stand-in (for the demo and the tests) that records every call (form or JSON bodies) and can
 answer `ratelimited` or an HTTP 500 on demand. The real slack_sdk WebClient talks to it.
 Messages posted with chat.postMessage (metadata included) are kept per channel and
 served back by conversations.history, newest first."""
