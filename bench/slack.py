@@ -39,7 +39,7 @@ from config import Settings
 from config.settings import SAMPLE_MAP
 from knowledge.evaluation import load_golden
 from knowledge.service import KnowledgeService
-from tests.standins.slack_api import SlackStandIn
+from sandbox.slack_api import SlackStandIn
 
 SECRET = "bench-signing-secret"
 SEQUENTIAL = 40
