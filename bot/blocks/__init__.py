@@ -141,7 +141,7 @@ def _coverage(journey_map: JourneyMap) -> dict[str, tuple[int, int]]:
 def render_home(journey_map: JourneyMap, recent_questions: Sequence[str | RecentQuestion],
                 subscriptions: Sequence[tuple[str, str, str]]) -> list[Block]:
     """App Home: the map at a glance, the user's recent questions, and channel
-    subscriptions as (channel id, kind, crontab) — filled by the scheduler issue."""
+    subscriptions as (channel id, id and kind, when)."""
     coverage = _coverage(journey_map)
     stages = []
     for s in sorted(journey_map.stages, key=lambda s: s.order):

@@ -106,6 +106,7 @@ def test_feedback_and_share_buttons(bot: BotServer) -> None:
 
 
 def test_app_home_shows_map_and_recent_questions(bot: BotServer) -> None:
+    bot.slash("subscribe gaps monthly 2", user="U0ADMIN", channel="C0HOMESUB")
     bot.slash("ask why do forecasts miss?", user="U0HOME")
     bot.slack.wait_for(lambda c: any(x["method"] == "chat.postEphemeral" for x in c))
     bot.event({"type": "app_home_opened", "user": "U0HOME", "channel": "D0HOME", "tab": "home"}, event_id="Ev040")
@@ -113,6 +114,7 @@ def test_app_home_shows_map_and_recent_questions(bot: BotServer) -> None:
     view = [c for c in calls if c["method"] == "views.publish"][0]["params"]
     text = json.dumps(view)
     assert view["user_id"] == "U0HOME" and "Consideration" in text and "why do forecasts miss?" in text
+    assert "C0HOMESUB" in text and "gaps on day 2 of every month" in text
 
 
 def test_slack_rate_limit_and_5xx_are_retried(bot: BotServer) -> None:
