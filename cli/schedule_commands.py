@@ -16,13 +16,12 @@ from __future__ import annotations
 import json
 import logging
 import shlex
-import uuid
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from cli.skill_commands import run_skill
+from cli.skill_commands import dispatch_or_exit, run_skill
 from config import load_settings
 
 log = logging.getLogger(__name__)
@@ -33,29 +32,7 @@ JSON_HELP = "Print JSON (shapes in docs/cli.md)."
 
 
 def _dispatch(name: str, text: str) -> tuple[Any, Any]:
-    """(context, result) of one skill, with the CLI's error messages and exit codes."""
-    from knowledge.catalog import UnknownReference
-    from knowledge.service import KnowledgeService
-    from skills.builtin import default_registry
-    from skills.context import SkillContext
-    from skills.crm.errors import CrmError
-    from skills.registry import SkillInputError
-
-    settings = load_settings()
-    ctx = SkillContext(settings, KnowledgeService(settings))
-    try:
-        return ctx, default_registry().dispatch(ctx, name, text)
-    except (SkillInputError, UnknownReference) as exc:
-        err.print(f"[red]{exc}[/red]", highlight=False)
-        raise typer.Exit(2) from exc
-    except CrmError as exc:
-        err.print(f"[red]CRM: {exc}[/red]", highlight=False)
-        raise typer.Exit(1) from exc
-    except Exception as exc:
-        error_id = uuid.uuid4().hex[:8]
-        log.exception("%s failed (error id %s)", name, error_id)
-        err.print(f"[red]{name} failed unexpectedly (error id {error_id}); details are in the log.[/red]")
-        raise typer.Exit(1) from exc
+    return dispatch_or_exit(name, text)
 
 
 def _message_dict(message: Any) -> dict[str, object]:

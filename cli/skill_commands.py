@@ -26,7 +26,15 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def run_skill(name: str, text: str, *, as_json: bool, **values: Any) -> SkillResult:
-    """Build the context, dispatch, print; errors become a message and an exit code."""
+    """Dispatch and print; errors become a message and an exit code."""
+    _ctx, result = dispatch_or_exit(name, text, **values)
+    print_result(name, result, as_json=as_json)
+    return result
+
+
+def dispatch_or_exit(name: str, text: str, **values: Any) -> tuple[Any, SkillResult]:
+    """(context, result) of one skill, built from the environment's settings; bad input
+    exits 2, a CRM failure 1, anything else 1 with an error id (details in the log)."""
     from knowledge.catalog import UnknownReference
     from knowledge.service import KnowledgeService
     from skills.builtin import default_registry
@@ -37,7 +45,7 @@ def run_skill(name: str, text: str, *, as_json: bool, **values: Any) -> SkillRes
     settings = load_settings()
     ctx = SkillContext(settings, KnowledgeService(settings))
     try:
-        result = default_registry().dispatch(ctx, name, text, **values)
+        return ctx, default_registry().dispatch(ctx, name, text, **values)
     except (SkillInputError, UnknownReference) as exc:
         err.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(2) from exc
@@ -49,8 +57,6 @@ def run_skill(name: str, text: str, *, as_json: bool, **values: Any) -> SkillRes
         log.exception("skill %s failed (error id %s)", name, error_id)
         err.print(f"[red]{name} failed unexpectedly (error id {error_id}); details are in the log.[/red]")
         raise typer.Exit(1) from exc
-    print_result(name, result, as_json=as_json)
-    return result
 
 
 def print_result(name: str, result: SkillResult, *, as_json: bool) -> None:
