@@ -14,7 +14,6 @@ docs/cli.md. Register with `register_schedule_commands(app)` and skip "churn" in
 from __future__ import annotations
 
 import json
-import logging
 import shlex
 from typing import Annotated, Any
 
@@ -24,7 +23,6 @@ from rich.console import Console
 from cli.skill_commands import dispatch_or_exit, run_skill
 from config import load_settings
 
-log = logging.getLogger(__name__)
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
