@@ -34,21 +34,9 @@ class SlackStandIn:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - slack_sdk sends a few read methods as GET
+            def do_GET(self) -> None:  # noqa: N802 - slack_sdk sends read methods (history, lookups) as GET
                 url = urlparse(self.path)
-                method = url.path.rsplit("/", 1)[-1]
-                params: dict[str, Any] = {k: v[0] for k, v in parse_qs(url.query).items()}
-                params["_auth"] = self.headers.get("Authorization", "")
-                failure = stand_in._take_failure(method)
-                if failure == "500":
-                    stand_in._record(method, params, failed="500")
-                    self._send(500, {"ok": False, "error": "internal_error"})
-                    return
-                if failure == "ratelimited":
-                    stand_in._record(method, params, failed="ratelimited")
-                    self._send(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
-                    return
-                self._send(200, stand_in.answer(method, params, self.server.server_address[1]))
+                self._api(url.path.rsplit("/", 1)[-1], {k: v[0] for k, v in parse_qs(url.query).items()})
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
@@ -56,35 +44,21 @@ class SlackStandIn:
                 if path.startswith("/upload/"):
                     stand_in._record("upload", {"file_id": path.rsplit("/", 1)[-1], "bytes": len(raw)})
                     self._send(200, {"ok": True})
-                    return
-                if path.startswith("/response/"):
+                elif path.startswith("/response/"):
                     stand_in._record("response_url", json.loads(raw or b"{}"))
                     self._send(200, {"ok": True})
-                    return
-                method = path.rsplit("/", 1)[-1]
-                params = stand_in._parse(raw, self.headers.get("Content-Type", ""))
-                params["_auth"] = self.headers.get("Authorization", "")
-                failure = stand_in._take_failure(method)
-                if failure == "500":
-                    stand_in._record(method, params, failed="500")
-                    self._send(500, {"ok": False, "error": "internal_error"})
-                    return
-                if failure == "ratelimited":
-                    stand_in._record(method, params, failed="ratelimited")
-                    self._send(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
-                    return
-                self._send(200, stand_in.answer(method, params, self.server.server_address[1]))
+                else:
+                    self._api(path.rsplit("/", 1)[-1], stand_in._parse(raw, self.headers.get("Content-Type", "")))
 
-            def do_GET(self) -> None:  # noqa: N802 - Web API reads (conversations.history) use GET
-                url = urlparse(self.path)
-                params: dict[str, Any] = {k: v[0] for k, v in parse_qs(url.query).items()}
+            def _api(self, method: str, params: dict[str, Any]) -> None:
+                """One Web API call, whichever verb carried it: injected failure or answer."""
                 params["_auth"] = self.headers.get("Authorization", "")
-                method = url.path.rsplit("/", 1)[-1]
                 failure = stand_in._take_failure(method)
                 if failure:
                     stand_in._record(method, params, failed=failure)
-                    self._send(429 if failure == "ratelimited" else 500, {"ok": False, "error": failure},
-                               {"Retry-After": "1"} if failure == "ratelimited" else None)
+                    limited = failure == "ratelimited"
+                    self._send(429 if limited else 500, {"ok": False, "error": "ratelimited" if limited else "internal_error"},
+                               {"Retry-After": "1"} if limited else None)
                     return
                 self._send(200, stand_in.answer(method, params, self.server.server_address[1]))
 

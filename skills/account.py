@@ -14,7 +14,7 @@ from typing import Any
 
 from knowledge.models import JourneyMap, Persona, Stage
 from skills.account_lookup import (
-    AssetPick, Candidate, Member, as_domain, closest_names, match_names, members, pick_assets, record_ref,
+    AssetPick, Candidate, Member, as_domain, closest_names, match_names, members, pick_assets, direct_id,
 )
 from skills.context import SkillContext
 from skills.crm import CrmGateway, CrmNotFound
@@ -155,14 +155,9 @@ def find_company(gateway: CrmGateway, text: str) -> Company | AccountChoices:
     query = text.strip()
     if not query:
         raise SkillInputError("`account` needs a company: a name, a domain, a HubSpot id or a record URL.")
-    ref = record_ref(query)
-    if ref is not None:
-        if ref[0] != "company":
-            hint = " (use `deal` for deals)" if ref[0] == "deal" else ""
-            raise SkillInputError(f"that HubSpot link is not a company record{hint}: {query}")
-        return _company_by_id(gateway, ref[1])
-    if query.isdigit():
-        return _company_by_id(gateway, query)
+    company_id = direct_id(query, "company")
+    if company_id is not None:
+        return _company_by_id(gateway, company_id)
     companies = gateway.companies()
     domain = as_domain(query)
     if domain is not None:

@@ -18,6 +18,7 @@ from knowledge.catalog import content_for
 from knowledge.models import ContentAsset, JourneyMap, Persona, Stage
 from skills.committee import match_persona
 from skills.crm.records import Contact
+from skills.registry import SkillInputError
 
 NAME_CUTOFF = 75.0  # token-set similarity (0-100) below which a name is not a candidate
 NAME_MARGIN = 6.0  # the best candidate must lead the next by this much to be picked
@@ -66,6 +67,22 @@ class NameMatch:
     picked: str | None
     candidates: list[tuple[str, float]] = field(default_factory=list)
     total: int = 0  # how many fit as closely (candidates holds at most MAX_CHOICES)
+
+
+SKILL_FOR_RECORD = {"company": ("account", "companies"), "deal": ("deal", "deals")}
+
+
+def direct_id(query: str, kind: str) -> str | None:
+    """The HubSpot id `query` names directly (a record URL or a bare id), else None. A
+    record URL of another kind is an input error that names the command to use."""
+    ref = record_ref(query)
+    if ref is None:
+        return query if query.isdigit() else None
+    if ref[0] != kind:
+        other = SKILL_FOR_RECORD.get(ref[0])
+        hint = f" (use `{other[0]}` for {other[1]})" if other else ""
+        raise SkillInputError(f"that HubSpot link is not a {kind} record{hint}: {query}")
+    return ref[1]
 
 
 def match_names(query: str, items: Sequence[tuple[str, str]]) -> NameMatch:

@@ -13,7 +13,7 @@ from typing import Any
 
 from knowledge.models import JourneyMap, Stage
 from skills.account_lookup import AssetPick, Candidate, Member, closest_names, match_names, members, pick_assets, \
-    record_ref
+    direct_id
 from skills.context import SkillContext
 from skills.crm import CrmGateway, CrmNotFound
 from skills.crm.records import Deal
@@ -121,14 +121,9 @@ def find_deal(gateway: CrmGateway, text: str, labels: dict[tuple[str, str], tupl
     query = text.strip()
     if not query:
         raise SkillInputError("`deal` needs a deal: its name, its HubSpot id or its record URL.")
-    ref = record_ref(query)
-    if ref is not None:
-        if ref[0] != "deal":
-            hint = " (use `account` for companies)" if ref[0] == "company" else ""
-            raise SkillInputError(f"that HubSpot link is not a deal record{hint}: {query}")
-        return _deal_by_id(gateway, ref[1])
-    if query.isdigit():
-        return _deal_by_id(gateway, query)
+    deal_id = direct_id(query, "deal")
+    if deal_id is not None:
+        return _deal_by_id(gateway, deal_id)
     deals = gateway.deals()
     match = match_names(query, [(d.id, d.name) for d in deals])
     by_id = {d.id: d for d in deals}

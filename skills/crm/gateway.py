@@ -58,6 +58,7 @@ class CrmGateway:
         self.fetcher = Fetcher(settings, self.transport)
         self._now = now or (lambda: dt.datetime.now(dt.timezone.utc))
         self._pipelines: list[r.Pipeline] | None = None
+        self._owners: list[r.Owner] | None = None
 
     @property
     def stats(self) -> CallStats:
@@ -81,7 +82,11 @@ class CrmGateway:
         return self._pipelines
 
     def owners(self) -> list[r.Owner]:
-        return [r.Owner(str(o.id), o.first_name, o.last_name, o.email) for o in self.fetcher.owners()]
+        """Cached per gateway like the pipelines: a digest reads them for its numbers and
+        again for owner mentions."""
+        if self._owners is None:
+            self._owners = [r.Owner(str(o.id), o.first_name, o.last_name, o.email) for o in self.fetcher.owners()]
+        return self._owners
 
     # --- object lists ----------------------------------------------------------------
     def deal_properties(self) -> list[str]:
