@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from rapidfuzz import fuzz, process
 
-from knowledge.detection import Detector
+from knowledge.detection import detector_for
 from knowledge.models import ContentAsset, JourneyMap, Persona, Stage
 
 
@@ -21,12 +21,12 @@ class UnknownReference(LookupError):
 
 
 def resolve_stage(journey_map: JourneyMap, text: str) -> Stage:
-    detected = Detector(journey_map).detect(text).stage_id
+    detected = detector_for(journey_map).detect(text).stage_id
     return _resolve("stage", journey_map.stages, text, detected)
 
 
 def resolve_persona(journey_map: JourneyMap, text: str) -> Persona:
-    detected = Detector(journey_map).detect(text).persona_id
+    detected = detector_for(journey_map).detect(text).persona_id
     return _resolve("persona", journey_map.personas, text, detected)
 
 

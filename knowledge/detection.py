@@ -4,6 +4,8 @@ title, tolerant of typos. A stage only implied by the situation is left to retri
 from __future__ import annotations
 
 import re
+import threading
+import weakref
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -194,3 +196,20 @@ def _pick(mentions: list[Mention], kind: str) -> Mention | None:
     if not of_kind:
         return None
     return sorted(of_kind, key=lambda m: (not m.exact, -m.length, m.start))[0]
+
+
+_detectors: dict[int, tuple[weakref.ref[JourneyMap], Detector]] = {}
+_detectors_lock = threading.Lock()
+
+
+def detector_for(journey_map: JourneyMap) -> Detector:
+    """The one Detector of a map object: its phrase tables are built once, whether the
+    retriever or a `--stage` / `--persona` lookup asks first."""
+    key = id(journey_map)
+    with _detectors_lock:
+        cached = _detectors.get(key)
+        if cached is not None and cached[0]() is journey_map:
+            return cached[1]
+        detector = Detector(journey_map)
+        _detectors[key] = (weakref.ref(journey_map, lambda _ref, k=key: _detectors.pop(k, None)), detector)
+        return detector

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
-from knowledge.detection import Detection, Detector
+from knowledge.detection import Detection, detector_for
 from knowledge.lexical import BM25
 from knowledge.models import JourneyMap
 from knowledge.phase import Phase, question_phase, stage_phase
@@ -63,7 +63,7 @@ class Retriever:
         self.journey_map = journey_map
         self.store = store
         self.embeddings = embeddings
-        self.detector = Detector(journey_map)
+        self.detector = detector_for(journey_map)
         self.units = {u.id: u for u in build_units(journey_map)}
         self.asset_lexical = BM25({u.id: u.text for u in self.units.values() if u.kind == "asset"})
         self.question_lexical = BM25({u.id: u.text for u in self.units.values() if u.kind == "question"})
