@@ -24,9 +24,11 @@ from scheduler.leader import Leader
 from scheduler.periods import last_fire_time, trigger
 from scheduler.runs import RunDeps, RunOutcome, execute
 from storage.engine import make_engine, session_scope
+from storage.slack_state import prune_events
 from storage.subscriptions import fetch_subscription, list_subscriptions, runs_to_retry
 
 log = logging.getLogger(__name__)
+EVENT_RECEIPT_TTL = dt.timedelta(days=7)
 
 JOB_TABLE = "apscheduler_jobs"
 JOB_PREFIX = "sub-"
@@ -153,6 +155,8 @@ class Clock:
         else:
             sync_jobs(self.scheduler, self.engine)
         retry_due(self.deps)
+        with session_scope(self.engine) as session:  # Slack retries come within minutes; a week is plenty
+            prune_events(session, dt.datetime.now(dt.timezone.utc) - EVENT_RECEIPT_TTL)
         return True
 
     def stop_scheduler(self) -> None:

@@ -100,3 +100,28 @@ def test_clock_tick_leads_once(tmp_path: Path, runtime: BotRuntime, subscribe: C
             c.stop_scheduler()
             c.leader.release()
     jobs.dispose()
+
+
+def test_the_leader_prunes_old_slack_event_receipts(runtime: BotRuntime, tmp_path: Path) -> None:
+    from sqlmodel import select
+
+    from scheduler.clock import Clock
+    from scheduler.leader import Leader
+    from storage.slack_state import EventReceipt
+
+    engine = runtime.knowledge.engine
+    old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=8)
+    with session_scope(engine) as session:
+        session.add(EventReceipt(event_id="EvOLD-prune", received_at=old))
+        session.add(EventReceipt(event_id="EvNEW-prune"))
+    jobs = make_engine(f"sqlite:///{tmp_path / 'jobs.db'}")
+    leader_clock = Clock(runtime, new_scheduler=lambda: clock.build_scheduler(runtime.settings, engine=jobs),
+                         leader=Leader(engine, name="prune-test", holder="h1", ttl_s=60))
+    try:
+        assert leader_clock.tick()
+    finally:
+        leader_clock.stop_scheduler()
+        leader_clock.leader.release()
+    with session_scope(engine) as session:
+        ids = {r.event_id for r in session.exec(select(EventReceipt))}
+    assert "EvNEW-prune" in ids and "EvOLD-prune" not in ids
