@@ -1,5 +1,6 @@
-"""Mentions, DMs and thread follow-ups: route the text to a skill, keep the thread's
-context (stage, persona, account) so a follow-up needs no repetition."""
+"""Mentions, DMs and thread follow-ups: understand the text (skill, names, stage,
+persona), keep the thread's context (account, deal, stage, persona) so a follow-up needs
+no repetition, and ask back with buttons rather than guess."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ from bot.blocks import render_clarify, render_error
 from bot.dispatch import run_skill
 from bot.posting import post
 from bot.runtime import BotRuntime, new_error_id
-from knowledge.text import normalize
-from skills.routing import Clarify, route
+from skills.understanding import ThreadMemory, Understanding
 from storage.slack_state import fetch_thread_context, save_thread_context
 
 log = logging.getLogger(__name__)
@@ -28,41 +28,64 @@ def answer_message(runtime: BotRuntime, text: str, *, channel: str, user: str, t
         post(runtime.client, render_error("Something went wrong on our side.", error_id), channel=channel, thread_ts=thread_ts)
 
 
+def understand(runtime: BotRuntime, text: str, memory: ThreadMemory | None = None) -> Understanding:
+    today = runtime.context(None, None).now.date()
+    return runtime.understander().understand(text, memory=memory, today=today)
+
+
+def clarify_options(runtime: BotRuntime, result: Understanding) -> list[tuple[str, str]]:
+    """(label, "skill|explicit arguments") per option: a button runs it exactly."""
+    assert result.clarify is not None
+    return [(o.label, f"{o.skill}|{runtime.registry.command_text(o.skill, o.arguments)}") for o in result.clarify.options]
+
+
 def _answer(runtime: BotRuntime, text: str, *, channel: str, user: str, thread_ts: str) -> None:
-    decision = route(text)
-    if isinstance(decision, Clarify):
-        options = [(o.reason, f"{o.skill}|{o.text}") for o in decision.options]
-        post(runtime.client, render_clarify(decision.question, options), channel=channel, thread_ts=thread_ts)
+    memory = _memory(runtime, channel, thread_ts)
+    result = understand(runtime, text, memory)
+    if result.clarify is not None or result.skill is None:
+        question = result.clarify.question if result.clarify else "What would you like me to do?"
+        post(runtime.client, render_clarify(question, clarify_options(runtime, result) if result.clarify else []),
+             channel=channel, thread_ts=thread_ts)
         return
-    values: dict[str, Any] = {}
-    if decision.skill == "ask":
-        values = {"question": decision.text or normalize(text), **_context_for(runtime, decision.text, channel, thread_ts)}
-    outcome = run_skill(runtime, decision.skill, "" if decision.skill == "ask" else decision.text, channel=channel, user=user, **values)
+    values: dict[str, Any] = dict(result.arguments)
+    if result.skill == "ask":
+        values.update(_map_context(runtime, result, memory))
+    outcome = run_skill(runtime, result.skill, "", channel=channel, user=user, **values)
     post(runtime.client, outcome.message, channel=channel, thread_ts=thread_ts)
     _remember(runtime, outcome.result, channel, thread_ts)
 
 
-def _context_for(runtime: BotRuntime, text: str, channel: str, thread_ts: str) -> dict[str, Any]:
-    """Stage and persona from the thread, unless the new message names its own."""
+def _memory(runtime: BotRuntime, channel: str, thread_ts: str) -> ThreadMemory | None:
     with runtime.session() as session:
         context = fetch_thread_context(session, channel, thread_ts)
-    if context is None:
+        if context is None:
+            return None
+        return ThreadMemory(context.account, context.deal, context.stage_id, context.persona_id)
+
+
+def _map_context(runtime: BotRuntime, result: Understanding, memory: ThreadMemory | None) -> dict[str, Any]:
+    """Stage and persona from the thread, unless the new message names its own."""
+    if memory is None:
         return {}
-    detection = runtime.knowledge.live.current().retriever.detector.detect(normalize(text))
+    detection = runtime.knowledge.live.current().retriever.detector.detect(result.text)
     values: dict[str, Any] = {}
-    if context.stage_id and not detection.stage_id:
-        values["stage"] = context.stage_id
-    if context.persona_id and not detection.persona_id:
-        values["persona"] = context.persona_id
+    if memory.stage_id and not detection.stage_id:
+        values["stage"] = memory.stage_id
+    if memory.persona_id and not detection.persona_id:
+        values["persona"] = memory.persona_id
     return values
 
 
 def _remember(runtime: BotRuntime, result: Any, channel: str, thread_ts: str) -> None:
-    stage_id = getattr(result, "stage_id", None)
-    persona_id = getattr(result, "persona_id", None)
-    account = getattr(result, "name", None) if type(result).__name__ == "AccountReadiness" else None
+    kind = type(result).__name__
+    account = getattr(result, "company_id", None) if kind == "AccountReadiness" else None
+    deal = result.deal.id if kind == "DealContent" else None
+    if kind == "DealContent":
+        account = result.deal.company_id
     with runtime.session() as session:
-        save_thread_context(session, channel, thread_ts, stage_id=stage_id, persona_id=persona_id, account=account)
+        save_thread_context(session, channel, thread_ts, stage_id=getattr(result, "stage_id", None) or
+                            getattr(result, "journey_stage_id", None),
+                            persona_id=getattr(result, "persona_id", None), account=account, deal=deal)
 
 
 def is_followup(runtime: BotRuntime, event: dict[str, Any], bot_user_id: str | None) -> bool:

@@ -18,6 +18,7 @@ from config import Settings
 from knowledge.service import KnowledgeService
 from skills.context import SkillContext, utc_now
 from skills.registry import Registry
+from skills.understanding import Understander, understander_for
 from storage.engine import session_scope
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,14 @@ class BotRuntime:
     # Answers are CPU-bound: running more at once than there are cores only slows them
     # all and starves the acks, which must leave within Slack's 3 s.
     work: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(os.cpu_count() or 2))
+
+    _understander: Understander | None = field(default=None, init=False, repr=False)
+
+    def understander(self) -> Understander:
+        """Built on first use (the intent examples are embedded once per process)."""
+        if self._understander is None:
+            self._understander = understander_for(self.context(None, None), self.registry)
+        return self._understander
 
     def context(self, channel: str | None, user: str | None) -> SkillContext:
         return SkillContext(self.settings, self.knowledge, clock=self.clock, channel=channel, user=user)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from cli import knowledge_commands, subscription_commands
+from cli.route_command import route
 from cli.crm_commands import crm_app, sandbox_command
 from cli.demo import demo
 from cli.schedule_commands import register_schedule_commands
@@ -26,6 +27,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(crm_app, name="crm")
 app.command("sandbox")(sandbox_command)
 app.command("demo")(demo)
+app.command("route")(route)
 for command in (subscription_commands.subscribe, subscription_commands.unsubscribe, subscription_commands.subscriptions):
     app.command()(command)
 

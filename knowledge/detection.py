@@ -32,6 +32,9 @@ LIFECYCLE_LABELS = {
     "evangelist": ["evangelist"],
 }
 FUZZY_MIN_CHARS = 5
+_EVERYDAY_SHORT = frozenset({"it", "us", "am", "an", "or", "as", "at", "be", "do", "go", "he", "me", "my", "no",
+                             "so", "to", "we", "eb", "ae"})
+_TOKEN_SPAN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 FUZZY_CUTOFF = 84.0
 
 
@@ -138,8 +141,17 @@ class Detector:
     def _known(self) -> frozenset[str]:
         return frozenset(self.vocabulary)
 
+    @cached_property
+    def _case_sensitive(self) -> frozenset[str]:
+        """Acronyms that are also everyday words ("IT" / "it"): they count only in capitals."""
+        names = [a for p in self.journey_map.personas for a in [p.name, *p.aliases]]
+        names += [a for s in self.journey_map.stages for a in [s.name, *s.aliases]]
+        return frozenset(n.lower() for n in names if n.isupper() and n.lower() in _EVERYDAY_SHORT)
+
     def detect(self, text: str) -> Detection:
+        raw = [text[m.start() : m.end()] for m in _TOKEN_SPAN.finditer(text.lower())]
         tokens = [_singular(w) for w in words(text)]
+        lowercase_acronym = [w in self._case_sensitive and not r.isupper() for w, r in zip(tokens, raw, strict=False)]
         known = self._known
         corrected: list[str] = []
         fixed: list[bool] = []
@@ -151,17 +163,14 @@ class Detector:
         for size in self.sizes:
             for start in range(0, len(tokens) - size + 1):
                 key = tuple(corrected[start : start + size])
+                if size == 1 and start < len(lowercase_acronym) and lowercase_acronym[start]:
+                    continue
                 for kind, ref_id in self.index.get(key, ()):
                     exact = not any(fixed[start : start + size])
                     found.append(Mention(kind, ref_id, " ".join(key), start, start + size, exact))
+        # Job-title patterns describe contacts' titles, not questions ("buyer" in a
+        # rep's question is the prospect): the title words are learned as cues instead.
         mentions = _resolve_overlaps(found)
-        if not any(m.kind == "persona" for m in mentions):
-            joined = " ".join(tokens)
-            for persona_id, pattern in self.title_patterns:
-                match = pattern.search(joined)
-                if match:
-                    mentions.append(Mention("persona", persona_id, match.group(0), 0, 0, True))
-                    break
         stage = _pick(mentions, "stage")
         persona = _pick(mentions, "persona")
         return Detection(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 MAX_TOKENS = 256  # the model was trained on sequences of at most 256 word pieces
 DIMENSIONS = 384
+RECENT_QUERIES = 64
 
 
 class MiniLMEmbeddings(Embeddings):
@@ -45,6 +47,8 @@ class MiniLMEmbeddings(Embeddings):
             str(model_dir / "model.onnx"), sess_options=options, providers=["CPUExecutionProvider"]
         )
         self._input_names = {i.name for i in self._session.get_inputs()}
+        self._recent: OrderedDict[str, list[float]] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     def _embed_batch(self, texts: list[str], max_tokens: int) -> np.ndarray:
         encodings = self._tokenizers[max_tokens].encode_batch(texts)
@@ -79,7 +83,19 @@ class MiniLMEmbeddings(Embeddings):
         return self.embed(list(texts), max_tokens=self.document_max_tokens).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed([text])[0].tolist()
+        """One query's vector; the last few are kept, because understanding a message and
+        retrieving for it embed the same text once."""
+        with self._recent_lock:
+            cached = self._recent.get(text)
+            if cached is not None:
+                self._recent.move_to_end(text)
+                return cached
+        vector = self.embed([text])[0].tolist()
+        with self._recent_lock:
+            self._recent[text] = vector
+            while len(self._recent) > RECENT_QUERIES:
+                self._recent.popitem(last=False)
+        return vector
 
 
 def _tokenizer(model_dir: Path, max_tokens: int) -> Tokenizer:

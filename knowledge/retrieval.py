@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
 from knowledge.detection import Detection, detector_for
+from knowledge.inference import MapInference, load_inference
 from knowledge.lexical import BM25
 from knowledge.models import JourneyMap
 from knowledge.phase import Phase, question_phase, stage_phase
@@ -25,6 +27,10 @@ DENSE_QUESTIONS = 30
 W_DENSE, W_LEXICAL, W_ANSWERS = 0.55, 0.10, 0.40
 OTHER_PHASE_FACTOR = 0.6
 VOTE_STAGE_TEXT, VOTE_QUESTIONS, VOTE_ASSETS, VOTERS = 0.3, 1.0, 1.0, 5
+# Stage when none is named: the map-trained classifier and the retrieval vote, mixed.
+W_CLASSIFIER = 0.5
+# An implied persona needs the classifier this sure, and this far ahead of the next.
+PERSONA_MIN_PROB, PERSONA_MIN_MARGIN = 0.65, 0.4
 STAGE_BONUS, PERSONA_BONUS, PERSONA_ANY_BONUS, PERSONA_OTHER_PENALTY = 0.10, 0.08, 0.03, 0.05
 
 
@@ -54,6 +60,7 @@ class Retrieval:
     assets: list[Hit] = field(default_factory=list)
     questions: list[Hit] = field(default_factory=list)
     top_dense: float = 0.0
+    persona_how: str | None = None  # "given", "named", "cued" (a title word) or "inferred"
 
 
 class Retriever:
@@ -70,6 +77,10 @@ class Retriever:
         self.stage_order = [s.id for s in journey_map.stages]
         self.phases = {s.id: stage_phase(s) for s in journey_map.stages}
 
+    @cached_property
+    def inference(self) -> MapInference:
+        return load_inference(self.journey_map, self.store)
+
     def _dense(self, vector: list[float], k: int, where: dict[str, Any]) -> dict[str, float]:
         """Cosine similarity of the k nearest units (Chroma returns cosine distance)."""
         hits = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where)
@@ -80,10 +91,10 @@ class Retriever:
     ) -> Retrieval:
         normalized = normalize(text)
         detection = self.detector.detect(normalized)
-        persona = persona_id or detection.persona_id
         named_stage = stage_id or detection.stage_id
         expanded = expand_acronyms(normalized)
         vector = self.embeddings.embed_query(expanded or text)
+        persona, persona_how = self.persona_of(normalized, vector, detection, given=persona_id)
 
         asset_where: dict[str, Any] = {"kind": "asset"}
         if named_stage:
@@ -100,15 +111,33 @@ class Retriever:
         questions = self._rank_questions(question_dense, question_lex, named, persona)
         answer_strength = {h.unit.ref_id: h.dense for h in questions}
         assets = self._rank_assets(asset_dense, asset_lex, answer_strength, named, persona, named_stage)
-        stage = named or self._infer_stage(stage_dense, questions, assets, question_phase(normalized))
+        stage = named or self._infer_stage(stage_dense, questions, assets, question_phase(normalized), vector)
         if stage is not None and named is None:
             questions = self._rank_questions(question_dense, question_lex, stage, persona)
             assets = self._rank_assets(asset_dense, asset_lex, answer_strength, stage, persona, None)
         top = max([*asset_dense.values(), *question_dense.values(), 0.0])
-        return Retrieval(text, normalized, detection, stage, persona, assets[:k], questions[:k], top)
+        return Retrieval(text, normalized, detection, stage, persona, assets[:k], questions[:k], top, persona_how)
+
+    def persona_of(
+        self, normalized: str, vector: list[float], detection: Detection, *, given: str | None = None
+    ) -> tuple[str | None, str | None]:
+        """The persona a question is about: given, named, cued by a title word the map
+        uses for one persona only, or implied clearly enough by its meaning."""
+        if given:
+            return given, "given"
+        if detection.persona_id:
+            return detection.persona_id, "named"
+        cued = self.inference.cued_persona(normalized)
+        if cued:
+            return cued, "cued"
+        ranked = sorted(self.inference.personas(vector).items(), key=lambda kv: -kv[1])
+        if ranked and ranked[0][1] >= PERSONA_MIN_PROB and ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0.0) >= PERSONA_MIN_MARGIN:
+            return ranked[0][0], "inferred"
+        return None, None
 
     def _infer_stage(
-        self, stage_dense: dict[str, float], questions: list[Hit], assets: list[Hit], phase: Phase | None
+        self, stage_dense: dict[str, float], questions: list[Hit], assets: list[Hit], phase: Phase | None,
+        vector: list[float],
     ) -> StageGuess | None:
         votes: dict[str, float] = defaultdict(float)
         for unit_id, score in stage_dense.items():
@@ -118,6 +147,15 @@ class Retriever:
                 share = weight * hit.score / (rank + 1) / len(hit.unit.stage_ids) ** 0.5
                 for sid in hit.unit.stage_ids:
                     votes[sid] += share
+        total = sum(votes.values())
+        learned = self.inference.stages(vector)
+        if total > 0 or learned:
+            mixed: dict[str, float] = defaultdict(float)
+            for sid, vote in votes.items():
+                mixed[sid] += (1.0 - W_CLASSIFIER) * vote / (total or 1.0)
+            for sid, prob in learned.items():
+                mixed[sid] += W_CLASSIFIER * prob
+            votes = mixed
         if not votes:
             return None
         if phase is not None:

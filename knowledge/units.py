@@ -10,7 +10,7 @@ from typing import Literal
 
 from knowledge.models import JourneyMap
 
-UnitKind = Literal["stage", "question", "asset", "persona", "touchpoint"]
+UnitKind = Literal["stage", "question", "asset", "persona", "touchpoint", "example"]
 Metadata = dict[str, str | int | float | bool]
 
 
@@ -127,4 +127,31 @@ def build_units(journey_map: JourneyMap) -> list[Unit]:
                 tuple(touchpoint.personas),
             )
         )
+    units.extend(example_units(journey_map))
     return units
+
+
+def example_units(journey_map: JourneyMap) -> list[Unit]:
+    """Short labelled texts the map already holds (a stage's goals, emotions, obstacles,
+    triggers; a persona's KPIs, pains, criteria, motivations per stage): the training
+    data stage and persona inference learn from, indexed with the release."""
+    out: list[Unit] = []
+
+    def add(ref: str, text: str, stages: tuple[str, ...], personas: tuple[str, ...]) -> None:
+        n = len(out)
+        out.append(Unit(f"example:{n}", "example", ref, text[:80], text, stages, personas))
+
+    for stage in journey_map.stages:
+        own = (stage.id,)
+        for text in [stage.definition, *stage.goals, *stage.emotions, *stage.obstacles,
+                     *stage.information_needed, stage.trigger_in, *stage.handoff_criteria]:
+            add(stage.id, text, own, ())
+    for persona in journey_map.personas:
+        own = (persona.id,)
+        titles = ", ".join([persona.name, *persona.aliases])
+        for text in [titles, persona.background, *persona.kpis, *persona.pain_points, *persona.goals,
+                     *persona.decision_criteria]:
+            add(persona.id, text, (), own)
+        for stage_id, text in persona.stage_motivations.items():
+            add(persona.id, text, (stage_id,), own)
+    return out

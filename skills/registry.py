@@ -40,6 +40,9 @@ class Skill:
     needs_crm: bool = False
     default_schedule: str | None = None  # crontab, e.g. "0 9 * * mon"
     examples: tuple[str, ...] = ()
+    # How people ask for it in plain words; routing learns the intent from these.
+    # {company}, {deal}, {owner} and {time} stand for names and time phrases.
+    utterances: tuple[str, ...] = ()
 
 
 class SkillInputError(ValueError):
@@ -62,6 +65,22 @@ class Registry:
         except KeyError:
             known = ", ".join(sorted(self.skills))
             raise SkillInputError(f"unknown command {name!r}; try one of: {known}") from None
+
+    def command_text(self, name: str, arguments: dict[str, Any]) -> str:
+        """The explicit syntax that runs `name` with `arguments` (what a button carries)."""
+        skill = self.get(name)
+        parts: list[str] = []
+        for arg in skill.args:
+            value = arguments.get(arg.name)
+            if value is None or value == "" or value is False:
+                continue
+            if arg.kind == "flag":
+                parts.append(f"--{arg.name}")
+            elif arg.positional:
+                parts.append(shlex.quote(str(value)))
+            else:
+                parts += [f"--{arg.name}", shlex.quote(str(value))]
+        return " ".join(parts)
 
     def dispatch(self, ctx: SkillContext, name: str, text: str = "", **values: Any) -> SkillResult:
         """Run skill `name` with arguments parsed from `text` (as typed after the command)

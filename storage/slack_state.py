@@ -42,7 +42,8 @@ class ThreadContext(SQLModel, table=True):
     thread_ts: str = Field(primary_key=True, max_length=32)
     stage_id: str | None = Field(default=None, max_length=64)
     persona_id: str | None = Field(default=None, max_length=64)
-    account: str | None = Field(default=None, max_length=200)
+    account: str | None = Field(default=None, max_length=200)  # the company's CRM id
+    deal: str | None = Field(default=None, max_length=200)  # the deal's CRM id
     updated_at: dt.datetime = Field(default_factory=_now)
 
 
@@ -88,12 +89,14 @@ def save_thread_context(
     stage_id: str | None = None,
     persona_id: str | None = None,
     account: str | None = None,
+    deal: str | None = None,
 ) -> ThreadContext:
     """Remember what a thread is about; values not given keep what was known."""
     context = session.get(ThreadContext, (channel_id, thread_ts)) or ThreadContext(channel_id=channel_id, thread_ts=thread_ts)
     context.stage_id = stage_id or context.stage_id
     context.persona_id = persona_id or context.persona_id
     context.account = account or context.account
+    context.deal = deal or context.deal
     context.updated_at = _now()
     session.add(context)
     session.flush()

@@ -1,0 +1,137 @@
+"""The names the CRM knows (companies, deals, owners), indexed for finding them inside a
+sentence: by their full name, without legal suffixes, by a distinctive leading part
+("Northwind" for "Northwind Traders"), or with a typo.
+
+Ids and names only: no email or phone ever enters the directory.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+EntityType = Literal["company", "deal", "owner"]
+
+LEGAL_SUFFIXES = frozenset({
+    "inc", "incorporated", "llc", "ltd", "limited", "gmbh", "corp", "corporation", "co", "plc", "ag", "sa", "bv",
+    "the", "company",
+})
+_TOKEN = re.compile(r"[0-9a-z]+")
+_POSSESSIVE = ("'", "\u2019")
+
+
+def word_spans(text: str) -> list[tuple[str, int, int]]:
+    """Lower-case words with their character spans; punctuation and a possessive 's
+    dropped ("O'Brien & Sons" -> o, brien, sons; "Priya's" -> priya)."""
+    folded = text.casefold()
+    out: list[tuple[str, int, int]] = []
+    for match in _TOKEN.finditer(folded):
+        start = match.start()
+        if match.group() == "s" and start > 0 and folded[start - 1] in _POSSESSIVE:
+            continue
+        out.append((match.group(), start, match.end()))
+    return out
+
+
+def name_tokens(text: str) -> tuple[str, ...]:
+    return tuple(word for word, _, _ in word_spans(text))
+
+
+def core_tokens(tokens: Sequence[str]) -> tuple[str, ...]:
+    kept = tuple(t for t in tokens if t not in LEGAL_SUFFIXES)
+    return kept or tuple(tokens)
+
+
+@dataclass(frozen=True)
+class NamedRecord:
+    type: EntityType
+    id: str
+    name: str
+    company_id: str | None = None  # a deal's company, when known
+
+
+@dataclass(frozen=True)
+class NameKey:
+    """How well a run of words fits a record: 3 = its full name as written; 2 = its name
+    without legal suffixes, or a leading part of it (equal on purpose: "Globex" fits
+    Globex Corporation no better than Globex Logistics)."""
+
+    record: NamedRecord
+    strength: int
+
+
+@dataclass
+class NameDirectory:
+    records: list[NamedRecord] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, records: Iterable[NamedRecord]) -> NameDirectory:
+        return cls([r for r in records if r.name and name_tokens(r.name)])
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def by_id(self, type_: EntityType, record_id: str) -> NamedRecord | None:
+        return self._ids.get((type_, record_id))
+
+    @cached_property
+    def _ids(self) -> dict[tuple[str, str], NamedRecord]:
+        return {(r.type, r.id): r for r in self.records}
+
+    @cached_property
+    def keys(self) -> dict[tuple[str, ...], list[NameKey]]:
+        """Word tuples -> the records they name, strongest first."""
+        table: dict[tuple[str, ...], dict[tuple[str, str], NameKey]] = defaultdict(dict)
+
+        def put(key: tuple[str, ...], record: NamedRecord, strength: int) -> None:
+            known = table[key].get((record.type, record.id))
+            if known is None or known.strength < strength:
+                table[key][(record.type, record.id)] = NameKey(record, strength)
+
+        company_names = {r.id: core_tokens(name_tokens(r.name)) for r in self.records if r.type == "company"}
+        for record in self.records:
+            full = name_tokens(record.name)
+            core = core_tokens(full)
+            put(full, record, 3)
+            put(core, record, 2)
+            for key in self._leading_parts(record, core, company_names):
+                put(key, record, 2)
+        return {k: sorted(v.values(), key=lambda nk: -nk.strength) for k, v in table.items()}
+
+    @staticmethod
+    def _leading_parts(
+        record: NamedRecord, core: tuple[str, ...], company_names: dict[str, tuple[str, ...]]
+    ) -> Iterable[tuple[str, ...]]:
+        """Shorter forms people type: "Northwind" for Northwind Traders, "Ava" for an
+        owner Ava Adams, "Adventure Works renewal" for "Adventure Works renewal 2027"
+        (a deal's leading part must say more than its company's name)."""
+        if record.type == "owner":
+            if len(core) > 1:
+                yield core[:1]
+                yield core[-1:]
+            return
+        stripped = tuple(t for t in core if not t.isdigit())
+        if record.type == "deal" and stripped and stripped != core:
+            yield stripped  # "Adventure Works renewal" for "... renewal 2027"
+        floor = 1
+        if record.type == "deal" and record.company_id in company_names:
+            company = company_names[record.company_id or ""]
+            if core[: len(company)] == company:
+                floor = len(company) + 1
+        for n in range(floor, len(core)):
+            part = core[:n]
+            if len("".join(part)) >= 4 and not all(t.isdigit() for t in core[n:]):
+                yield part
+
+    @cached_property
+    def max_words(self) -> int:
+        return max((len(k) for k in self.keys), default=0)
+
+    @cached_property
+    def fuzzy_choices(self) -> list[str]:
+        """Names (without suffixes) that a typo'd run of words is compared with."""
+        return sorted(" ".join(k) for k in self.keys)

@@ -1,0 +1,119 @@
+"""Understanding messages: intent by meaning, names wherever they stand, ambiguity asked
+back, time phrases, explicit syntax kept exact, thread memory for follow-ups."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from skills.builtin import default_registry
+from skills.entities import find_entities
+from skills.names import NameDirectory, NamedRecord
+from skills.timephrases import find_time
+from skills.understanding import ThreadMemory, Understander, build_understander
+
+TODAY = dt.date(2026, 11, 25)  # a Wednesday
+DIRECTORY = NameDirectory.of([
+    NamedRecord("company", "c1", "Northwind Traders"),
+    NamedRecord("company", "c2", "Globex Corporation"),
+    NamedRecord("company", "c3", "Globex Logistics"),
+    NamedRecord("company", "c4", "Hooli"),
+    NamedRecord("company", "c5", "Adventure Works"),
+    NamedRecord("deal", "d1", "Adventure Works renewal 2027", "c5"),
+    NamedRecord("company", "c6", "Initech"),
+    NamedRecord("company", "c7", "Initech Europe GmbH"),
+    NamedRecord("company", "c8", "Summit"),
+    NamedRecord("owner", "o1", "Priya Patel"),
+])
+
+
+@pytest.fixture(scope="module")
+def understander(sample_service: Any) -> Understander:
+    retriever = sample_service.live.current().retriever
+    return build_understander(default_registry(), sample_service.embeddings, lambda: DIRECTORY,
+                              lambda: retriever.inference.map_vectors)
+
+
+def test_every_skill_declares_varied_examples() -> None:
+    for skill in default_registry().skills.values():
+        assert len(skill.utterances) >= 15, skill.name
+        assert len(set(skill.utterances)) == len(skill.utterances), skill.name
+
+
+@pytest.mark.parametrize(
+    "text,skill,arguments",
+    [
+        ("what's the latest on northwind?", "account", {"account": "c1"}),
+        ("Northwind - how engaged are they?", "account", {"account": "c1"}),
+        ("anything I should know before my call with Hooli?", "account", {"account": "c4"}),
+        ("Adventure Works is in negotiation - what do I send legal?", "deal", {"deal": "Adventure Works"}),
+        ("next steps on the adventure works renewal", "deal", {"deal": "d1"}),
+        ("which of my customers are going quiet?", "churn", {}),
+        ("which of Priya's customers are at risk?", "churn", {"owner": "Priya Patel"}),
+        ("did we hit our numbers last week", "velocity", {"week": "2026-11-22"}),
+        ("what's missing from our content library?", "gaps", {}),
+        ("CFO keeps asking about ROI, what do I send?", "ask", {"question": "CFO keeps asking about ROI, what do I send?"}),
+    ],
+)
+def test_plain_words_reach_their_skill(understander: Understander, text: str, skill: str, arguments: dict[str, Any]) -> None:
+    result = understander.understand(text, today=TODAY)
+    assert result.clarify is None, result.to_dict()
+    assert (result.skill, result.arguments) == (skill, arguments), result.to_dict()
+
+
+def test_explicit_syntax_stays_exact(understander: Understander) -> None:
+    result = understander.understand("velocity --week 2026-11-02", today=TODAY)
+    assert (result.skill, result.arguments, result.how) == ("velocity", {"week": "2026-11-02"}, "syntax")
+    assert understander.understand("account Hooli").arguments == {"account": "Hooli"}
+
+
+def test_a_name_that_fits_two_companies_is_asked_back(understander: Understander) -> None:
+    result = understander.understand("how engaged is Globex?", today=TODAY)
+    assert result.skill is None and result.clarify is not None
+    assert {(o.skill, o.label) for o in result.clarify.options} == {
+        ("account", "Globex Corporation"), ("account", "Globex Logistics")}
+    data = result.to_dict()
+    assert data["clarify"]["options"][0]["arguments"]["account"] in {"c2", "c3"}
+
+
+def test_a_full_name_is_not_ambiguous() -> None:
+    entities = find_entities("Initech status", DIRECTORY)
+    assert [(e.type, e.record.name if e.record else None) for e in entities] == [("company", "Initech")]
+
+
+def test_everyday_words_are_not_company_names() -> None:
+    assert find_entities("we had a summit with the team", DIRECTORY, {"summit"}) == []
+    assert [e.record.name for e in find_entities("how ready is Summit?", DIRECTORY, {"summit"}) if e.record] == ["Summit"]
+
+
+def test_typos_in_names_still_match() -> None:
+    entities = find_entities("wheres northwnd traders at", DIRECTORY)
+    assert [e.record.id for e in entities if e.record] == ["c1"]
+
+
+def test_thread_memory_fills_in_the_account(understander: Understander) -> None:
+    memory = ThreadMemory(account="c4")
+    result = understander.understand("who else should we talk to there?", memory=memory, today=TODAY)
+    assert (result.skill, result.arguments, result.how) == ("account", {"account": "c4"}, "thread")
+
+
+@pytest.mark.parametrize(
+    "text,start,end",
+    [
+        ("how did we do last week", "2026-11-16", "2026-11-22"),
+        ("velocity this week", "2026-11-23", "2026-11-25"),
+        ("win rate this month", "2026-11-01", "2026-11-25"),
+        ("stalled deals since October", "2026-10-01", "2026-11-25"),
+        ("what about the week before last", "2026-11-09", "2026-11-15"),
+        ("numbers for last quarter", "2026-07-01", "2026-09-30"),
+    ],
+)
+def test_time_phrases(text: str, start: str, end: str) -> None:
+    found = find_time(text, TODAY)
+    assert found is not None and (found.start.isoformat(), found.end.isoformat()) == (start, end)
+
+
+def test_no_time_phrase() -> None:
+    assert find_time("what do I send the CFO", TODAY) is None
