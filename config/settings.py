@@ -63,13 +63,26 @@ class Settings(BaseSettings):
     retrieval_top_k: int = Field(default=5, ge=1, le=50, description="Sources per answer.")
 
     # --- optional LLM ---
-    llm_provider: Literal["none", "openai"] = Field(
-        default="none", description="`openai` = any OpenAI-compatible API through langchain-openai."
+    llm_provider: Literal["none", "openai", "anthropic", "ollama", "openai-compatible"] = Field(
+        default="none",
+        description="`none`, `openai`, `anthropic`, `ollama` or `openai-compatible` (any OpenAI-compatible API at the "
+        "base URL; `openai` with a base URL works too). Each needs its langchain integration: pip install "
+        "journeybot[llm].",
     )
-    llm_model: str = Field(default="gpt-4o-mini", description="Model name sent to the LLM API.")
-    llm_api_key: SecretStr | None = Field(default=None, description="LLM API key (secret).")
-    llm_base_url: str | None = Field(default=None, description="Base URL of the OpenAI-compatible API.")
-    llm_timeout_s: float = Field(default=20.0, gt=0, description="Seconds before the LLM call gives up.")
+    llm_model: str = Field(
+        default="gpt-4o-mini", description="Model name sent to the LLM API (e.g. gpt-4o-mini, claude-haiku-4-5, llama3.2)."
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None, description="LLM API key (secret); needed for anthropic and for openai without a base URL, optional otherwise."
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="Base URL of the LLM API: required for openai-compatible (e.g. http://localhost:8000/v1); "
+        "for ollama default http://localhost:11434.",
+    )
+    llm_timeout_s: float = Field(
+        default=20.0, gt=0, description="Seconds before an LLM call (or a stalled answer stream) gives up."
+    )
 
     # --- HubSpot (CRM gateway) ---
     hubspot_access_token: SecretStr | None = Field(default=None, description="Private-app access token (secret).")

@@ -1,7 +1,9 @@
 """A local Slack Web API stand-in (for the demo and the tests) that records every call (form or JSON bodies) and can
 answer `ratelimited` or an HTTP 500 on demand. The real slack_sdk WebClient talks to it.
 Messages posted with chat.postMessage (metadata included) are kept per channel and
-served back by conversations.history, newest first."""
+served back by conversations.history, newest first; so are streamed replies
+(chat.startStream / appendStream / stopStream), with their text as streamed so far and
+`stream_state` in_progress or stopped."""
 
 from __future__ import annotations
 
@@ -139,6 +141,70 @@ class SlackStandIn:
         page = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"} for m in chosen[:limit]]
         return {"ok": True, "messages": page, "has_more": len(chosen) > limit, "response_metadata": {"next_cursor": ""}}
 
+    @staticmethod
+    def _stream_text(params: dict[str, Any]) -> str | None:
+        """The markdown a stream call carries: `markdown_text` and/or markdown_text chunks
+        (slack_sdk's ChatStream sends chunks); None when it carries none."""
+        parts = [params["markdown_text"]] if isinstance(params.get("markdown_text"), str) else []
+        chunks = params.get("chunks")
+        if isinstance(chunks, str):
+            try:
+                chunks = json.loads(chunks)
+            except ValueError:
+                chunks = None
+        if isinstance(chunks, list):
+            parts += [str(c.get("text", "")) for c in chunks if isinstance(c, dict) and c.get("type") == "markdown_text"]
+        return "".join(parts) if parts or isinstance(chunks, list) else None
+
+    def _streamed(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        with self._lock:
+            stored = self.messages.get(str(params.get("channel")), [])
+            return next((m for m in stored if m["ts"] == params.get("ts") and "stream_state" in m), None)
+
+    def start_stream(self, params: dict[str, Any]) -> dict[str, Any]:
+        """chat.startStream: a reply in a thread whose text later calls append to."""
+        if not params.get("channel") or not params.get("thread_ts"):
+            return {"ok": False, "error": "invalid_arguments"}
+        ts = self._next_ts()
+        message = {"type": "message", "ts": ts, "thread_ts": params["thread_ts"], "text": self._stream_text(params) or "",
+                   "blocks": None, "user": BOT_USER, "bot_id": "B0JOURNEY", "stream_state": "in_progress"}
+        with self._lock:
+            self.messages.setdefault(str(params["channel"]), []).append(message)
+        return {"ok": True, "channel": params["channel"], "ts": ts}
+
+    def append_stream(self, params: dict[str, Any]) -> dict[str, Any]:
+        """chat.appendStream: more markdown onto a started, not yet stopped stream."""
+        message = self._streamed(params)
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        if message["stream_state"] != "in_progress":
+            return {"ok": False, "error": "message_not_in_streaming_state"}
+        text = self._stream_text(params)
+        if not text:
+            return {"ok": False, "error": "invalid_arguments"}
+        with self._lock:
+            message["text"] += text
+        return {"ok": True, "channel": params["channel"], "ts": message["ts"]}
+
+    def stop_stream(self, params: dict[str, Any]) -> dict[str, Any]:
+        """chat.stopStream: optional last markdown and blocks; the stream is then final."""
+        message = self._streamed(params)
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        if message["stream_state"] != "in_progress":
+            return {"ok": False, "error": "message_not_in_streaming_state"}
+        blocks = params.get("blocks")
+        if isinstance(blocks, str):
+            try:
+                blocks = json.loads(blocks)
+            except ValueError:
+                return {"ok": False, "error": "invalid_blocks"}
+        with self._lock:
+            message["text"] += self._stream_text(params) or ""
+            message["blocks"] = blocks or None
+            message["stream_state"] = "stopped"
+        return {"ok": True, "channel": params["channel"], "ts": message["ts"], "message": {"text": message["text"]}}
+
     def answer(self, method: str, params: dict[str, Any], port: int) -> dict[str, Any]:
         if method != "auth.test":
             self._record(method, params)
@@ -152,6 +218,12 @@ class SlackStandIn:
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts") or self._next_ts(), "message": {"text": params.get("text")}}
         if method == "conversations.history":
             return self.history(params)
+        if method == "chat.startStream":
+            return self.start_stream(params)
+        if method == "chat.appendStream":
+            return self.append_stream(params)
+        if method == "chat.stopStream":
+            return self.stop_stream(params)
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
         if method == "files.getUploadURLExternal":

@@ -123,6 +123,9 @@ class Understander:
     directory: Callable[[], NameDirectory] = NameDirectory
     common_words: Collection[str] = frozenset()
     map_vectors: Callable[[], np.ndarray | None] = lambda: None
+    # With an LLM configured: its tool call decides first; None (no call, failure,
+    # timeout) leaves the decision to the offline path below.
+    llm_route: Callable[[str], Any] | None = None
 
     def understand(
         self, message: str, *, memory: ThreadMemory | None = None, today: dt.date | None = None
@@ -131,6 +134,10 @@ class Understander:
         explicit = self._explicit(text)
         if explicit is not None:
             return explicit
+        if self.llm_route is not None:
+            chosen = self.llm_route(text)
+            if chosen is not None:
+                return Understanding(text, chosen.skill, dict(chosen.arguments), confidence=1.0, how="llm")
         directory = self.directory()
         entities = find_entities(text, directory, self.common_words)
         named = [e for e in entities if e.type in ("company", "deal")]
@@ -338,8 +345,15 @@ def understander_for(ctx: Any, registry: Registry) -> Understander:
 
     names: Callable[[], NameDirectory] = CrmNames(lambda: ctx.gateway) if ctx.crm_configured else NameDirectory
     live = ctx.knowledge.live
-    return build_understander(registry, ctx.knowledge.embeddings, names,
-                              lambda: live.current().retriever.inference.map_vectors)
+    understander = build_understander(registry, ctx.knowledge.embeddings, names,
+                                      lambda: live.current().retriever.inference.map_vectors)
+    chat = ctx.knowledge.asker.chat
+    if chat is not None:
+        from skills.llm_routing import route_with_llm
+
+        timeout = ctx.settings.llm_timeout_s
+        understander.llm_route = lambda text: route_with_llm(chat, registry, text, timeout_s=timeout)
+    return understander
 
 
 def add_map_reading(result: Understanding, retriever: Any, memory: ThreadMemory | None = None) -> Understanding:

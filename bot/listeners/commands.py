@@ -8,9 +8,10 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.blocks import render_error, render_help, render_progress
+from bot.blocks import render_clarify, render_error, render_help, render_progress
 from bot.channel_config import handle_config
-from bot.dispatch import run_skill
+from bot.conversation import clarify_options, understand
+from bot.dispatch import Outcome, run_skill
 from bot.posting import post
 from bot.subscription_commands import handle_subscription
 from bot.runtime import BotRuntime, new_error_id
@@ -58,7 +59,16 @@ def _run(runtime: BotRuntime, name: str, rest: str, *, channel: str, user: str) 
                          stage=stage.strip(), persona=persona.strip() or None)
     if name in runtime.registry.skills:
         return run_skill(runtime, name, rest, channel=channel, user=user)
-    return run_skill(runtime, "ask", "", channel=channel, user=user, question=f"{name} {rest}".strip())
+    return _free_text(runtime, f"{name} {rest}".strip(), channel=channel, user=user)
+
+
+def _free_text(runtime: BotRuntime, text: str, *, channel: str, user: str) -> Any:
+    """Plain words after `/journey`: understood as a mention is, asked back when unsure."""
+    result = understand(runtime, text)
+    if result.clarify is not None or result.skill is None:
+        question = result.clarify.question if result.clarify else "What would you like me to do?"
+        return Outcome(render_clarify(question, clarify_options(runtime, result) if result.clarify else []))
+    return run_skill(runtime, result.skill, "", channel=channel, user=user, **result.arguments)
 
 
 def _reply(message: Any) -> dict[str, Any]:

@@ -117,3 +117,30 @@ def test_time_phrases(text: str, start: str, end: str) -> None:
 
 def test_no_time_phrase() -> None:
     assert find_time("what do I send the CFO", TODAY) is None
+
+
+def test_an_llm_tool_call_decides_first_and_its_failure_falls_back(sample_service: Any) -> None:
+    from knowledge.llm import build_chat_model
+    from skills.llm_routing import route_with_llm
+    from config import Settings
+    from tests.standins.openai_api import OpenAIStandIn
+
+    server = OpenAIStandIn().start()
+    try:
+        chat = build_chat_model(Settings.from_mapping({
+            **sample_service.settings.model_dump(), "llm_provider": "openai-compatible", "llm_model": "stand-in",
+            "llm_base_url": server.base_url, "llm_timeout_s": 5}))
+        assert chat is not None
+        retriever = sample_service.live.current().retriever
+        registry = default_registry()
+        understander = build_understander(registry, sample_service.embeddings, lambda: DIRECTORY,
+                                          lambda: retriever.inference.map_vectors)
+        understander.llm_route = lambda text: route_with_llm(chat, registry, text, timeout_s=5)
+        server.tool_choice = ("velocity", {"week": "2026-11-16"})
+        result = understander.understand("how did the team do?", today=TODAY)
+        assert (result.skill, result.arguments, result.how) == ("velocity", {"week": "2026-11-16"}, "llm")
+        server.mode = "error"
+        fallback = understander.understand("which of my customers are going quiet?", today=TODAY)
+        assert (fallback.skill, fallback.how) == ("churn", "meaning")
+    finally:
+        server.stop()

@@ -1,0 +1,158 @@
+"""Routing with an LLM's tool calling: each registry skill is a tool (its help as the
+description, its `Arg`s as a JSON schema), and the model picks one for a free-text
+message. Anything off (no tool call, an unknown skill, arguments that do not fit the
+declarations, an error, a timeout) gives None, so the deterministic router decides.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+from skills.registry import Arg, Registry, Skill
+
+log = logging.getLogger(__name__)
+
+ROUTING_PROMPT = (
+    "You route a sales rep's Slack message to one of journeybot's commands. Call exactly "
+    "one tool when a command fits the message, filling its arguments only from the "
+    "message itself; never invent account, deal or owner names. If no command fits, "
+    "call no tool."
+)
+_JSON_TYPES = {"text": "string", "int": "integer", "float": "number", "flag": "boolean", "choice": "string"}
+
+
+@dataclass(frozen=True)
+class LlmRoute:
+    skill: str
+    arguments: dict[str, Any]  # typed as the skill's Args declare; for Registry.dispatch(**arguments)
+
+
+def arg_schema(arg: Arg) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": _JSON_TYPES[arg.kind], "description": arg.help}
+    if arg.kind == "choice":
+        schema["enum"] = list(arg.choices)
+    if arg.default is not None:
+        schema["default"] = arg.default
+    return schema
+
+
+def skill_tool(skill: Skill) -> dict[str, Any]:
+    """One skill as an OpenAI-format tool (langchain converts it for other providers)."""
+    parameters: dict[str, Any] = {
+        "type": "object",
+        "properties": {a.name: arg_schema(a) for a in skill.args},
+        "required": [a.name for a in skill.args if a.required],
+        "additionalProperties": False,
+    }
+    return {"type": "function", "function": {"name": skill.name, "description": skill.help, "parameters": parameters}}
+
+
+def registry_tools(registry: Registry) -> list[dict[str, Any]]:
+    return [skill_tool(skill) for skill in registry.skills.values()]
+
+
+def route_with_llm(chat: BaseChatModel, registry: Registry, text: str, *, timeout_s: float) -> LlmRoute | None:
+    """The skill and typed arguments the model chose for `text`, or None."""
+    messages = [SystemMessage(ROUTING_PROMPT), HumanMessage(text)]
+    try:
+        reply = _invoke_within(chat.bind_tools(registry_tools(registry)), messages, timeout_s)
+    except Exception as exc:  # the LLM is optional: the deterministic router decides
+        log.warning("LLM routing failed: %s", type(exc).__name__)
+        return None
+    calls = reply.tool_calls if isinstance(reply, AIMessage) else []
+    if not calls:
+        if isinstance(reply, AIMessage) and reply.invalid_tool_calls:
+            log.warning("LLM routing: the model's tool call could not be parsed")
+        return None
+    name, raw = calls[0]["name"], calls[0].get("args") or {}
+    skill = registry.skills.get(name)
+    if skill is None:
+        log.warning("LLM routing: the model called an unknown tool %r", name[:60])
+        return None
+    arguments = validate_arguments(skill, raw)
+    if arguments is None:
+        log.warning("LLM routing: arguments for %s do not fit its declaration", name)
+        return None
+    return LlmRoute(name, arguments)
+
+
+def validate_arguments(skill: Skill, raw: dict[str, Any]) -> dict[str, Any] | None:
+    """The arguments typed per the skill's Args, or None when one is unknown, mistyped,
+    out of its choices, or a required one is missing. Absent (or null) ones stay out, so
+    dispatch applies the declared defaults."""
+    if not isinstance(raw, dict):
+        return None
+    by_name = {a.name: a for a in skill.args}
+    if any(key not in by_name for key in raw):
+        return None
+    out: dict[str, Any] = {}
+    for name, value in raw.items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue  # small models send "" for arguments they leave out
+        typed = _typed(by_name[name], value)
+        if typed is None:
+            return None
+        out[name] = typed
+    if any(a.required and out.get(a.name) in (None, "") for a in skill.args):
+        return None
+    return out
+
+
+def _typed(arg: Arg, value: Any) -> Any:
+    """`value` as `arg.kind`, accepting the string forms small models often send."""
+    if arg.kind == "flag":
+        if isinstance(value, bool):
+            return value
+        lowered = str(value).strip().lower()
+        return {"true": True, "false": False}.get(lowered)
+    if isinstance(value, bool):
+        return None
+    if arg.kind == "int":
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value.strip())
+        return None
+    if arg.kind == "float":
+        try:
+            number = float(value) if isinstance(value, (int, float, str)) else None
+        except ValueError:
+            return None
+        return number if number is not None and math.isfinite(number) else None
+    if not isinstance(value, str):
+        return None
+    if arg.kind == "choice":
+        return value if value in arg.choices else None
+    return value.strip()
+
+
+def _invoke_within(runnable: Any, messages: list[Any], timeout_s: float) -> Any:
+    """`runnable.invoke(messages)` or TimeoutError after `timeout_s`, whatever the
+    provider's own timeout and retries do (the worker thread is left to finish alone)."""
+    outcome: dict[str, Any] = {}
+    context = contextvars.copy_context()
+
+    def call() -> None:
+        try:
+            outcome["value"] = runnable.invoke(messages)
+        except Exception as exc:
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=context.run, args=(call,), name="llm-routing", daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    if worker.is_alive():
+        raise TimeoutError(f"no routing decision within {timeout_s:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
