@@ -47,7 +47,7 @@ def test_validate(runner: CliRunner, tmp_path: Path) -> None:
 
 def test_index_ask_stages_content(runner: CliRunner) -> None:
     report = run_json(runner, "index")
-    assert report["units"] == 14 and report["embedded"] == 14 and report["unchanged"] is False
+    assert report["units"] == 34 and report["embedded"] == 34 and report["unchanged"] is False  # 14 + 20 examples
     assert run_json(runner, "index")["unchanged"] is True
 
     answer = run_json(runner, "ask", "CFO wants to know the return on investment")

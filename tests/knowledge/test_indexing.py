@@ -40,7 +40,9 @@ def edited_map(tmp_path: Path, old: str, new: str) -> Path:
 def test_index_then_unchanged_then_incremental(settings: Settings, tmp_path: Path) -> None:
     service = KnowledgeService(settings)
     first = service.index(MINI)
-    assert not first.unchanged and first.embedded == first.units == 14  # 3 stages, 5 questions, 3 assets, 2 personas, 1 touchpoint
+    # 3 stages, 5 questions, 3 assets, 2 personas, 1 touchpoint, and 20 short example texts
+    # (stage goals, emotions, triggers; persona KPIs, pains, motivations) that inference learns from
+    assert not first.unchanged and first.embedded == first.units == 34
     client = chroma_client(settings)
     assert client.get_collection(first.collection).count() == first.units
 
