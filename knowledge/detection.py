@@ -3,7 +3,6 @@ title, tolerant of typos. A stage only implied by the situation is left to retri
 
 from __future__ import annotations
 
-import re
 import threading
 import weakref
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from functools import cached_property
 from rapidfuzz import fuzz, process
 
 from knowledge.models import JourneyMap
-from knowledge.text import words
+from knowledge.text import singular, words, written_words
 
 # Labels of HubSpot's default deal stages and the lifecycle stages specific enough to
 # name one journey stage ("customer" or "lead" alone are everyday words, so not here).
@@ -32,9 +31,9 @@ LIFECYCLE_LABELS = {
     "evangelist": ["evangelist"],
 }
 FUZZY_MIN_CHARS = 5
+# Short everyday words an acronym can collide with ("IT" and "it").
 _EVERYDAY_SHORT = frozenset({"it", "us", "am", "an", "or", "as", "at", "be", "do", "go", "he", "me", "my", "no",
-                             "so", "to", "we", "eb", "ae"})
-_TOKEN_SPAN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+                             "so", "to", "we"})
 FUZZY_CUTOFF = 84.0
 
 
@@ -99,19 +98,11 @@ class Detector:
         return sorted(unique, key=lambda item: (-len(" ".join(item[2])), item))
 
     @cached_property
-    def title_patterns(self) -> list[tuple[str, re.Pattern[str]]]:
-        return [
-            (p.id, re.compile(pattern, re.IGNORECASE))
-            for p in self.journey_map.personas
-            for pattern in p.job_title_patterns
-        ]
-
-    @cached_property
     def index(self) -> dict[tuple[str, ...], list[tuple[str, str]]]:
         """Phrase words (singular) -> (kind, ref_id): one dictionary look-up per window."""
         table: dict[tuple[str, ...], list[tuple[str, str]]] = {}
         for kind, ref_id, phrase in self.phrases:
-            key = tuple(_singular(w) for w in phrase)
+            key = tuple(singular(w) for w in phrase)
             if (kind, ref_id) not in table.setdefault(key, []):
                 table[key].append((kind, ref_id))
         return table
@@ -149,9 +140,8 @@ class Detector:
         return frozenset(n.lower() for n in names if n.isupper() and n.lower() in _EVERYDAY_SHORT)
 
     def detect(self, text: str) -> Detection:
-        raw = [text[m.start() : m.end()] for m in _TOKEN_SPAN.finditer(text.lower())]
-        tokens = [_singular(w) for w in words(text)]
-        lowercase_acronym = [w in self._case_sensitive and not r.isupper() for w, r in zip(tokens, raw, strict=False)]
+        tokens = [singular(w) for w in words(text)]
+        lowercase_acronym = [w in self._case_sensitive and not r.isupper() for w, r in zip(tokens, written_words(text), strict=True)]
         known = self._known
         corrected: list[str] = []
         fixed: list[bool] = []
@@ -163,7 +153,7 @@ class Detector:
         for size in self.sizes:
             for start in range(0, len(tokens) - size + 1):
                 key = tuple(corrected[start : start + size])
-                if size == 1 and start < len(lowercase_acronym) and lowercase_acronym[start]:
+                if size == 1 and lowercase_acronym[start]:
                     continue
                 for kind, ref_id in self.index.get(key, ()):
                     exact = not any(fixed[start : start + size])
@@ -181,9 +171,6 @@ class Detector:
             tuple(mentions),
         )
 
-
-def _singular(phrase: str) -> str:
-    return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in phrase.split())
 
 
 def _same_initial(a: str, b: str) -> bool:

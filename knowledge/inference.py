@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.models import JourneyMap
-from knowledge.text import words
+from knowledge.text import singular, words
 
 RIDGE_L2 = 1.0
 STAGE_TEMPERATURE = 6.0
@@ -50,7 +50,7 @@ class LinearModel:
 
 
 def fit_ridge(
-    vectors: np.ndarray, labels: Sequence[tuple[str, ...]], *, l2: float = RIDGE_L2, temperature: float = 10.0
+    vectors: np.ndarray, labels: Sequence[tuple[str, ...]], *, temperature: float, l2: float = RIDGE_L2
 ) -> LinearModel | None:
     """Fit on rows whose label tuple is not empty; a row with several labels counts for
     each in equal parts, and every class weighs the same in total (maps hold far more
@@ -85,7 +85,7 @@ def title_cues(journey_map: JourneyMap) -> dict[str, str]:
     texts = [t for s in journey_map.stages for t in (s.definition, *s.goals, *(q.text for q in s.questions),
                                                       *s.emotions, *s.obstacles, *s.information_needed)]
     texts += [f"{a.title} {a.summary}" for a in journey_map.assets]
-    seen: Counter[str] = Counter(w for t in texts for w in set(map(_singular, words(t))))
+    seen: Counter[str] = Counter(w for t in texts for w in set(map(singular, words(t))))
     limit = max(2.0, CUE_MAX_SHARE * len(texts))
     owners: dict[str, set[str]] = defaultdict(set)
     for persona in journey_map.personas:
@@ -94,7 +94,7 @@ def title_cues(journey_map: JourneyMap) -> dict[str, str]:
         for phrase in phrases:
             for word in words(phrase.replace("_", " ")):
                 if word not in _GENERIC_TITLE_WORDS and len(word) >= 2:
-                    owners[_singular(word)].add(persona.id)
+                    owners[singular(word)].add(persona.id)
     return {word: next(iter(ids)) for word, ids in owners.items() if len(ids) == 1 and seen[word] <= limit}
 
 
@@ -103,10 +103,6 @@ def _regex_words(pattern: str) -> str:
     text = re.sub(r"\\[bBdDsSwW]", " ", pattern)
     text = re.sub(r"\[[^\]]*\]|\(\?[^)]*\)|[?*+{}()|^$.\\]", " ", text)
     return text
-
-
-def _singular(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 @dataclass
@@ -142,7 +138,7 @@ class MapInference:
 
     def cued_persona(self, text: str) -> str | None:
         """The one persona the text's title words point to, if they agree."""
-        found = Counter(self.cues[w] for w in map(_singular, words(text)) if w in self.cues)
+        found = Counter(self.cues[w] for w in map(singular, words(text)) if w in self.cues)
         if not found:
             return None
         ranked = found.most_common(2)

@@ -38,3 +38,13 @@ def _is_emoji(ch: str) -> bool:
 def words(text: str) -> list[str]:
     """Lower-case word tokens (apostrophes kept inside words)."""
     return _WORD.findall(text.lower())
+
+
+def written_words(text: str) -> list[str]:
+    """The same tokens as `words`, as they were written (case kept): "IT" is not "it"."""
+    return [text[m.start() : m.end()] for m in _WORD.finditer(text.lower())]
+
+
+def singular(phrase: str) -> str:
+    """Each word without a plural "s" (not "ss"; words of four letters or more)."""
+    return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in phrase.split())
