@@ -18,6 +18,7 @@ from knowledge.catalog import content_for
 from knowledge.models import ContentAsset, JourneyMap, Persona, Stage
 from skills.committee import match_persona
 from skills.crm.records import Contact
+from skills.names import core_tokens, name_tokens
 from skills.registry import SkillInputError
 
 NAME_CUTOFF = 75.0  # token-set similarity (0-100) below which a name is not a candidate
@@ -26,8 +27,6 @@ MAX_CHOICES = 8
 _OBJECT_CODES = {"0-1": "contact", "0-2": "company", "0-3": "deal"}
 _PATH = re.compile(r"/(?:(contact|company|deal)|record/(0-[123]))/(\d+)(?:/|$)")
 _DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")
-_LEGAL = {"inc", "incorporated", "llc", "ltd", "limited", "gmbh", "corp", "corporation", "co", "plc", "ag",
-          "sa", "bv", "the"}
 
 
 def record_ref(text: str) -> tuple[str, str] | None:
@@ -55,9 +54,7 @@ def as_domain(text: str) -> str | None:
 
 
 def normalize_name(text: str) -> str:
-    words = re.sub(r"[^0-9a-z]+", " ", text.casefold()).split()
-    kept = [w for w in words if w not in _LEGAL]
-    return " ".join(kept or words)
+    return " ".join(core_tokens(name_tokens(text)))
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ class Registry:
         skill = self.get(name)
         args = parse_args(skill, text)
         args.update({k: v for k, v in values.items() if v is not None})
-        missing = [a.name for a in skill.args if a.required and args.get(a.name) in (None, "")]
+        missing = missing_required(skill, args)
         if missing:
             usage = " ".join(f"<{a.name}>" if a.positional else f"--{a.name} …" for a in skill.args if a.required)
             raise SkillInputError(f"`{name}` needs {', '.join(missing)}: {name} {usage}")
@@ -98,6 +98,10 @@ class Registry:
                 "(JOURNEYBOT_HUBSPOT_ACCESS_TOKEN; `journeybot sandbox` serves a demo portal)."
             )
         return skill.run(ctx, **args)
+
+
+def missing_required(skill: Skill, values: dict[str, Any]) -> list[str]:
+    return [a.name for a in skill.args if a.required and values.get(a.name) in (None, "")]
 
 
 def parse_args(skill: Skill, text: str) -> dict[str, Any]:

@@ -18,11 +18,12 @@ from typing import Any
 import numpy as np
 
 from knowledge.glossary import expand_acronyms
+from knowledge.lexical import STOPWORDS
 from knowledge.text import normalize, words
 from skills.entities import Entity, find_entities
 from skills.intents import FILLERS, IntentModel
 from skills.names import NameDirectory
-from skills.registry import Registry, SkillInputError, parse_args
+from skills.registry import Registry, SkillInputError, missing_required, parse_args
 from skills.timephrases import TimeRange, find_time
 
 # Calibrated on the dev split of tests/data/understanding (bench/understanding.py).
@@ -39,12 +40,6 @@ NAMED_SKILLS = ("account", "deal")
 MAX_OPTIONS = 3
 _GREETING = re.compile(r"^(?:hey|hi|hello|yo|hiya|morning)\b[,!]?\s*", re.IGNORECASE)
 _FOLLOWUP_REF = re.compile(r"\b(there|they|them|their|this account|that account|this deal|that deal|it)\b", re.I)
-STOPWORDS = frozenset(
-    "a an the and or but if of to in on at for with from by about as is are was were be been am do does did "
-    "i me my we our us you your he she they them their it its this that these those what which who whom how "
-    "why when where can could should would will shall may might must not no yes please thanks thank any some "
-    "all more most less new next last this week month up out so just get got have has had need needs".split()
-)
 
 
 @dataclass(frozen=True)
@@ -142,7 +137,7 @@ class Understander:
         entities = find_entities(text, directory, self.common_words)
         named = [e for e in entities if e.type in ("company", "deal")]
         time = find_time(text, today or dt.date.today())
-        vector = np.asarray(self.embed_query(_masked(text, entities, time)), dtype=np.float32)
+        vector = np.asarray(self.embed_query(_masked(text, entities)), dtype=np.float32)
         map_vectors = self.map_vectors()
         scores = self.model.similarities(vector, {"ask": map_vectors} if map_vectors is not None else None,
                                          MAP_ASK_DISCOUNT)
@@ -183,11 +178,9 @@ class Understander:
             arguments = parse_args(skill, rest)
         except SkillInputError:
             return None
-        missing = [a.name for a in skill.args if a.required and arguments.get(a.name) in (None, "")]
-        if missing:
+        if missing_required(skill, arguments):
             return None
-        given = {k: v for k, v in arguments.items() if v is not None and v != next(
-            (a.default for a in skill.args if a.name == k), None)}
+        given = {a.name: arguments[a.name] for a in skill.args if arguments.get(a.name) not in (None, a.default)}
         return Understanding(text, skill.name, given, confidence=1.0, how="syntax")
 
     def _adjust(
@@ -215,27 +208,9 @@ class Understander:
     def _arguments(
         self, skill: str, text: str, entities: list[Entity], time: TimeRange | None, memory: ThreadMemory | None
     ) -> dict[str, Any]:
-        company = next((e.record for e in entities if e.type == "company" and e.record), None)
-        deal = next((e.record for e in entities if e.type == "deal" and e.record), None)
         owner = next((e.record for e in entities if e.type == "owner" and e.record), None)
-        loose = _loose_name(text, self.common_words) if not entities else None
-        if skill == "account":
-            if loose:
-                return {"account": loose}
-            if company or deal:
-                return {"account": company.id if company else (deal.company_id if deal and deal.company_id else "")} \
-                    if (company or (deal and deal.company_id)) else {}
-            return {"account": memory.account} if memory and memory.account else {}
-        if skill == "deal":
-            if deal:
-                return {"deal": deal.id}
-            if company:
-                return {"deal": company.name}
-            if loose:
-                return {"deal": loose}
-            if memory and memory.deal:
-                return {"deal": memory.deal}
-            return {"deal": memory.account} if memory and memory.account else {}
+        if skill in NAMED_SKILLS:
+            return self._record_argument(skill, text, entities, memory)
         if skill == "churn":
             return {"owner": owner.name} if owner else {}
         if skill == "velocity":
@@ -243,6 +218,22 @@ class Understander:
         if skill == "ask":
             return {"question": text}
         return {}
+
+    def _record_argument(
+        self, skill: str, text: str, entities: list[Entity], memory: ThreadMemory | None
+    ) -> dict[str, Any]:
+        """The account or deal to run on: the CRM record named (by id), else a name-like
+        run of words when no CRM names are known, else the thread's."""
+        company = next((e.record for e in entities if e.type == "company" and e.record), None)
+        deal = next((e.record for e in entities if e.type == "deal" and e.record), None)
+        if skill == "account":
+            found = company.id if company else (deal.company_id if deal else None)
+        else:
+            found = deal.id if deal else (company.name if company else None)
+        found = found or (_loose_name(text, self.common_words) if not entities else None)
+        if found is None and memory is not None:
+            found = memory.account if skill == "account" else (memory.deal or memory.account)
+        return {skill: found} if found else {}
 
     def _which_record(self, skill: str, entity: Entity) -> Clarification:
         key = "account" if skill == "account" else "deal"
@@ -277,7 +268,7 @@ def _add(scores: dict[str, float], name: str, delta: float) -> None:
         scores[name] += delta
 
 
-def _masked(text: str, entities: list[Entity], time: TimeRange | None) -> str:
+def _masked(text: str, entities: list[Entity]) -> str:
     """The message with its names replaced by the fillers the examples use, so the
     intent is compared on how it asks; with no names it is the text retrieval embeds."""
     if not entities:
