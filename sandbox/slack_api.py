@@ -156,10 +156,17 @@ class SlackStandIn:
             parts += [str(c.get("text", "")) for c in chunks if isinstance(c, dict) and c.get("type") == "markdown_text"]
         return "".join(parts) if parts or isinstance(chunks, list) else None
 
-    def _streamed(self, params: dict[str, Any]) -> dict[str, Any] | None:
+    def _open_stream(self, params: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+        """The streamed message a call names, or the error Slack gives when there is no
+        such message or it was stopped already."""
         with self._lock:
             stored = self.messages.get(str(params.get("channel")), [])
-            return next((m for m in stored if m["ts"] == params.get("ts") and "stream_state" in m), None)
+            message = next((m for m in stored if m["ts"] == params.get("ts") and "stream_state" in m), None)
+        if message is None:
+            return None, "message_not_found"
+        if message["stream_state"] != "in_progress":
+            return None, "message_not_in_streaming_state"
+        return message, None
 
     def start_stream(self, params: dict[str, Any]) -> dict[str, Any]:
         """chat.startStream: a reply in a thread whose text later calls append to."""
@@ -174,11 +181,9 @@ class SlackStandIn:
 
     def append_stream(self, params: dict[str, Any]) -> dict[str, Any]:
         """chat.appendStream: more markdown onto a started, not yet stopped stream."""
-        message = self._streamed(params)
+        message, error = self._open_stream(params)
         if message is None:
-            return {"ok": False, "error": "message_not_found"}
-        if message["stream_state"] != "in_progress":
-            return {"ok": False, "error": "message_not_in_streaming_state"}
+            return {"ok": False, "error": error}
         text = self._stream_text(params)
         if not text:
             return {"ok": False, "error": "invalid_arguments"}
@@ -188,11 +193,9 @@ class SlackStandIn:
 
     def stop_stream(self, params: dict[str, Any]) -> dict[str, Any]:
         """chat.stopStream: optional last markdown and blocks; the stream is then final."""
-        message = self._streamed(params)
+        message, error = self._open_stream(params)
         if message is None:
-            return {"ok": False, "error": "message_not_found"}
-        if message["stream_state"] != "in_progress":
-            return {"ok": False, "error": "message_not_in_streaming_state"}
+            return {"ok": False, "error": error}
         blocks = params.get("blocks")
         if isinstance(blocks, str):
             try:

@@ -98,8 +98,9 @@ def _typos(
             joined = " ".join(w for w, _, _ in window)
             if len(joined) < FUZZY_MIN_CHARS:
                 continue
-            best = process.extractOne(joined, directory.fuzzy_choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
-            if best is None or best[0][:1] != joined[:1]:
+            choices = directory.fuzzy_choices.get(joined[:1], [])
+            best = process.extractOne(joined, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+            if best is None:
                 continue
             hits = directory.keys[tuple(best[0].split())]
             top = hits[0].strength

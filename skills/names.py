@@ -132,6 +132,13 @@ class NameDirectory:
         return max((len(k) for k in self.keys), default=0)
 
     @cached_property
-    def fuzzy_choices(self) -> list[str]:
-        """Names (without suffixes) that a typo'd run of words is compared with."""
-        return sorted(" ".join(k) for k in self.keys)
+    def fuzzy_choices(self) -> dict[str, list[str]]:
+        """Company and owner names (deals are found by their company or full name) a
+        typo'd run of words is compared with, by first letter: typos rarely hit it, and a
+        portal's 10,000 names cost a message a few hundred comparisons, not all of them."""
+        out: dict[str, list[str]] = defaultdict(list)
+        for key, hits in self.keys.items():
+            if any(h.record.type != "deal" for h in hits):
+                joined = " ".join(key)
+                out[joined[:1]].append(joined)
+        return dict(out)

@@ -10,13 +10,12 @@ Behaviour (modes, tool_choice, token_delay_s) is the OpenAI stand-in's `Scripted
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.standins.openai_api import ScriptedModel, send_json, start_chunked
+from tests.standins.openai_api import QuietHandler, ScriptedModel, send_json, start_chunked
 
 MODEL = "stand-in-llama"
 
@@ -28,12 +27,7 @@ class OllamaStandIn(ScriptedModel):
         self.headers: list[dict[str, str]] = []
         stand_in = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 if self.path == "/api/tags":
                     send_json(self, 200, {"models": [stand_in.model_entry(m) for m in stand_in.models]})
@@ -49,7 +43,7 @@ class OllamaStandIn(ScriptedModel):
                     send_json(self, 404, {"error": "not found"})
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                body = self.read_json()
                 stand_in.requests.append({"path": self.path, "body": body})
                 stand_in.headers.append(dict(self.headers.items()))
                 if self.path == "/api/show":
@@ -68,12 +62,11 @@ class OllamaStandIn(ScriptedModel):
                     else:
                         send_json(self, 200, stand_in.final(body, stand_in.message(body)))
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.serve(Handler)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     def model_entry(self, name: str) -> dict[str, Any]:
         return {"name": name, "model": name, "modified_at": "2025-01-01T00:00:00Z", "size": 1, "digest": "0" * 64,
@@ -125,11 +118,3 @@ class OllamaStandIn(ScriptedModel):
                 yield self.part(body, {"role": "assistant", "content": token})
         yield self.final(body, {"role": "assistant", "content": ""})
 
-    def start(self) -> OllamaStandIn:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.released.set()
-        self.server.shutdown()
-        self.server.server_close()

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 Mode = str  # "cite" | "unknown" | "error" | "stall" | "fail_mid_stream"
 
@@ -34,6 +34,27 @@ class ScriptedModel:
         self.fail_after_tokens = 3  # "fail_mid_stream": chunks sent before the connection drops
         self.token_times: list[float] = []  # time.monotonic() of every streamed text chunk sent
         self.released = threading.Event()
+        self.server: ThreadingHTTPServer | None = None
+
+    def serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        """Bind `handler` on 127.0.0.1 (any free port); `start` runs it."""
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return int(self.server.server_address[1])
+
+    def start(self) -> Self:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.released.set()
+        assert self.server is not None
+        self.server.shutdown()
+        self.server.server_close()
 
     def reply_text(self, body: dict[str, Any]) -> str:
         prompt = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
@@ -79,6 +100,19 @@ def start_chunked(handler: BaseHTTPRequestHandler, content_type: str) -> _Chunke
     return _ChunkedWriter(handler)
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1, no access log, JSON request bodies."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def read_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        return body
+
+
 def send_json(handler: BaseHTTPRequestHandler, status: int, payload: Any) -> None:
     data = json.dumps(payload).encode()
     handler.send_response(status)
@@ -95,14 +129,9 @@ class OpenAIStandIn(ScriptedModel):
         self.auth_headers: list[str] = []
         stand_in = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                body = self.read_json()
                 stand_in.requests.append({"path": self.path, "body": body})
                 stand_in.auth_headers.append(self.headers.get("Authorization", ""))
                 if not self.path.endswith("/chat/completions"):
@@ -117,12 +146,11 @@ class OpenAIStandIn(ScriptedModel):
                     else:
                         send_json(self, 200, stand_in.completion(body))
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.serve(Handler)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        return f"http://127.0.0.1:{self.port}/v1"
 
     def completion(self, body: dict[str, Any]) -> dict[str, Any]:
         call = self.tool_call(body)
@@ -176,14 +204,6 @@ class OpenAIStandIn(ScriptedModel):
                    "model": body.get("model", "stand-in"), "choices": [],
                    "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}
 
-    def start(self) -> OpenAIStandIn:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.released.set()
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def _openai_tool_call(call: tuple[str, dict[str, Any]]) -> dict[str, Any]:
