@@ -11,6 +11,7 @@ from bot.blocks import render_clarify, render_error
 from bot.dispatch import run_skill
 from bot.posting import post
 from bot.runtime import BotRuntime, new_error_id
+from skills.registry import ThreadFacts
 from skills.understanding import ThreadMemory, Understanding
 from storage.slack_state import fetch_thread_context, save_thread_context
 
@@ -77,15 +78,9 @@ def _map_context(runtime: BotRuntime, result: Understanding, memory: ThreadMemor
 
 
 def _remember(runtime: BotRuntime, result: Any, channel: str, thread_ts: str) -> None:
-    kind = type(result).__name__
-    account = getattr(result, "company_id", None) if kind == "AccountReadiness" else None
-    deal = result.deal.id if kind == "DealContent" else None
-    if kind == "DealContent":
-        account = result.deal.company_id
+    facts = result.thread_facts() if isinstance(result, ThreadFacts) else {}
     with runtime.session() as session:
-        save_thread_context(session, channel, thread_ts, stage_id=getattr(result, "stage_id", None) or
-                            getattr(result, "journey_stage_id", None),
-                            persona_id=getattr(result, "persona_id", None), account=account, deal=deal)
+        save_thread_context(session, channel, thread_ts, **facts)
 
 
 def is_followup(runtime: BotRuntime, event: dict[str, Any], bot_user_id: str | None) -> bool:

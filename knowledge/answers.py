@@ -50,6 +50,9 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def thread_facts(self) -> dict[str, str | None]:
+        return {"stage_id": self.stage_id, "persona_id": self.persona_id}
+
 
 def compose_answer(retrieval: Retrieval, journey_map: JourneyMap, *, k: int = ANSWER_ASSETS) -> Answer:
     stage = journey_map.stage(retrieval.stage.stage_id) if retrieval.stage else None

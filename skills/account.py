@@ -136,6 +136,9 @@ class AccountReadiness:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def thread_facts(self) -> dict[str, str | None]:
+        return {"account": self.company_id, "stage_id": self.journey_stage_id}
+
 
 def run_account(ctx: SkillContext, account: str) -> AccountReadiness | AccountChoices:
     gateway = ctx.gateway

@@ -97,6 +97,9 @@ class DealContent:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def thread_facts(self) -> dict[str, str | None]:
+        return {"account": self.deal.company_id, "deal": self.deal.id, "stage_id": self.journey_stage_id}
+
 
 def run_deal(ctx: SkillContext, deal: str) -> DealContent | DealChoices:
     gateway = ctx.gateway

@@ -7,7 +7,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from skills.context import SkillContext
 
@@ -18,6 +18,14 @@ class SkillResult(Protocol):
     """What every skill returns: plain data that renderers format."""
 
     def to_dict(self) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class ThreadFacts(Protocol):
+    """A result a conversation can continue from: what a follow-up in the same thread
+    may leave out (keys account, deal, stage_id, persona_id)."""
+
+    def thread_facts(self) -> dict[str, str | None]: ...
 
 
 @dataclass(frozen=True)
