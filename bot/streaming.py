@@ -29,7 +29,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.chat_stream import ChatStream
 
-from bot.blocks.common import scrub
+from bot.blocks.common import context, escape, link, scrub
 from knowledge.answers import Answer
 
 log = logging.getLogger(__name__)
@@ -47,13 +47,12 @@ _PHONE_RUN = re.compile(r"[+(]?\d[\d ().-]*$")
 
 def source_blocks(answer: Answer) -> list[dict[str, Any]]:
     """Default closing blocks: the answer's sources as links, and its note."""
-    elements: list[dict[str, Any]] = []
+    notes: list[str] = []
     if answer.sources:
-        links = " · ".join(f"<{_escape(s.url)}|[{s.n}] {_escape(s.title)}>" for s in answer.sources)
-        elements.append({"type": "mrkdwn", "text": scrub("Sources: " + links)[:MAX_FALLBACK_CHARS]})
+        notes.append("Sources: " + " · ".join(link(s.url, f"[{s.n}] {s.title}") for s in answer.sources))
     if answer.note:
-        elements.append({"type": "mrkdwn", "text": scrub(_escape(answer.note))[:MAX_FALLBACK_CHARS]})
-    return [{"type": "context", "elements": elements}] if elements else []
+        notes.append(escape(answer.note))
+    return [context(*notes).to_dict()] if notes else []
 
 
 def stream_to_thread(
@@ -113,10 +112,6 @@ def _safe_cut(text: str) -> int:
     cut = max(text.rfind(c) for c in " \n\t") + 1
     run = _PHONE_RUN.search(text[:cut])
     return run.start() if run else cut
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _error(exc: Exception) -> str:

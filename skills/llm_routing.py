@@ -16,7 +16,7 @@ from typing import Any
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from skills.registry import Arg, Registry, Skill
+from skills.registry import Arg, Registry, Skill, SkillInputError, convert_arg, missing_required
 
 log = logging.getLogger(__name__)
 
@@ -101,39 +101,31 @@ def validate_arguments(skill: Skill, raw: dict[str, Any]) -> dict[str, Any] | No
         if typed is None:
             return None
         out[name] = typed
-    if any(a.required and out.get(a.name) in (None, "") for a in skill.args):
+    if missing_required(skill, out):
         return None
     return out
 
 
 def _typed(arg: Arg, value: Any) -> Any:
-    """`value` as `arg.kind`, accepting the string forms small models often send."""
+    """`value` as `arg.kind` (None when it does not fit): JSON numbers and booleans as
+    they come, strings through the registry's own conversion."""
     if arg.kind == "flag":
         if isinstance(value, bool):
             return value
-        lowered = str(value).strip().lower()
-        return {"true": True, "false": False}.get(lowered)
+        return {"true": True, "false": False}.get(str(value).strip().lower())
     if isinstance(value, bool):
         return None
-    if arg.kind == "int":
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value.strip())
-        return None
-    if arg.kind == "float":
-        try:
-            number = float(value) if isinstance(value, (int, float, str)) else None
-        except ValueError:
+    if isinstance(value, (int, float)) and arg.kind in ("int", "float"):
+        if not math.isfinite(value) or (arg.kind == "int" and not float(value).is_integer()):
             return None
-        return number if number is not None and math.isfinite(number) else None
+        return int(value) if arg.kind == "int" else float(value)
     if not isinstance(value, str):
         return None
-    if arg.kind == "choice":
-        return value if value in arg.choices else None
-    return value.strip()
+    try:
+        typed = convert_arg(arg, value.strip())
+    except SkillInputError:
+        return None
+    return None if isinstance(typed, float) and not math.isfinite(typed) else typed
 
 
 def _invoke_within(runnable: Any, messages: list[Any], timeout_s: float) -> Any:

@@ -133,7 +133,7 @@ def parse_args(skill: Skill, text: str) -> dict[str, Any]:
             else:
                 if i + 1 >= len(tokens):
                     raise SkillInputError(f"--{name} needs a value ({arg.help})")
-                values[name] = _convert(arg, tokens[i + 1])
+                values[name] = convert_arg(arg, tokens[i + 1])
                 i += 1
         elif name is not None and token.startswith("--") and len(token) > 2:
             known = ", ".join(f"--{a.name}" for a in skill.args if not a.positional) or "none"
@@ -145,11 +145,12 @@ def parse_args(skill: Skill, text: str) -> dict[str, Any]:
     if rest:
         if positional is None:
             raise SkillInputError(f"`{skill.name}` takes no free text (got {' '.join(rest)!r})")
-        values[positional.name] = _convert(positional, " ".join(rest))
+        values[positional.name] = convert_arg(positional, " ".join(rest))
     return values
 
 
-def _convert(arg: Arg, raw: str) -> Any:
+def convert_arg(arg: Arg, raw: str) -> Any:
+    """Typed text for a declared argument, or SkillInputError saying what fits."""
     try:
         if arg.kind == "int":
             return int(raw)
