@@ -133,12 +133,12 @@ class NameDirectory:
 
     @cached_property
     def fuzzy_choices(self) -> dict[str, list[str]]:
-        """Company and owner names (deals are found by their company or full name) a
-        typo'd run of words is compared with, by first letter: typos rarely hit it, and a
-        portal's 10,000 names cost a message a few hundred comparisons, not all of them."""
+        """Names a typo'd run of words is compared with (companies and owners in every
+        form, deals by their full name only), by first letter: typos rarely hit it, and
+        a big portal's names cost a message a fraction of the comparisons."""
         out: dict[str, list[str]] = defaultdict(list)
         for key, hits in self.keys.items():
-            if any(h.record.type != "deal" for h in hits):
+            if any(h.record.type != "deal" or h.strength == 3 for h in hits):
                 joined = " ".join(key)
                 out[joined[:1]].append(joined)
         return dict(out)
