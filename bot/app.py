@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
 
 from bot.access import AccessPolicy
+from bot import middleware
 from bot.listeners import actions, commands, events
-from bot.runtime import BotRuntime
+from bot.runtime import BotRuntime, new_error_id
+from bot.work_queue import WorkQueue, open_queue
 from config import Settings
 from knowledge.service import KnowledgeService
 from skills.builtin import default_registry
 
 log = logging.getLogger(__name__)
-LISTENER_THREADS = 64
 
 
 class SlackNotConfigured(RuntimeError):
@@ -34,19 +35,30 @@ def build_runtime(settings: Settings, *, knowledge: KnowledgeService | None = No
     return BotRuntime(settings, knowledge or KnowledgeService(settings), default_registry(), client, AccessPolicy(settings, client))
 
 
-def create_app(runtime: BotRuntime) -> App:
+def create_app(runtime: BotRuntime, queue: WorkQueue | None = None) -> App:
+    """Listeners only verify, ack and enqueue (`process_before_response`: the HTTP reply
+    leaves once the job is queued, so an acked request is never only in memory)."""
     settings = runtime.settings
     if settings.slack_signing_secret is None and settings.slack_app_token is None:
         raise SlackNotConfigured("JOURNEYBOT_SLACK_SIGNING_SECRET is needed in HTTP mode (see docs/slack.md)")
     app = App(
         client=runtime.client,
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None,
-        process_before_response=False,
-        # Acks run on these threads; the heavy part of each listener waits on runtime.work.
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt"),
+        process_before_response=True,
+        token_verification_enabled=False,  # boot even when Slack is unreachable; the first request checks the token
         raise_error_for_unhandled_request=False,
     )
-    commands.register(app, runtime)
-    events.register(app, runtime)
-    actions.register(app, runtime)
+    queue = queue or open_queue(runtime)
+    middleware.install(app, runtime)
+    commands.register(app, runtime, queue)
+    events.register(app, runtime, queue)
+    actions.register(app, runtime, queue)
+    app.error(_on_error)
     return app
+
+
+def _on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+    """A listener crashed before its work was queued: log it with an id; Slack retries."""
+    error_id = new_error_id()
+    log.error("request %s failed (error id %s)", body.get("type") or body.get("command"), error_id, exc_info=error)
+    return BoltResponse(status=500, body=f"error id {error_id}")

@@ -7,26 +7,29 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.blocks import render_clarify, render_error
+from bot.blocks import render_clarify
 from bot.dispatch import run_skill
+from bot.message import SlackMessage
 from bot.posting import post
-from bot.runtime import BotRuntime, new_error_id
+from bot.replies import ReplyTo, attach
+from bot.runtime import BotRuntime
 from skills.registry import ThreadFacts
 from skills.understanding import ThreadMemory, Understanding
 from storage.slack_state import fetch_thread_context, save_thread_context
 
 log = logging.getLogger(__name__)
+ANSWER_EVENT = "journeybot_answer"
 
 
-def answer_message(runtime: BotRuntime, text: str, *, channel: str, user: str, thread_ts: str) -> None:
-    """Answer `text` in the thread, publicly (a mention or DM is a conversation)."""
-    try:
-        with runtime.work:
-            _answer(runtime, text, channel=channel, user=user, thread_ts=thread_ts)
-    except Exception:
-        error_id = new_error_id()
-        log.exception("answering a message failed (error id %s)", error_id)
-        post(runtime.client, render_error("Something went wrong on our side.", error_id), channel=channel, thread_ts=thread_ts)
+def answer_message(runtime: BotRuntime, text: str, to: ReplyTo, *, event_id: str | None = None, retry: bool = False) -> None:
+    """Answer `text` in the thread, publicly (a mention or DM is a conversation). On a
+    retried job (its worker died), first look for the answer it may already have posted:
+    answers carry their event id as message metadata."""
+    if retry and event_id and _already_answered(runtime, to, event_id):
+        log.info("event %s was answered before its worker stopped; not posting again", event_id)
+        return
+    metadata = {"event_type": ANSWER_EVENT, "event_payload": {"event_id": event_id}} if event_id else None
+    _answer(runtime, text, to, metadata)
 
 
 def understand(runtime: BotRuntime, text: str, memory: ThreadMemory | None = None) -> Understanding:
@@ -40,20 +43,32 @@ def clarify_options(runtime: BotRuntime, result: Understanding) -> list[tuple[st
     return [(o.label, f"{o.skill}|{runtime.registry.command_text(o.skill, o.arguments)}") for o in result.clarify.options]
 
 
-def _answer(runtime: BotRuntime, text: str, *, channel: str, user: str, thread_ts: str) -> None:
+def _answer(runtime: BotRuntime, text: str, to: ReplyTo, metadata: dict[str, Any] | None) -> None:
+    channel, thread_ts = to.channel, to.thread_ts or ""
     memory = _memory(runtime, channel, thread_ts)
     result = understand(runtime, text, memory)
     if result.clarify is not None or result.skill is None:
         question = result.clarify.question if result.clarify else "What would you like me to do?"
         post(runtime.client, render_clarify(question, clarify_options(runtime, result) if result.clarify else []),
-             channel=channel, thread_ts=thread_ts)
+             channel=channel, thread_ts=to.thread_ts, metadata=metadata)
         return
     values: dict[str, Any] = dict(result.arguments)
     if result.skill == "ask":
         values.update(_map_context(runtime, result, memory))
-    outcome = run_skill(runtime, result.skill, "", channel=channel, user=user, **values)
-    post(runtime.client, outcome.message, channel=channel, thread_ts=thread_ts)
+    outcome = run_skill(runtime, result.skill, "", channel=channel, user=to.user, **values)
+    post(runtime.client, SlackMessage(outcome.message.text, outcome.message.blocks), channel=channel,
+         thread_ts=to.thread_ts, metadata=metadata)
+    if outcome.message.files:
+        attach(runtime.client, outcome.message.files, to, private=False)
     _remember(runtime, outcome.result, channel, thread_ts)
+
+
+def _already_answered(runtime: BotRuntime, to: ReplyTo, event_id: str) -> bool:
+    if not to.thread_ts:
+        return False
+    replies = runtime.client.conversations_replies(channel=to.channel, ts=to.thread_ts, include_all_metadata=True, limit=200)
+    return any((m.get("metadata") or {}).get("event_payload", {}).get("event_id") == event_id
+               for m in replies.get("messages") or [])
 
 
 def _memory(runtime: BotRuntime, channel: str, thread_ts: str) -> ThreadMemory | None:

@@ -29,8 +29,11 @@ class Outcome:
 
 
 def run_skill(
-    runtime: BotRuntime, skill_name: str, text: str, *, channel: str, user: str, offset: int = 0, **values: Any
+    runtime: BotRuntime, skill_name: str, text: str, *, channel: str, user: str, offset: int = 0,
+    public: bool = False, **values: Any
 ) -> Outcome:
+    """`public` renders for everyone in the channel (a shared answer), whatever the
+    channel's default."""
     with runtime.session() as session:
         config = fetch_channel_config(session, channel)
     try:
@@ -53,6 +56,6 @@ def run_skill(
         log.exception("skill %s failed (error id %s)", skill_name, error_id)
         return Outcome(render_error("Something went wrong on our side.", error_id))
     log_id = getattr(result, "log_id", None)
-    ephemeral = config.ephemeral
+    ephemeral = config.ephemeral and not public
     message = render_result(skill_name, result, log_id=log_id, ephemeral=ephemeral, offset=offset)
     return Outcome(message, result, ephemeral)

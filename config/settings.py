@@ -213,6 +213,22 @@ class Settings(BaseSettings):
         default="Ask a workspace admin to add this channel with `/journey config crm on`.",
         description="What a refusal tells users about getting access.",
     )
+    slack_app_id: str = Field(
+        default="", description="This app's id (A…); requests for another app are refused. Default: read from auth.test."
+    )
+    slack_team_id: str = Field(
+        default="", description="The workspace id (T…); requests from another workspace are refused. Default: read from auth.test."
+    )
+    slack_queue: Literal["auto", "inprocess", "postgres"] = Field(
+        default="auto",
+        description="Where acknowledged Slack work waits for a worker: postgres (durable, `worker` processes answer) or "
+        "inprocess (threads of the web process); auto picks postgres when DATABASE_URL is PostgreSQL.",
+    )
+    slack_worker_concurrency: int = Field(default=4, ge=1, le=64, description="Jobs one `worker` process answers at once.")
+    slack_stalled_after_s: float = Field(
+        default=30.0, ge=3.0,
+        description="Seconds without a heartbeat after which a worker counts as dead and its jobs go to another worker.",
+    )
     http_host: str = Field(default="127.0.0.1", description="Address the HTTP-mode bot binds.")
     http_port: int = Field(default=3000, description="Port the HTTP-mode bot listens on.")
 
@@ -225,6 +241,14 @@ class Settings(BaseSettings):
         if self.chroma_path is None:
             self.chroma_path = self.data_dir / "chroma"
         return self
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql", "postgres:"))
+
+    @property
+    def durable_slack_queue(self) -> bool:
+        return self.slack_queue == "postgres" or (self.slack_queue == "auto" and self.uses_postgres)
 
     @property
     def llm_enabled(self) -> bool:

@@ -16,6 +16,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 BOT_USER = "U0JOURNEY"
+APP_ID = "A0JOURNEY"
+TEAM_ID = "T0TEST"
+POSTING_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update", "chat.startStream",
+                             "files.completeUploadExternal"})
 
 
 class SlackStandIn:
@@ -28,6 +32,9 @@ class SlackStandIn:
         self.failures: dict[str, list[str]] = {}
         self.usergroups: dict[str, list[str]] = {}
         self.users_by_email: dict[str, str] = {}  # users.lookupByEmail: email -> user id, else users_not_found
+        # Conversations the bot cannot post in, with the error Slack gives there: "not_in_channel"
+        # (public, not invited), "channel_not_found" (private, DMs between people), "is_archived".
+        self.outside: dict[str, str] = {}
         self._lock = threading.Lock()
         self._ts = 1700000000.000100
         stand_in = self
@@ -47,10 +54,29 @@ class SlackStandIn:
                     stand_in._record("upload", {"file_id": path.rsplit("/", 1)[-1], "bytes": len(raw)})
                     self._send(200, {"ok": True})
                 elif path.startswith("/response/"):
-                    stand_in._record("response_url", json.loads(raw or b"{}"))
-                    self._send(200, {"ok": True})
+                    self._response_url(path.rsplit("/", 1)[-1], json.loads(raw or b"{}"))
                 else:
                     self._api(path.rsplit("/", 1)[-1], stand_in._parse(raw, self.headers.get("Content-Type", "")))
+
+            def _response_url(self, name: str, payload: dict[str, Any]) -> None:
+                """A reply to a slash command or button: accepted in any conversation (that is
+                what response_url is for), plain-text answers as Slack gives them."""
+                payload["_url"] = name
+                failure = stand_in._take_failure("response_url")
+                if failure:
+                    stand_in._record("response_url", payload, failed=failure)
+                    self._send_text(404 if failure == "expired" else 500, "expired_url" if failure == "expired" else "internal_error")
+                    return
+                stand_in._record("response_url", payload)
+                self._send_text(200, "ok")
+
+            def _send_text(self, status: int, text: str) -> None:
+                data = text.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def _api(self, method: str, params: dict[str, Any]) -> None:
                 """One Web API call, whichever verb carried it: injected failure or answer."""
@@ -208,17 +234,51 @@ class SlackStandIn:
             message["stream_state"] = "stopped"
         return {"ok": True, "channel": params["channel"], "ts": message["ts"], "message": {"text": message["text"]}}
 
+    def _refusal(self, method: str, params: dict[str, Any]) -> str | None:
+        """The error Slack gives when the bot posts where it is not a member."""
+        if method not in POSTING_METHODS:
+            return None
+        channel = params.get("channel") or params.get("channel_id")
+        return self.outside.get(str(channel)) if channel else None
+
+    def update(self, params: dict[str, Any]) -> dict[str, Any]:
+        """chat.update: the stored message takes the new text and blocks."""
+        with self._lock:
+            stored = self.messages.get(str(params.get("channel")), [])
+            message = next((m for m in stored if m["ts"] == params.get("ts")), None)
+            if message is not None:
+                message["text"], message["blocks"] = params.get("text"), params.get("blocks")
+        return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts"), "message": {"text": params.get("text")}}
+
+    def replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        """conversations.replies: the thread's parent and replies, oldest first."""
+        ts = str(params.get("ts"))
+        with self._lock:
+            stored = list(self.messages.get(str(params.get("channel")), []))
+        thread = sorted((m for m in stored if m["ts"] == ts or m.get("thread_ts") == ts), key=lambda m: float(m["ts"]))
+        with_metadata = str(params.get("include_all_metadata")).lower() in ("true", "1")
+        page = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"} for m in thread]
+        return {"ok": True, "messages": page, "has_more": False, "response_metadata": {"next_cursor": ""}}
+
     def answer(self, method: str, params: dict[str, Any], port: int) -> dict[str, Any]:
+        refusal = self._refusal(method, params)
         if method != "auth.test":
-            self._record(method, params)
+            self._record(method, params, failed=refusal)
+        if refusal:
+            return {"ok": False, "error": refusal}
         if method == "auth.test":
-            return {"ok": True, "user_id": BOT_USER, "bot_id": "B0JOURNEY", "team_id": "T0TEST", "team": "Test", "url": "https://test.slack.com/"}
+            return {"ok": True, "user_id": BOT_USER, "bot_id": "B0JOURNEY", "app_id": APP_ID, "team_id": TEAM_ID, "team": "Test",
+                    "url": "https://test.slack.com/"}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(params.get("users", "")).split(",")[0].lstrip("U")}}
+        if method == "conversations.replies":
+            return self.replies(params)
         if method == "chat.postMessage":
             ts = self._next_ts()
             self._store(params, ts)
             return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": {"text": params.get("text")}}
         if method == "chat.update":
-            return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts") or self._next_ts(), "message": {"text": params.get("text")}}
+            return self.update(params)
         if method == "conversations.history":
             return self.history(params)
         if method == "chat.startStream":

@@ -72,6 +72,11 @@ def claim_event(session: Session, event_id: str) -> bool:
     return True
 
 
+def release_event(session: Session, event_id: str) -> None:
+    """Forget a claim whose work could not be queued, so Slack's retry is taken."""
+    session.execute(delete(EventReceipt).where(col(EventReceipt.event_id) == event_id))
+
+
 def prune_events(session: Session, older_than: dt.datetime) -> int:
     result = session.execute(delete(EventReceipt).where(col(EventReceipt.received_at) < older_than))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

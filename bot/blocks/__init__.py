@@ -35,8 +35,8 @@ from skills.gaps import GapReport
 from skills.registry import Registry
 from skills.velocity import VelocityReport
 
-__all__ = ["render_clarify", "render_error", "render_help", "render_home", "render_progress", "render_refusal",
-           "render_result"]
+__all__ = ["render_clarify", "render_error", "render_help", "render_home", "render_note", "render_progress",
+           "render_refusal", "render_result"]
 
 RECENT_SHOWN = 10
 
@@ -94,6 +94,11 @@ def render_error(message: str, error_id: str | None = None) -> SlackMessage:
     if error_id:
         blocks.append(context(f"Error id `{escape(error_id)}`: quote it when you report this."))
     return finish([f"Error: {message}" + (f" (error id {error_id})" if error_id else "")], blocks)
+
+
+def render_note(text: str) -> SlackMessage:
+    """A one-line reply (a thank-you, who acknowledged an alert)."""
+    return finish([text], [section(text)])
 
 
 def render_refusal(skill: str, how_to_get_access: str) -> SlackMessage:

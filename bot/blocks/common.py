@@ -45,11 +45,15 @@ MAX_FIELD_CHARS = 2000
 MAX_CONTEXT_ELEMENTS = 10
 ELLIPSIS = "…"
 
-# Same shapes the skill tests look for: an address, an international number, a US-style number.
-# The look-behind starts a match only where a run of address characters starts, so a long
-# run without "@" costs linear time rather than quadratic backtracking.
+# Results never carry an email or phone (typed fields that cannot hold one); this is the
+# last check, so it flags only what is really shaped like one: an address; an international
+# number (+country code, groups split by single separators, 8-15 digits); a US-style number.
+# Figures side by side in a table ("+0.2)     18", "12.5%", "$1,234") are none of these.
+# The look-behinds start a match only where a run starts, so matching stays linear.
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-PHONE = re.compile(r"\+\d[\d ().-]{6,}\d|\(?\b\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b")
+INTERNATIONAL = re.compile(r"(?<![\w+])\+[1-9]\d{0,2}(?:[ .-]?(?:\(\d{1,4}\)|\d{1,5})){1,6}(?!\d|\.\d)")
+NORTH_AMERICAN = re.compile(r"(?<![\w.+-])(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}(?!\w|\.\d)")
+PHONE_DIGITS = range(8, 16)
 REDACTED = "[redacted]"
 _STRUCTURAL_KEYS = {"type", "action_id", "block_id", "style", "emoji", "verbatim"}
 
@@ -59,7 +63,14 @@ def scrub(text: str) -> str:
     carry one, and a message is the last place to stop it reaching a channel."""
     if "@" in text:
         text = EMAIL.sub(REDACTED, text)
-    return PHONE.sub(REDACTED, text)
+    if "+" in text:
+        text = INTERNATIONAL.sub(_phone_or_figures, text)
+    return NORTH_AMERICAN.sub(REDACTED, text)
+
+
+def _phone_or_figures(match: re.Match[str]) -> str:
+    digits = sum(c.isdigit() for c in match.group())
+    return REDACTED if digits in PHONE_DIGITS else match.group()
 
 
 def escape(text: str) -> str:

@@ -1,47 +1,46 @@
-"""Events: mentions, DMs, thread follow-ups, App Home. Retries and duplicate deliveries
-are dropped by event id, stored, so no second answer even across processes."""
+"""Events: mentions, DMs, thread follow-ups (queued), App Home (published at once).
+Retries and duplicate deliveries never get this far (bot.middleware claims event ids)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt import App, BoltContext
 
-from bot.conversation import answer_message, is_followup
+from bot.conversation import is_followup
 from bot.home import publish_home
+from bot.jobs import Job
+from bot.replies import ReplyTo
 from bot.runtime import BotRuntime
-from storage.slack_state import claim_event
+from bot.work_queue import WorkQueue
+from storage.slack_state import release_event
 
-log = logging.getLogger(__name__)
 
-
-def register(app: App, runtime: BotRuntime) -> None:
-    def first_delivery(body: dict[str, Any]) -> bool:
+def register(app: App, runtime: BotRuntime, queue: WorkQueue) -> None:
+    def enqueue(body: dict[str, Any], event: dict[str, Any]) -> None:
+        to = ReplyTo(event["channel"], event.get("user", ""), event.get("thread_ts") or event["ts"])
         event_id = body.get("event_id")
-        if not event_id:
-            return True
-        with runtime.session() as session:
-            return claim_event(session, event_id)
+        try:
+            queue.enqueue(Job("message", to, text=event.get("text", ""), event_id=event_id))
+        except Exception:
+            if event_id:  # not queued: let Slack's retry through
+                with runtime.session() as session:
+                    release_event(session, event_id)
+            raise
 
-    @app.event("app_mention")
     def on_mention(body: dict[str, Any], event: dict[str, Any]) -> None:
-        if first_delivery(body):
-            answer_message(runtime, event.get("text", ""), channel=event["channel"], user=event.get("user", ""),
-                           thread_ts=event.get("thread_ts") or event["ts"])
+        enqueue(body, event)
 
-    @app.event("message")
     def on_message(body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
         if event.get("subtype") or event.get("bot_id"):
             return
-        is_dm = event.get("channel_type") == "im"
-        if not is_dm and not is_followup(runtime, event, context.bot_user_id):
-            return
-        if first_delivery(body):
-            answer_message(runtime, event.get("text", ""), channel=event["channel"], user=event.get("user", ""),
-                           thread_ts=event.get("thread_ts") or event["ts"])
+        if event.get("channel_type") == "im" or is_followup(runtime, event, context.bot_user_id):
+            enqueue(body, event)
 
-    @app.event("app_home_opened")
-    def on_home(body: dict[str, Any], event: dict[str, Any]) -> None:
-        if event.get("tab", "home") == "home" and first_delivery(body):
+    def on_home(event: dict[str, Any]) -> None:
+        if event.get("tab", "home") == "home":
             publish_home(runtime, event["user"])
+
+    app.event("app_mention")(on_mention)
+    app.event("message")(on_message)
+    app.event("app_home_opened")(on_home)

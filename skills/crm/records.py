@@ -160,7 +160,8 @@ class Owner:
 
     @property
     def name(self) -> str:
-        return " ".join(p for p in (self.first_name, self.last_name) if p) or (self.email or f"Owner {self.id}")
+        # Never the email: a name is shown to people, the email only finds the owner's Slack user.
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or f"Owner {self.id}"
 
 
 @dataclass(frozen=True, slots=True)

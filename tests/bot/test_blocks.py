@@ -211,6 +211,7 @@ def test_velocity(skill_ctx: SkillContext) -> None:
     result = run_velocity(skill_ctx)
     assert isinstance(result, VelocityReport)
     message = render_result("velocity", result, ephemeral=True)
+    assert "[redacted]" not in json.dumps(message.payload_blocks())  # figures are not phone numbers
     payload = check(message)
     body = " ".join(_texts(payload))
     labels = [s.label for p in result.pipelines for s in p.stages]
@@ -261,6 +262,21 @@ def test_scrub_removes_emails_and_phones() -> None:
     clean = scrub(text)
     assert not EMAIL.search(clean) and not PHONE.search(clean)
     assert "2025-06-04" in clean and clean.count("[redacted]") == 4
+
+
+def test_scrub_leaves_figures_side_by_side_alone() -> None:
+    """Changes and counts in a table (as velocity and the digest lay them out) are figures,
+    not phone numbers; real numbers in the same text still go."""
+    table = "\n".join([
+        "Stage              Days in stage  Target      Conversion  Deals",
+        "Research          12.0d (+0.2)      18     40% (+5)      120",
+        "Evaluation        31.5d (-1.5)      21     55% (-12)      18",
+        "Decision           9.0d (+10.0)     14    100% (+100)   1234",
+        "Won $1,234,567 (+12.5%) · +3 deals · 2026-W47 · 2026-11-25 · +15 · (+0.2)     18 · 555 12 · +1.5 vs +2",
+    ])
+    assert scrub(table) == table
+    mixed = table + "\ncall +1 555 000 1111 or +44 20 7946 0958 or (555) 123-4567"
+    assert scrub(mixed) == table + "\ncall [redacted] or [redacted] or [redacted]"
 
 
 def test_split_text_keeps_everything_within_limit() -> None:

@@ -24,11 +24,11 @@ def test_slash_ask_acks_with_progress_then_answers(bot: BotServer) -> None:
     reply = bot.slash("ask CFO keeps asking about ROI, what do I send?")
     assert reply.status == 200 and reply.seconds < 3
     assert "Working on it" in reply.body.decode()
-    calls = bot.slack.wait_for(lambda c: any(x["method"] == "chat.postEphemeral" for x in c))
-    answer = [c for c in calls if c["method"] == "chat.postEphemeral"][-1]["params"]
-    assert answer["channel"] == "C0SALES" and answer["user"] == "U0REP"
+    calls = bot.slack.wait_for(lambda c: any(x["method"] == "response_url" for x in c))
+    answer = [c for c in calls if c["method"] == "response_url"][-1]["params"]
+    assert answer["response_type"] == "ephemeral" and answer["_url"] == "r1"
     assert answer["text"] and "roi-calculator" in payload_text({"params": answer})
-    assert answer["_auth"] == "Bearer xoxb-test-token"
+    assert not bot.slack.of("chat.postEphemeral") and not bot.slack.of("chat.postMessage")
 
 
 def test_help_lists_the_skills(bot: BotServer) -> None:
@@ -41,8 +41,8 @@ def test_help_lists_the_skills(bot: BotServer) -> None:
 
 def test_crm_skill_refused_outside_allowed_channels(bot: BotServer) -> None:
     bot.slash("velocity", channel="C0RANDOM", user="U0REP")
-    calls = bot.slack.wait_for(lambda c: any(x["method"] == "chat.postEphemeral" for x in c))
-    refusal = payload_text([c for c in calls if c["method"] == "chat.postEphemeral"][-1])
+    calls = bot.slack.wait_for(lambda c: any(x["method"] == "response_url" for x in c))
+    refusal = payload_text([c for c in calls if c["method"] == "response_url"][-1])
     assert "not cleared" in refusal and "/journey config crm on" in refusal
 
 
@@ -92,7 +92,7 @@ def test_dm_is_answered(bot: BotServer) -> None:
 
 def test_feedback_and_share_buttons(bot: BotServer) -> None:
     bot.slash("ask what matters to IT in consideration?")
-    bot.slack.wait_for(lambda c: any(x["method"] == "chat.postEphemeral" for x in c))
+    bot.slack.wait_for(lambda c: any(x["method"] == "response_url" for x in c))
     with session_scope(bot.runtime.knowledge.engine) as session:
         log_id = list_questions(session, limit=1)[0].id
     assert bot.action(ids.FEEDBACK_UP, str(log_id)).status == 200
@@ -100,15 +100,16 @@ def test_feedback_and_share_buttons(bot: BotServer) -> None:
     with session_scope(bot.runtime.knowledge.engine) as session:
         assert list_questions(session, limit=1)[0].feedback == 1
     bot.action(ids.SHARE, f"ask|{log_id}")
-    calls = bot.slack.wait_for(lambda c: any(x["method"] == "chat.postMessage" for x in c))
-    shared = [c for c in calls if c["method"] == "chat.postMessage"][0]["params"]
-    assert shared["channel"] == "C0SALES" and "Consideration" in shared["text"]
+    calls = bot.slack.wait_for(lambda c: any(x["params"].get("response_type") == "in_channel" for x in c))
+    shared = [c for c in calls if c["params"].get("response_type") == "in_channel"][0]["params"]
+    assert shared["_url"] == "a1" and "Consideration" in shared["text"]
+    assert "Share to channel" not in payload_text({"params": shared})  # a public answer has nothing to share
 
 
 def test_app_home_shows_map_and_recent_questions(bot: BotServer) -> None:
     bot.slash("subscribe gaps monthly 2", user="U0ADMIN", channel="C0HOMESUB")
     bot.slash("ask why do forecasts miss?", user="U0HOME")
-    bot.slack.wait_for(lambda c: any(x["method"] == "chat.postEphemeral" for x in c))
+    bot.slack.wait_for(lambda c: any(x["method"] == "response_url" for x in c))
     bot.event({"type": "app_home_opened", "user": "U0HOME", "channel": "D0HOME", "tab": "home"}, event_id="Ev040")
     calls = bot.slack.wait_for(lambda c: any(x["method"] == "views.publish" for x in c))
     view = [c for c in calls if c["method"] == "views.publish"][0]["params"]
@@ -118,20 +119,23 @@ def test_app_home_shows_map_and_recent_questions(bot: BotServer) -> None:
 
 
 def test_slack_rate_limit_and_5xx_are_retried(bot: BotServer) -> None:
+    bot.slack.fail_next("response_url", "500", times=3)
     bot.slack.fail_next("chat.postEphemeral", "ratelimited")
     bot.slack.fail_next("chat.postEphemeral", "500")
     bot.slash("ask what does the research stage mean?")
     bot.slack.wait_for(lambda c: len(bot.slack.of("chat.postEphemeral")) == 1, timeout=20)
     failed = [c for c in bot.slack.calls if c["failed"]]
-    assert [c["failed"] for c in failed] == ["ratelimited", "500"]
+    # response_url failed three times (two retries): the Web API carried it, retried too.
+    assert [(c["method"], c["failed"]) for c in failed] == [("response_url", "500")] * 3 + [
+                                                            ("chat.postEphemeral", "ratelimited"), ("chat.postEphemeral", "500")]
 
 
 def test_errors_reach_the_user_with_an_id_and_no_secrets(make_bot: Any) -> None:
     bot = make_bot(hubspot_access_token="pat-secret-token-value", hubspot_base_url="http://127.0.0.1:9",
                    hubspot_max_retries=1, hubspot_backoff_base_s=0.01)
     bot.slash("churn", user="U0ADMIN")
-    calls = bot.slack.wait_for(lambda c: len([x for x in c if x["method"] == "chat.postEphemeral"]) >= 1, timeout=20)
-    message = payload_text([c for c in calls if c["method"] == "chat.postEphemeral"][-1])
+    calls = bot.slack.wait_for(lambda c: len([x for x in c if x["method"] == "response_url"]) >= 1, timeout=20)
+    message = payload_text([c for c in calls if c["method"] == "response_url"][-1])
     assert "CRM did not answer" in message and re.search(r"error id [0-9a-f]{8}", message)
     assert "pat-secret-token-value" not in json.dumps([c["params"] for c in calls])
     assert not EMAIL.search(message)
@@ -142,7 +146,10 @@ def test_churn_acknowledge_and_snooze_are_recorded(bot: BotServer) -> None:
 
     bot.action(ids.CHURN_ACK, "1000000042|first_value", user="U0CSM")
     bot.action(ids.CHURN_SNOOZE, "1000000042|low_nps", user="U0CSM")
-    bot.slack.wait_for(lambda c: len([x for x in c if x["method"] == "chat.postEphemeral"]) >= 2)
+    calls = bot.slack.wait_for(lambda c: len([x for x in c if x["method"] == "response_url"]) >= 2)
+    notes = sorted(x["params"]["text"] for x in calls if x["method"] == "response_url")
+    assert notes == ["Acknowledged by <@U0CSM>.", "Snoozed for 7 days by <@U0CSM>."]
+    assert all(x["params"]["response_type"] == "in_channel" for x in calls if x["method"] == "response_url")
     with session_scope(bot.runtime.knowledge.engine) as session:
         responses = list_churn_responses(session, "1000000042")
     by_rule = {r.rule: r for r in responses}
@@ -160,7 +167,7 @@ def test_gaps_in_slack_uploads_the_heatmap(bot: BotServer) -> None:
     uploaded = [c for c in bot.slack.calls if c["method"] == "upload"][0]["params"]
     assert uploaded["bytes"] > 1000
     complete = bot.slack.of("files.completeUploadExternal")[0]["params"]
-    assert complete["channel_id"] == "C0SALES"
+    assert complete["channel_id"] == "D0REP"  # a private answer's chart goes to the asker's DM, not the channel
 
 
 def test_channel_config_is_for_admins_and_narrows_skills(bot: BotServer) -> None:
@@ -170,8 +177,8 @@ def test_channel_config_is_for_admins_and_narrows_skills(bot: BotServer) -> None
     changed = bot.slash("config skills ask", user="U0ADMIN", channel=channel)
     assert "skills: ask" in changed.body.decode()
     bot.slash("gaps", user="U0REP", channel=channel)
-    calls = bot.slack.wait_for(lambda c: any(x["method"] == "chat.postEphemeral" for x in c))
-    assert "not enabled in this channel" in payload_text([c for c in calls if c["method"] == "chat.postEphemeral"][-1])
+    calls = bot.slack.wait_for(lambda c: any(x["method"] == "response_url" for x in c))
+    assert "not enabled in this channel" in payload_text([c for c in calls if c["method"] == "response_url"][-1])
     shown = bot.slash("config", user="U0REP", channel=channel).body.decode()
     assert "skills: ask" in shown and "CRM skills not allowed" in shown
     assert "skills: all" in bot.slash("config", user="U0REP", channel="C0OTHER").body.decode()

@@ -368,6 +368,40 @@ def action_with_bad_signature(bot: BotServer) -> Reply:
     return bot.post(body, headers(body, signature="v0=" + "ab" * 32))
 
 
+def _foreign_event(**ids: str) -> bytes:
+    payload = json.loads(mention_body())
+    payload.update(ids)
+    return json.dumps(payload).encode()
+
+
+def event_of_another_app(bot: BotServer) -> Reply:
+    body = _foreign_event(api_app_id="A0SOMEONEELSE")
+    return bot.post(body, headers(body, content_type=JSON))
+
+
+def event_from_another_workspace(bot: BotServer) -> Reply:
+    body = _foreign_event(team_id="T0ELSEWHERE")
+    return bot.post(body, headers(body, content_type=JSON))
+
+
+def command_from_another_workspace(bot: BotServer) -> Reply:
+    body = slash_body(bot, team_id="T0ELSEWHERE")
+    return bot.post(body, headers(body))
+
+
+def command_of_another_app(bot: BotServer) -> Reply:
+    body = slash_body(bot, api_app_id="A0SOMEONEELSE")
+    return bot.post(body, headers(body))
+
+
+def action_of_another_app(bot: BotServer) -> Reply:
+    payload = {"type": "block_actions", "user": {"id": "U0REP"}, "channel": {"id": "C0SALES"}, "team": {"id": "T0TEST"},
+               "api_app_id": "A0SOMEONEELSE", "response_url": bot.slack.response_url("x"),
+               "actions": [{"action_id": "jb_share_to_channel", "value": "ask|q:what is ROI?", "type": "button"}]}
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    return bot.post(body, headers(body))
+
+
 @dataclass(frozen=True)
 class Case:
     send: Callable[[BotServer], Reply]
@@ -415,6 +449,11 @@ CORPUS: dict[str, Case] = {
     "duplicated X-Slack-Signature (valid twice)": Case(duplicated_valid_signature_header, (401,)),
     "app_mention event, wrong secret": Case(event_signed_with_wrong_secret, (401,)),
     "block action, bad signature": Case(action_with_bad_signature, (401,)),
+    "event of another app (signed)": Case(event_of_another_app, (403,)),
+    "event from another workspace (signed)": Case(event_from_another_workspace, (403,)),
+    "slash command from another workspace (signed)": Case(command_from_another_workspace, (403,)),
+    "slash command of another app (signed)": Case(command_of_another_app, (403,)),
+    "button of another app (signed)": Case(action_of_another_app, (403,)),
 }
 
 

@@ -56,7 +56,7 @@ def test_gunicorn_serves_the_bot(sample_service: Any, slack_api: SlackStandIn, t
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 200
-        slack_api.wait_for(lambda calls: any(c["method"] == "chat.postEphemeral" for c in calls), timeout=30)
+        slack_api.wait_for(lambda calls: any(c["method"] == "response_url" for c in calls), timeout=30)
     finally:
         process.terminate()
         process.wait(timeout=15)

@@ -32,7 +32,9 @@ NOW_MS = int(NOW.timestamp() * 1000)
 DAY_MS = 86_400_000
 TOKEN = "skills-test-token"
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-PHONE = re.compile(r"\+\d[\d ().-]{6,}\d|\(?\b\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b")
+# A phone number as people write one: +country code and single-separated groups, or US style.
+# (Not "+0.4)     18": a change and a count side by side in a table.)
+PHONE = re.compile(r"\+[1-9](?:[ .()-]{0,2}\d){7,14}(?!\d)|\(?\b\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b")
 PLANTED_NAME = "Quasar Dynamics"
 PLANTED_DOMAIN = "quasar-dynamics.example.com"
 # (buying role, job title) -> the persona the sample map gives it, and by which rule

@@ -1,0 +1,123 @@
+"""Buttons after the ack: feedback thumbs, share to channel, pick one of several
+candidates, show more, churn acknowledge/snooze. Replies go through the button's
+response_url, so they reach the clicker wherever the message is."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
+
+from bot import ids
+from bot.blocks import render_error, render_note
+from bot.dispatch import run_skill
+from bot.jobs import Job
+from bot.replies import deliver
+from bot.runtime import BotRuntime
+from storage.churn_ledger import record_churn_response
+from storage.question_log import fetch_question, set_feedback
+
+SNOOZE_DAYS = 7
+
+Handler = Callable[[BotRuntime, Job], None]
+
+
+def press(runtime: BotRuntime, job: Job) -> None:
+    handler = HANDLERS.get(job.action_id)
+    if handler is None:
+        raise ValueError(f"no handler for button {job.action_id!r}")
+    handler(runtime, job)
+
+
+def _feedback(vote: int) -> Handler:
+    def handle(runtime: BotRuntime, job: Job) -> None:
+        with runtime.session() as session:
+            entry = set_feedback(session, int(job.value), vote) if job.value.isdigit() else None
+        note = "Thanks, noted." if entry else "That answer is no longer on record."
+        deliver(runtime.client, render_note(note), job.to, ephemeral=True)
+
+    return handle
+
+
+def _share(runtime: BotRuntime, job: Job) -> None:
+    """Post a private answer for the channel to see: re-run it (results are reproducible)."""
+    skill, _, ref = job.value.partition("|")
+    to = job.to
+    if skill == "ask":
+        question = ref[2:] if ref.startswith("q:") else _logged_question(runtime, ref)
+        if not question:
+            deliver(runtime.client, render_error("That answer is no longer on record."), to, ephemeral=True)
+            return
+        outcome = run_skill(runtime, "ask", "", channel=to.channel, user=to.user, public=True, question=question)
+    else:
+        outcome = run_skill(runtime, skill, ref, channel=to.channel, user=to.user, public=True)
+    deliver(runtime.client, outcome.message, to, ephemeral=False)
+
+
+def _logged_question(runtime: BotRuntime, ref: str) -> str | None:
+    if not ref.isdigit():
+        return None
+    with runtime.session() as session:
+        entry = fetch_question(session, int(ref))
+        return entry.question if entry else None
+
+
+def _show_more(runtime: BotRuntime, job: Job) -> None:
+    """The next page; its charts were sent with the first page, so none again."""
+    skill, _, rest = job.value.partition("|")
+    offset, _, ref = rest.partition("|")
+    outcome = run_skill(runtime, skill, ref, channel=job.to.channel, user=job.to.user,
+                        offset=int(offset) if offset.isdigit() else 0)
+    deliver(runtime.client, outcome.message, job.to, ephemeral=True, with_files=False)
+
+
+def _pick(runtime: BotRuntime, job: Job) -> None:
+    skill, _, text = job.value.partition("|")
+    outcome = run_skill(runtime, skill, text, channel=job.to.channel, user=job.to.user)
+    deliver(runtime.client, outcome.message, job.to, ephemeral=outcome.ephemeral)
+
+
+def _churn_response(response: str) -> Handler:
+    def handle(runtime: BotRuntime, job: Job) -> None:
+        company_id, _, rule = job.value.partition("|")
+        user = job.to.user
+        until = runtime.context(job.to.channel, user).now + dt.timedelta(days=SNOOZE_DAYS) if response == "snooze" else None
+        with runtime.session() as session:
+            record_churn_response(session, company_id, rule, response, user=user, until=until)  # type: ignore[arg-type]
+        note = f"Snoozed for {SNOOZE_DAYS} days by <@{user}>." if until else f"Acknowledged by <@{user}>."
+        _annotate_alert(runtime, job, note)
+
+    return handle
+
+
+def _annotate_alert(runtime: BotRuntime, job: Job, note: str) -> None:
+    """The channel sees who did what: a line under the alert, buttons kept for the rest."""
+    ts, blocks = job.message.get("ts"), job.message.get("blocks")
+    if ts and isinstance(blocks, list):
+        blocks = [*blocks, ContextBlock(elements=[MarkdownTextObject(text=note)]).to_dict()]
+        runtime.client.chat_update(channel=job.to.channel, ts=ts, text=note, blocks=blocks)
+    else:
+        deliver(runtime.client, render_note(note), job.to, ephemeral=False)
+
+
+HANDLERS: dict[str, Handler] = {
+    ids.FEEDBACK_UP: _feedback(1),
+    ids.FEEDBACK_DOWN: _feedback(-1),
+    ids.SHARE: _share,
+    ids.SHOW_MORE: _show_more,
+    ids.PICK_CHOICE: _pick,
+    ids.CHURN_ACK: _churn_response("ack"),
+    ids.CHURN_SNOOZE: _churn_response("snooze"),
+}
+
+
+def action_ids() -> list[str]:
+    return list(HANDLERS)
+
+
+def job_message(body: dict[str, Any]) -> dict[str, Any]:
+    """What a button handler may need of the message it sits on."""
+    message = body.get("message") or {}
+    return {"ts": message.get("ts"), "blocks": message.get("blocks")} if message else {}

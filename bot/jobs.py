@@ -1,0 +1,45 @@
+"""The work behind a Slack request, as a plain value a queue can hold.
+
+Listeners only verify, ack and enqueue a `Job`; a worker (in the same process with the
+embedded defaults, a separate one on PostgreSQL) runs `perform`. A job holds what the
+answer needs and nothing else (ids, the text typed, where to reply): no token, no CRM data.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from bot.replies import ReplyTo
+
+log = logging.getLogger(__name__)
+
+JobKind = Literal["command", "message", "action"]
+
+
+@dataclass(frozen=True)
+class Job:
+    kind: JobKind
+    to: ReplyTo
+    text: str = ""  # command: the words after /journey; message: what was typed
+    action_id: str = ""
+    value: str = ""
+    event_id: str | None = None  # Slack's id of the event (messages): the dedupe key
+    message: dict[str, Any] = field(default_factory=dict)  # actions: the message the button sits on (ts, blocks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "to": self.to.to_dict(), "text": self.text, "action_id": self.action_id,
+                "value": self.value, "event_id": self.event_id, "message": self.message}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Job:
+        kind = data["kind"]
+        if kind not in ("command", "message", "action"):
+            raise ValueError(f"unknown job kind {kind!r}")
+        return cls(kind, ReplyTo.from_dict(data["to"]), str(data.get("text") or ""), str(data.get("action_id") or ""),
+                   str(data.get("value") or ""), data.get("event_id"), dict(data.get("message") or {}))
+
+    def describe(self) -> str:
+        """For logs: what kind of work, never what was typed."""
+        return f"{self.kind} {self.action_id or self.event_id or ''}".strip()
