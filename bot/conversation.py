@@ -56,11 +56,11 @@ def _answer(runtime: BotRuntime, text: str, to: ReplyTo, metadata: dict[str, Any
     if result.skill == "ask":
         values.update(_map_context(runtime, result, memory))
     outcome = run_skill(runtime, result.skill, "", channel=channel, user=to.user, **values)
+    _remember(runtime, outcome.result, channel, thread_ts)  # before posting: a quick follow-up finds it
     post(runtime.client, SlackMessage(outcome.message.text, outcome.message.blocks), channel=channel,
          thread_ts=to.thread_ts, metadata=metadata)
     if outcome.message.files:
         attach(runtime.client, outcome.message.files, to, private=False)
-    _remember(runtime, outcome.result, channel, thread_ts)
 
 
 def _already_answered(runtime: BotRuntime, to: ReplyTo, event_id: str) -> bool:

@@ -44,6 +44,15 @@ class BotRuntime:
             self._understander = understander_for(self.context(None, None), self.registry)
         return self._understander
 
+    def warm_up(self) -> None:
+        """Load the index, the intent examples and the model before taking traffic, so the
+        first question is as quick as the rest; a missing index is reported, not fatal."""
+        try:
+            self.knowledge.live.current()
+            self.understander().understand("warm up")
+        except Exception:  # noqa: BLE001 - the first request will say what is wrong, in one line
+            log.warning("warm-up failed; the first request will try again", exc_info=True)
+
     def context(self, channel: str | None, user: str | None) -> SkillContext:
         return SkillContext(self.settings, self.knowledge, clock=self.clock, channel=channel, user=user)  # type: ignore[arg-type]
 

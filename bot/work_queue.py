@@ -117,6 +117,7 @@ def run_worker(runtime: BotRuntime) -> None:
         attempts = context.job.attempts if context.job else 0
         perform(runtime, Job.from_dict(job), retry=attempts > 0)
 
+    logging.getLogger("procrastinate").setLevel(max(logging.WARNING, logging.getLogger().level))  # its INFO lines carry job arguments
     asyncio.run(_serve(app, settings))
 
 

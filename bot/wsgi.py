@@ -10,4 +10,6 @@ from config import load_settings
 
 _settings = load_settings()
 logging.basicConfig(level=_settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-application = make_wsgi_app(create_app(build_runtime(_settings)))
+_runtime = build_runtime(_settings)
+_runtime.warm_up()  # gunicorn loads this module before taking traffic
+application = make_wsgi_app(create_app(_runtime))

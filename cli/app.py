@@ -14,6 +14,7 @@ from cli.route_command import route
 from cli.crm_commands import crm_app, sandbox_command
 from cli.demo import demo
 from cli.schedule_commands import register_schedule_commands
+from cli.slack_commands import slack_app
 from cli.skill_commands import register_skill_commands
 from config import load_settings
 from skills.builtin import default_registry
@@ -25,6 +26,7 @@ db_app = typer.Typer(no_args_is_help=True, help="The database.")
 app.add_typer(model_app, name="model")
 app.add_typer(db_app, name="db")
 app.add_typer(crm_app, name="crm")
+app.add_typer(slack_app, name="slack")
 app.command("sandbox")(sandbox_command)
 app.command("demo")(demo)
 app.command("route")(route)
@@ -93,9 +95,15 @@ def db_upgrade() -> None:
     from storage.engine import make_engine
     from storage.migrate import current_revision, upgrade_database
 
-    engine = make_engine(load_settings().database_url)
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
     upgrade_database(engine)
     err.print(f"database at revision {current_revision(engine)}")
+    if settings.durable_slack_queue:
+        from bot.work_queue import ensure_queue_schema
+
+        created = ensure_queue_schema(settings)
+        err.print("Slack work queue tables " + ("created" if created else "present"))
 
 
 def main() -> None:

@@ -30,7 +30,8 @@ def route(
     ctx.journey_map  # indexes on first use
     registry = default_registry()
     result = understander_for(ctx, registry).understand(text, today=ctx.now.date())
-    add_map_reading(result, ctx.knowledge.live.current().retriever)
+    if result.how != "language":  # a message the model cannot read has no stage or persona to show
+        add_map_reading(result, ctx.knowledge.live.current().retriever)
     data = result.to_dict()
     if as_json:
         print_json(out, data)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from knowledge.models import JourneyMap
 
 if TYPE_CHECKING:
+    from knowledge.language import LanguageCheck
     from knowledge.retrieval import Hit, Retrieval
 
 # Cosine similarity of the best unit under which the map is taken not to cover the
@@ -46,6 +47,7 @@ class Answer:
     note: str = ""
     latency_ms: float = 0.0
     log_id: int | None = None  # the question-log entry, for feedback buttons
+    language: str | None = None  # a question not in English: its ISO 639-1 code ("und": unnamed)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,6 +107,24 @@ def compose_answer(retrieval: Retrieval, journey_map: JourneyMap, *, k: int = AN
         persona_name=persona.name if persona else None,
         sources=sources,
         open_questions=open_questions,
+    )
+
+
+def not_english_answer(question: str, check: LanguageCheck) -> Answer:
+    """What a question in another language gets instead of retrieval: the offline model
+    reads English only, so anything it retrieved would be guesswork."""
+    looks = f"Your question looks like {check.language_name}." if check.language_name else (
+        "Your question does not look like English."
+    )
+    return Answer(
+        question=question,
+        text=(
+            f"{looks} I read English only: the offline model that searches the journey map was "
+            "trained on English text, so an answer would be guesswork. Please ask again in English."
+        ),
+        answered=False,
+        confidence=0.0,
+        language=check.language or "und",
     )
 
 

@@ -1,18 +1,23 @@
-"""Answering a question end to end: retrieve, compose (LLM optional), log."""
+"""Answering a question end to end: retrieve, compose (LLM optional), log. A question in
+another language gets a note instead: the offline embedding model reads English only."""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from sqlalchemy.engine import Engine
 
-from knowledge.answers import Answer, compose_answer
+from knowledge.answers import Answer, compose_answer, not_english_answer
+from knowledge.language import LanguageDetector, detector_for
 from knowledge.live import LiveIndex, LiveState
 from knowledge.llm import answer_with_fallback
 from storage.engine import session_scope
 from storage.question_log import record_question
+
+logger = logging.getLogger(__name__)  # not `log`: ask() has a parameter of that name
 
 
 @dataclass
@@ -21,6 +26,7 @@ class Asker:
     engine: Engine
     chat: BaseChatModel | None = None
     top_k: int = 5
+    language: LanguageDetector | None = None  # default: the one for the embedding model's vocabulary
 
     def ask(
         self,
@@ -37,9 +43,16 @@ class Asker:
             retrieval = state.retriever.retrieve(question, stage_id=stage_id, persona_id=persona_id, k=self.top_k)
             return answer_with_fallback(self.chat, retrieval, compose_answer(retrieval, state.journey_map), state.journey_map)
 
-        answer = self.live.run(answer_from)
+        check = (self.language or detector_for(self.live.embeddings.model_dir)).check(question)
+        if check.english:
+            answer = self.live.run(answer_from)
+        else:
+            # Not logged as an unanswered question: the gap audit would count it as a map gap.
+            logger.info("question not in English (%s, %.2f): answered with the English-only note",
+                     check.language or "unnamed", check.confidence)
+            answer = not_english_answer(question, check)
         answer.latency_ms = round((time.perf_counter() - started) * 1000, 2)
-        if log:
+        if log and check.english:
             with session_scope(self.engine) as session:
                 entry = record_question(
                     session,

@@ -35,6 +35,9 @@ class SlackStandIn:
         # Conversations the bot cannot post in, with the error Slack gives there: "not_in_channel"
         # (public, not invited), "channel_not_found" (private, DMs between people), "is_archived".
         self.outside: dict[str, str] = {}
+        # Seconds a method takes after it has taken effect (before its reply leaves): a
+        # caller killed in that window did post, without knowing it.
+        self.latency: dict[str, float] = {}
         self._lock = threading.Lock()
         self._ts = 1700000000.000100
         stand_in = self
@@ -88,7 +91,9 @@ class SlackStandIn:
                     self._send(429 if limited else 500, {"ok": False, "error": "ratelimited" if limited else "internal_error"},
                                {"Retry-After": "1"} if limited else None)
                     return
-                self._send(200, stand_in.answer(method, params, self.server.server_address[1]))
+                answer = stand_in.answer(method, params, self.server.server_address[1])
+                time.sleep(stand_in.latency.get(method, 0.0))
+                self._send(200, answer)
 
             def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(payload).encode()

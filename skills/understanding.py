@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.glossary import expand_acronyms
+from knowledge.language import LanguageDetector, detector_for
 from knowledge.lexical import STOPWORDS
 from knowledge.text import normalize, words
 from skills.entities import Entity, find_entities
@@ -82,7 +83,7 @@ class Understanding:
     persona: str | None = None
     confidence: float = 0.0
     clarify: Clarification | None = None
-    how: str = "meaning"  # "syntax", "meaning", "thread" or "llm"
+    how: str = "meaning"  # "syntax", "meaning", "thread", "llm" or "language"
     scores: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -121,6 +122,8 @@ class Understander:
     # With an LLM configured: its tool call decides first; None (no call, failure,
     # timeout) leaves the decision to the offline path below.
     llm_route: Callable[[str], Any] | None = None
+    # A message in another language goes to `ask`, which says the bot reads English only.
+    language: LanguageDetector = field(default_factory=LanguageDetector)
 
     def understand(
         self, message: str, *, memory: ThreadMemory | None = None, today: dt.date | None = None
@@ -129,6 +132,9 @@ class Understander:
         explicit = self._explicit(text)
         if explicit is not None:
             return explicit
+        language = self.language.check(text)
+        if not language.english:
+            return Understanding(text, "ask", {"question": text}, confidence=language.confidence, how="language")
         if self.llm_route is not None:
             chosen = self.llm_route(text)
             if chosen is not None:
@@ -311,9 +317,10 @@ def build_understander(
     from skills.intents import intent_model
 
     texts = [u for skill in registry.skills.values() for u in skill.utterances]
-    common = vocabulary(texts) | model_words(getattr(embeddings, "model_dir", None))
+    model_dir = getattr(embeddings, "model_dir", None)
+    common = vocabulary(texts) | model_words(model_dir)
     return Understander(registry, intent_model(registry, embeddings), embeddings.embed_query, directory,
-                        common, map_vectors)
+                        common, map_vectors, language=detector_for(model_dir))
 
 
 def model_words(model_dir: Any) -> frozenset[str]:

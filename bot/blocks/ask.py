@@ -29,6 +29,8 @@ def _body(answer: Answer) -> str:
 
 
 def _detected(answer: Answer) -> str:
+    if answer.language:
+        return f"language: {escape(answer.language)} · not searched (the offline model reads English only)"
     found = []
     if answer.stage_name:
         found.append(f"stage *{escape(answer.stage_name)}*")

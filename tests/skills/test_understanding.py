@@ -63,6 +63,23 @@ def test_plain_words_reach_their_skill(understander: Understander, text: str, sk
     assert (result.skill, result.arguments) == (skill, arguments), result.to_dict()
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["Welche Unterlagen soll ich dem Einkauf bei Northwind schicken?", "Wie engagiert ist Hooli gerade?",
+     "Quels clients risquent de partir ce trimestre ?", "Northwindの購買委員会で誰にまだ会っていませんか？"],
+)
+def test_other_languages_go_to_ask_which_says_it_reads_english(understander: Understander, text: str) -> None:
+    result = understander.understand(text, today=TODAY)
+    assert (result.skill, result.how, result.clarify) == ("ask", "language", None), result.to_dict()
+    assert result.arguments == {"question": text}
+
+
+def test_terse_english_is_not_taken_for_another_language(understander: Understander) -> None:
+    for text in ("ROI calc for CFO pls", "kick off deck?", "Northwind EMEA expansion: who haven't we reached?"):
+        assert understander.understand(text, today=TODAY).how != "language", text
+    assert understander.understand("account Hooli").how == "syntax"
+
+
 def test_explicit_syntax_stays_exact(understander: Understander) -> None:
     result = understander.understand("velocity --week 2026-11-02", today=TODAY)
     assert (result.skill, result.arguments, result.how) == ("velocity", {"week": "2026-11-02"}, "syntax")

@@ -1,0 +1,35 @@
+"""`journeybot slack worker`: the Procfile's `worker` process, answering queued Slack work."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+from rich.console import Console
+
+from config import load_settings
+
+slack_app = typer.Typer(no_args_is_help=True, help="The Slack bot's processes (the web process is bot.wsgi).")
+err = Console(stderr=True)
+log = logging.getLogger(__name__)
+
+
+@slack_app.command("worker")
+def worker() -> None:
+    """Answer acknowledged Slack requests from the PostgreSQL queue until stopped."""
+    from bot.app import SlackNotConfigured, build_runtime
+    from bot.work_queue import run_worker
+
+    settings = load_settings()
+    if not settings.durable_slack_queue:
+        err.print("the Slack worker needs DATABASE_URL to be PostgreSQL (with the embedded SQLite defaults "
+                  "the web process answers by itself)")
+        raise typer.Exit(2)
+    try:
+        runtime = build_runtime(settings)
+    except SlackNotConfigured as exc:
+        err.print(str(exc))
+        raise typer.Exit(2) from None
+    runtime.warm_up()
+    err.print(f"slack worker: answering queued work, {settings.slack_worker_concurrency} at a time")
+    run_worker(runtime)
