@@ -29,6 +29,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -37,6 +38,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import psycopg
 from slack_bolt import App
+from slack_sdk import WebClient
 
 from bench.common import GOLDEN, load_settings_for_bench, percentile
 from bot.app import build_runtime, create_app
@@ -111,28 +113,49 @@ def _form(slack: SlackStandIn, channel: str, question: str) -> dict[str, str]:
 
 
 def _answers(slack: SlackStandIn, channels: set[str], timeout: float) -> dict[str, float]:
-    """Channel -> time.monotonic() at which the stand-in received its answer."""
+    """Channel -> time.monotonic() at which the stand-in received its answer (stamped on
+    arrival, so polling slowly costs no accuracy and leaves the GIL to the app)."""
     deadline = time.monotonic() + timeout
+    found: dict[str, float] = {}
+    seen = 0
     while True:
-        found = {c["params"].get("_url"): c["at"] for c in slack.calls
-                 if c["method"] == "response_url" and c["params"].get("_url") in channels and not c["failed"]}
+        calls = slack.calls[seen:]
+        seen += len(calls)
+        found.update({c["params"]["_url"]: c["at"] for c in calls
+                      if c["method"] == "response_url" and c["params"].get("_url") in channels and not c["failed"]})
         if len(found) == len(channels) or time.monotonic() > deadline:
             return found
-        time.sleep(0.01)
+        time.sleep(0.1)
 
 
-def _plain_bolt() -> App:
-    """The baseline: Bolt verifying the signature and acking, nothing else."""
-    app = App(signing_secret=SECRET, token="xoxb-plain", token_verification_enabled=False,
-              process_before_response=True, raise_error_for_unhandled_request=False)
+def _plain_in_child(slack_base_url: str, out: Any) -> None:
+    """The plain app in its own process: no GIL shared with ours, the same machine load."""
+    app = App(signing_secret=SECRET, client=WebClient(token="xoxb-plain", base_url=slack_base_url),
+              token_verification_enabled=False, process_before_response=True, raise_error_for_unhandled_request=False)
     app.command("/journey")(lambda ack: ack())
-    return app
+    httpd = make_server("127.0.0.1", 0, make_wsgi_app(app), server_class=_Server, handler_class=_Quiet)
+    out.send(httpd.server_address[1])
+    out.close()
+    httpd.serve_forever(poll_interval=0.05)
 
 
-def _serve(app: Any) -> tuple[Any, str]:
-    httpd = make_server("127.0.0.1", 0, app, server_class=_Server, handler_class=_Quiet)
-    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}/slack/events"
+def _ours_in_child(values: dict[str, Any], out: Any) -> None:
+    """Our web app in its own process, as gunicorn runs it: the bench's stand-in and its
+    bookkeeping stay off this process's GIL."""
+    settings = Settings.from_mapping(values)
+    runtime = build_runtime(settings, knowledge=KnowledgeService(settings))
+    runtime.warm_up()
+    httpd = make_server("127.0.0.1", 0, make_wsgi_app(create_app(runtime)), server_class=_Server, handler_class=_Quiet)
+    out.send(httpd.server_address[1])
+    out.close()
+    httpd.serve_forever(poll_interval=0.05)
+
+
+def _in_child(target: Any, *args: Any) -> tuple[Any, str]:
+    receive, send = multiprocessing.Pipe(duplex=False)
+    process = multiprocessing.get_context("spawn").Process(target=target, args=(*args, send), daemon=True)
+    process.start()
+    return process, f"http://127.0.0.1:{receive.recv()}/slack/events"
 
 
 def _fire(url: str, forms: list[dict[str, str]], clients: str) -> dict[str, tuple[float, float, int]]:
@@ -184,18 +207,16 @@ def run(concurrency: int, rounds: int, queue: str, clients: str = "process") -> 
     data_dir = Path(tempfile.mkdtemp(prefix="jb-bench-slack-"))
     slack = SlackStandIn().start()
     database_url = _scratch_database() if queue == "postgres" else ""
-    settings = Settings.from_mapping({
+    values = {
         "data_dir": data_dir, "embedding_model_dir": base.embedding_model_dir, "journey_map_path": SAMPLE_MAP,
         "slack_bot_token": "xoxb-bench", "slack_signing_secret": SECRET, "slack_api_base_url": slack.base_url,
         "database_url": database_url, "slack_queue": queue,
-    })
-    knowledge = KnowledgeService(settings)
-    knowledge.index()
-    runtime = build_runtime(settings, knowledge=knowledge)
-    runtime.warm_up()
+    }
+    settings = Settings.from_mapping(values)
+    KnowledgeService(settings).index()
     workers = _workers(settings, 2) if queue == "postgres" else []
-    httpd, url = _serve(make_wsgi_app(create_app(runtime)))
-    plain_httpd, plain_url = _serve(make_wsgi_app(_plain_bolt()))
+    ours_process, url = _in_child(_ours_in_child, values)
+    plain_process, plain_url = _in_child(_plain_in_child, slack.base_url)
     questions = [g.question for g in load_golden(GOLDEN)]
     try:
         # Warm-up: model, retriever, database, HTTP keep-alive pools (not measured).
@@ -217,13 +238,16 @@ def run(concurrency: int, rounds: int, queue: str, clients: str = "process") -> 
         missing = 0
         wall: list[float] = []
         for r in range(rounds):
-            # The plain app first, then ours, alternating round by round on the same machine state.
-            plain = _fire(plain_url, [_form(slack, f"P{r:02d}B{i:03d}", "x") for i in range(concurrency)], clients)
-            plain_acks += [acked - sent for sent, acked, _ in plain.values()]
+            # Both bursts at the same moment: the plain app's acks see the same machine load
+            # (our answers being written) as ours do.
             channels = [f"C{r:02d}B{i:03d}" for i in range(concurrency)]
             forms = [_form(slack, c, questions[(i + r) % len(questions)]) for i, c in enumerate(channels)]
+            plain_forms = [_form(slack, f"P{r:02d}B{i:03d}", "x") for i in range(concurrency)]
             started = time.monotonic()
-            results = _fire(url, forms, clients)
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                ours, plain = pool.submit(_fire, url, forms, clients), pool.submit(_fire, plain_url, plain_forms, clients)
+                results = ours.result()
+                plain_acks += [acked - sent for sent, acked, _ in plain.result().values()]
             got = _answers(slack, set(channels), 60)
             wall.append(max(got.values(), default=time.monotonic()) - started)
             for channel in channels:
@@ -235,9 +259,8 @@ def run(concurrency: int, rounds: int, queue: str, clients: str = "process") -> 
                 else:
                     missing += 1
     finally:
-        for server in (httpd, plain_httpd):
-            server.shutdown()
-            server.server_close()
+        ours_process.terminate()
+        plain_process.terminate()
         for worker in workers:
             worker.terminate()
             worker.wait(timeout=20)
