@@ -34,6 +34,6 @@ def _perform(runtime: BotRuntime, job: Job, *, retry: bool) -> None:
         outcome = answer_command(runtime, job.text, job.to)
         deliver(runtime.client, outcome.message, job.to, ephemeral=outcome.ephemeral)
     elif job.kind == "message":
-        answer_message(runtime, job.text, job.to, event_id=job.event_id, retry=retry)
+        answer_message(runtime, job.text, job.to, event_id=job.event_id, retry=retry, since=job.message.get("ts"))
     else:
         press(runtime, job)

@@ -3,14 +3,41 @@ command was typed (through its response_url, so also where the bot is not a memb
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.blocks import render_clarify
 from bot.conversation import clarify_options, understand
 from bot.dispatch import Outcome, run_skill
 from bot.replies import ReplyTo
 from bot.runtime import BotRuntime
 
-# Answered in the ack itself: quick, and nothing a queue needs to hold.
-IMMEDIATE = frozenset({"", "help", "config", "subscribe", "unsubscribe", "subscriptions"})
+
+
+@dataclass(frozen=True)
+class SubCommand:
+    """A `/journey` sub-command that is not a skill: declared once, for help and dispatch."""
+
+    name: str
+    usage: str
+    help: str
+    example: str = ""
+    immediate: bool = False  # answered in the ack itself: quick, nothing for a queue to hold
+
+
+SUBCOMMANDS: tuple[SubCommand, ...] = (
+    SubCommand("stage", "<stage>", "What a journey stage means: goal, exit criteria, what buyers ask.", "stage consideration"),
+    SubCommand("content", "<stage> [--persona <persona>]", "Which content fits a stage, and a stakeholder.",
+               "content decision --persona finance"),
+    SubCommand("config", "[view sales|marketing|cs|leadership | ephemeral on|off | crm on|off | skills ask,gaps,…|all]",
+               "This channel's settings; admins change them.", "config", immediate=True),
+    SubCommand("subscribe", "digest|churn|gaps [daily|weekly <day>|monthly <1-28>] [HH:MM] [Area/City] [filters]",
+               "Post a digest, churn alerts or the gap audit in this channel on a schedule.",
+               "subscribe digest weekly mon 09:00 Europe/Berlin", immediate=True),
+    SubCommand("unsubscribe", "<id>", "Stop a subscription of this channel.", "unsubscribe 3", immediate=True),
+    SubCommand("subscriptions", "", "This channel's subscriptions.", "subscriptions", immediate=True),
+    SubCommand("help", "", "This list.", immediate=True),
+)
+IMMEDIATE = frozenset({"", *(c.name for c in SUBCOMMANDS if c.immediate)})
 
 
 def split_command(text: str) -> tuple[str, str]:

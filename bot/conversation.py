@@ -21,11 +21,13 @@ log = logging.getLogger(__name__)
 ANSWER_EVENT = "journeybot_answer"
 
 
-def answer_message(runtime: BotRuntime, text: str, to: ReplyTo, *, event_id: str | None = None, retry: bool = False) -> None:
-    """Answer `text` in the thread, publicly (a mention or DM is a conversation). On a
-    retried job (its worker died), first look for the answer it may already have posted:
-    answers carry their event id as message metadata."""
-    if retry and event_id and _already_answered(runtime, to, event_id):
+def answer_message(runtime: BotRuntime, text: str, to: ReplyTo, *, event_id: str | None = None, retry: bool = False,
+                   since: str | None = None) -> None:
+    """Answer `text` in the thread (or in line, in a DM), publicly: a mention or DM is a
+    conversation. On a retried job (its worker died), first look for the answer it may
+    already have posted after `since` (the message's ts): answers carry their event id as
+    message metadata."""
+    if retry and event_id and _already_answered(runtime, to, event_id, since):
         log.info("event %s was answered before its worker stopped; not posting again", event_id)
         return
     metadata = {"event_type": ANSWER_EVENT, "event_payload": {"event_id": event_id}} if event_id else None
@@ -63,12 +65,15 @@ def _answer(runtime: BotRuntime, text: str, to: ReplyTo, metadata: dict[str, Any
         attach(runtime.client, outcome.message.files, to, private=False)
 
 
-def _already_answered(runtime: BotRuntime, to: ReplyTo, event_id: str) -> bool:
-    if not to.thread_ts:
+def _already_answered(runtime: BotRuntime, to: ReplyTo, event_id: str, since: str | None) -> bool:
+    if to.thread_ts:
+        page = runtime.client.conversations_replies(channel=to.channel, ts=to.thread_ts, include_all_metadata=True, limit=200)
+    elif since:
+        page = runtime.client.conversations_history(channel=to.channel, oldest=since, include_all_metadata=True, limit=200)
+    else:
         return False
-    replies = runtime.client.conversations_replies(channel=to.channel, ts=to.thread_ts, include_all_metadata=True, limit=200)
     return any((m.get("metadata") or {}).get("event_payload", {}).get("event_id") == event_id
-               for m in replies.get("messages") or [])
+               for m in page.get("messages") or [])
 
 
 def _memory(runtime: BotRuntime, channel: str, thread_ts: str) -> ThreadMemory | None:

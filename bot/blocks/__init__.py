@@ -118,8 +118,18 @@ def render_clarify(question: str, options: list[tuple[str, str]]) -> SlackMessag
     return clarify(question, options)
 
 
-def render_help(registry: Registry) -> SlackMessage:
-    """Every skill with its options and examples, from the registry (never hand-written)."""
+class SubCommandHelp(Protocol):
+    """What help needs of a non-skill sub-command (bot.commands.SubCommand fits)."""
+
+    name: str
+    usage: str
+    help: str
+    example: str
+
+
+def render_help(registry: Registry, subcommands: Sequence[SubCommandHelp] = ()) -> SlackMessage:
+    """Every sub-command: the skills with their options and examples (from the registry),
+    then the bot's own sub-commands (from their one declaration); never hand-written."""
     blocks: list[Block] = [header("journeybot commands"),
                            context(f"Type `{COMMAND} <command>`, or mention the bot with a question.")]
     for skill in registry.skills.values():
@@ -132,7 +142,12 @@ def render_help(registry: Registry) -> SlackMessage:
         blocks.append(section("\n".join(lines)))
         if skill.examples:
             blocks.append(context("e.g. " + " · ".join(f"`{COMMAND} {escape(e)}`" for e in skill.examples)))
-    text = [f"{COMMAND} commands: " + ", ".join(registry.skills)]
+    if subcommands:
+        lines = [f"*`{COMMAND} {escape(c.name)}{' ' + escape(c.usage) if c.usage else ''}`* — {escape(c.help)}"
+                 + (f" e.g. `{COMMAND} {escape(c.example)}`" if c.example and c.example != c.name else "")
+                 for c in subcommands]
+        blocks.append(section("\n".join(lines)))
+    text = [f"{COMMAND} commands: " + ", ".join([*registry.skills, *(c.name for c in subcommands)])]
     return finish(text, blocks[:MAX_BLOCKS])
 
 

@@ -177,7 +177,7 @@ def more_value(skill: str, offset: int, ref: str) -> str:
 
 
 def more_pointer(hidden: int, skill: str, what: str = "more") -> str:
-    return f"{ELLIPSIS} {hidden} {what}: `{COMMAND} {skill} --json` or *Show more*"
+    return f"{ELLIPSIS} {hidden} {what}: *Show more*, or all of them with `journeybot {skill} --json` on the command line"
 
 
 def footer(skill: str, ref: str, *, ephemeral: bool, next_offset: int | None = None) -> list[Block]:

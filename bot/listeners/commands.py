@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 
 from bot.blocks import render_help, render_progress
 from bot.channel_config import handle_config
-from bot.commands import IMMEDIATE, progress_label, split_command
+from bot.commands import IMMEDIATE, SUBCOMMANDS, progress_label, split_command
 from bot.jobs import Job
 from bot.message import SlackMessage
 from bot.replies import ReplyTo
@@ -38,7 +38,7 @@ def _immediate(runtime: BotRuntime, name: str, rest: str, *, channel: str, user:
         return handle_config(runtime, rest, channel=channel, user=user)
     if name in ("subscribe", "unsubscribe", "subscriptions"):
         return handle_subscription(runtime, name, rest, channel=channel, user=user)
-    return render_help(runtime.registry)
+    return render_help(runtime.registry, SUBCOMMANDS)
 
 
 def _reply(message: SlackMessage) -> dict[str, Any]:

@@ -18,10 +18,12 @@ from storage.slack_state import release_event
 
 def register(app: App, runtime: BotRuntime, queue: WorkQueue) -> None:
     def enqueue(body: dict[str, Any], event: dict[str, Any]) -> None:
-        to = ReplyTo(event["channel"], event.get("user", ""), event.get("thread_ts") or event["ts"])
+        # A DM is a conversation already: answered in line unless the user wrote in a thread.
+        direct = event.get("channel_type") == "im"
+        to = ReplyTo(event["channel"], event.get("user", ""), event.get("thread_ts") or (None if direct else event["ts"]))
         event_id = body.get("event_id")
         try:
-            queue.enqueue(Job("message", to, text=event.get("text", ""), event_id=event_id))
+            queue.enqueue(Job("message", to, text=event.get("text", ""), event_id=event_id, message={"ts": event["ts"]}))
         except Exception:
             if event_id:  # not queued: let Slack's retry through
                 with runtime.session() as session:

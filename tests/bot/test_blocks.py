@@ -166,7 +166,7 @@ def test_huge_gaps_is_truncated_with_show_more(gap_report: GapReport) -> None:
     huge = dataclasses.replace(gap_report, stages=stages, slack_questions=slack, heatmap_path=None)
     payload = check(render_result("gaps", huge))
     body = " ".join(_texts(payload))
-    assert "more: `/journey gaps --json` or *Show more*" in body
+    assert "more: *Show more*, or all of them with `journeybot gaps --json` on the command line" in body
     more = [b for b in buttons(payload) if b["action_id"] == ids.SHOW_MORE]
     assert len(more) == 1
     skill, offset, ref = more[0]["value"].split("|")
@@ -220,7 +220,7 @@ def test_velocity(skill_ctx: SkillContext) -> None:
     assert "Cycle, created to won" in body and "Stage conversion" in body and "Pipeline created vs won" in body
     more = [b["value"] for b in buttons(payload) if b["action_id"] == ids.SHOW_MORE]
     if any(len(p.stalled) > 10 for p in result.pipelines):
-        assert more and more[0].startswith("velocity|10|") and "stalled deals: `/journey velocity --json`" in body
+        assert more and more[0].startswith("velocity|10|") and "stalled deals: *Show more*, or all of them with `journeybot velocity --json`" in body
         check(render_result("velocity", result, offset=10))
 
 
@@ -245,7 +245,7 @@ def test_huge_churn_is_truncated_and_scrubbed(sample_service: Any) -> None:
     report = ChurnReport(NOW, "low", "Ava Adams", 600, ("silence",), findings)
     payload = check(render_result("churn", report, ephemeral=True))
     body = " ".join(_texts(payload))
-    assert "more findings: `/journey churn --json` or *Show more*" in body
+    assert "more findings: *Show more*, or all of them with `journeybot churn --json` on the command line" in body
     values = {b["action_id"]: b["value"] for b in buttons(payload) if b["action_id"] in (ids.SHOW_MORE, ids.SHARE)}
     skill, offset, ref = values[ids.SHOW_MORE].split("|")
     assert skill == "churn" and 0 < int(offset) < 500 and ref == "--min_severity low --owner 'Ava Adams'"

@@ -35,8 +35,10 @@ def test_help_lists_the_skills(bot: BotServer) -> None:
     reply = bot.slash("help")
     body = reply.body.decode()
     assert reply.status == 200
-    for name in ("ask", "gaps", "account", "deal", "velocity", "churn"):
-        assert name in body
+    for name in ("ask", "gaps", "account", "deal", "velocity", "churn", "stage", "content", "config", "subscribe",
+                 "unsubscribe", "subscriptions"):
+        assert f"/journey {name}" in body, name
+    assert "subscribe digest weekly mon 09:00 Europe/Berlin" in body  # with an example that works
 
 
 def test_crm_skill_refused_outside_allowed_channels(bot: BotServer) -> None:
@@ -88,6 +90,7 @@ def test_dm_is_answered(bot: BotServer) -> None:
     calls = bot.slack.wait_for(lambda c: any(x["method"] == "chat.postMessage" for x in c))
     post = [c for c in calls if c["method"] == "chat.postMessage"][0]["params"]
     assert post["channel"] == "D0DM" and "Onboarding" in post["text"]
+    assert not post.get("thread_ts")  # a DM is answered in line, not in a thread
 
 
 def test_feedback_and_share_buttons(bot: BotServer) -> None:
