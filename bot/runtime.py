@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from bot.access import AccessPolicy
 from config import Settings
 from knowledge.service import KnowledgeService
 from skills.context import SkillContext, utc_now
+from skills.outcome import new_error_id
 from skills.registry import Registry
 from skills.understanding import Understander, understander_for
 from storage.engine import session_scope
@@ -61,6 +61,3 @@ class BotRuntime:
         with session_scope(self.knowledge.engine) as session:
             yield session
 
-
-def new_error_id() -> str:
-    return uuid.uuid4().hex[:8]

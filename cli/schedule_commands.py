@@ -18,6 +18,8 @@ import shlex
 from typing import Annotated, Any
 
 import typer
+
+from cli.exit_codes import ExitCode
 from rich.console import Console
 
 from cli.skill_commands import dispatch_or_exit, run_skill
@@ -46,7 +48,7 @@ def digest(
     """The weekly velocity digest as it would be posted: headline, stage table, stalled deals, chart."""
     if not dry_run:
         err.print("[red]the scheduler posts the digest; use --dry-run to preview it here[/red]")
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.USAGE)
     from bot.blocks import render_result
     from cli.text.velocity import render
 

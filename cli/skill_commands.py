@@ -10,13 +10,15 @@ import importlib
 import json
 import logging
 import shlex
-import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from rich.markup import escape
+
+from cli.exit_codes import ExitCode
 from config import load_settings
 from skills.registry import Registry, Skill, SkillResult
 
@@ -33,30 +35,28 @@ def run_skill(name: str, text: str, *, as_json: bool, **values: Any) -> SkillRes
 
 
 def dispatch_or_exit(name: str, text: str, **values: Any) -> tuple[Any, SkillResult]:
-    """(context, result) of one skill, built from the environment's settings; bad input
-    exits 2, a CRM failure 1, anything else 1 with an error id (details in the log)."""
-    from knowledge.catalog import UnknownReference
+    """(context, result) of one skill, built from the environment's settings; the outcome
+    decides the exit code (bad input, CRM unavailable, a bug with an error id)."""
     from knowledge.service import KnowledgeService
+    from skills import outcome as outcomes
     from skills.builtin import default_registry
     from skills.context import SkillContext
-    from skills.crm.errors import CrmError
-    from skills.registry import SkillInputError
 
     settings = load_settings()
     ctx = SkillContext(settings, KnowledgeService(settings))
-    try:
-        return ctx, default_registry().dispatch(ctx, name, text, **values)
-    except (SkillInputError, UnknownReference) as exc:
-        err.print(f"[red]{exc}[/red]", highlight=False)
-        raise typer.Exit(2) from exc
-    except CrmError as exc:
-        err.print(f"[red]CRM: {exc}[/red]", highlight=False)
-        raise typer.Exit(1) from exc
-    except Exception as exc:
-        error_id = uuid.uuid4().hex[:8]
-        log.exception("skill %s failed (error id %s)", name, error_id)
-        err.print(f"[red]{name} failed unexpectedly (error id {error_id}); details are in the log.[/red]")
-        raise typer.Exit(1) from exc
+    match outcomes.run_skill(default_registry(), ctx, name, text, **values):
+        case outcomes.Done(result):
+            return ctx, result
+        case outcomes.UserError(message):
+            err.print(f"[red]{escape(message)}[/red]", highlight=False)
+            raise typer.Exit(ExitCode.USAGE)
+        case outcomes.CrmUnavailable(message, _):
+            err.print(f"[red]CRM: {escape(message)}[/red]", highlight=False)
+            raise typer.Exit(ExitCode.FAILURE)
+        case outcomes.Bug(error_id, _):
+            err.print(f"[red]{name} failed unexpectedly (error id {error_id}); details are in the log.[/red]")
+            raise typer.Exit(ExitCode.FAILURE)
+    raise AssertionError("unreachable")
 
 
 def print_result(name: str, result: SkillResult, *, as_json: bool) -> None:

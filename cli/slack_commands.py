@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 import typer
+
+from cli.exit_codes import ExitCode
 from rich.console import Console
 
 from config import load_settings
@@ -24,12 +26,12 @@ def worker() -> None:
     if not settings.durable_slack_queue:
         err.print("the Slack worker needs DATABASE_URL to be PostgreSQL (with the embedded SQLite defaults "
                   "the web process answers by itself)")
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.USAGE)
     try:
         runtime = build_runtime(settings)
     except SlackNotConfigured as exc:
         err.print(str(exc))
-        raise typer.Exit(2) from None
+        raise typer.Exit(ExitCode.USAGE) from None
     runtime.warm_up()
     err.print(f"slack worker: answering queued work, {settings.slack_worker_concurrency} at a time")
     run_worker(runtime)

@@ -10,13 +10,14 @@ from typing import TypeVar
 from rapidfuzz import fuzz, process
 
 from knowledge.detection import detector_for
+from knowledge.errors import InputError
 from knowledge.models import ContentAsset, JourneyMap, Persona, Stage
 
 
 T = TypeVar("T", Stage, Persona)
 
 
-class UnknownReference(LookupError):
+class UnknownReference(InputError, LookupError):
     """A stage or persona the map does not have; the message lists what it does have."""
 
 

@@ -26,7 +26,8 @@ from config import Settings
 from scheduler.periods import period_key
 from skills.context import SkillContext
 from skills.crm.errors import CrmError
-from skills.registry import Registry, SkillInputError
+from skills import outcome as outcomes
+from skills.registry import Registry
 from storage.engine import session_scope
 from storage.subscriptions import (
     ScheduledRun,
@@ -124,17 +125,18 @@ def execute(
         _finish(engine, run, "failed", f"unknown subscription kind {kind!r}")
         return RunOutcome("failed", subscription_id, period, detail=f"unknown kind {kind!r}")
     ctx = SkillContext(deps.settings, deps.knowledge, clock=lambda: fire_time, channel=channel)
-    try:
-        result = deps.registry.dispatch(ctx, skill, **filters)
-    except CrmError as exc:
-        return _delay(deps, run, channel, kind, period, str(exc))
-    except SkillInputError as exc:
-        _finish(engine, run, "failed", str(exc))
-        return RunOutcome("failed", subscription_id, period, detail=str(exc))
-    except Exception as exc:  # noqa: BLE001 - any other skill bug: record it, keep the clock alive
-        log.exception("scheduled %s for subscription %s failed", skill, subscription_id)
-        _finish(engine, run, "failed", f"{type(exc).__name__}: {exc}")
-        return RunOutcome("failed", subscription_id, period, detail=str(exc))
+    match outcomes.run_skill(deps.registry, ctx, skill, **filters):
+        case outcomes.Done(result):
+            pass
+        case outcomes.CrmUnavailable(message, _):
+            return _delay(deps, run, channel, kind, period, message)
+        case outcomes.UserError(message):
+            _finish(engine, run, "failed", message)
+            return RunOutcome("failed", subscription_id, period, detail=message)
+        case outcomes.Bug(error_id, exc_kind):  # recorded, and the clock stays alive
+            detail = f"{exc_kind} (error id {error_id})"
+            _finish(engine, run, "failed", detail)
+            return RunOutcome("failed", subscription_id, period, detail=detail)
 
     mentions = _owner_mentions(deps, ctx, result)
     alerts: list[Any] | None = None

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from knowledge.errors import InputError
 from skills.context import SkillContext
 
 ArgKind = Literal["text", "int", "float", "flag", "choice"]
@@ -53,7 +54,7 @@ class Skill:
     utterances: tuple[str, ...] = ()
 
 
-class SkillInputError(ValueError):
+class SkillInputError(InputError):
     """The user's input does not fit the skill; the message says how to fix it."""
 
 
