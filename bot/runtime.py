@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from sqlmodel import Session
 
 from bot.access import AccessPolicy
+from bot.channels import ChannelDirectory
 from config import Settings
 from knowledge.service import KnowledgeService
 from skills.context import SkillContext, utc_now
@@ -37,6 +38,13 @@ class BotRuntime:
     work: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(os.cpu_count() or 2))
 
     _understander: Understander | None = field(default=None, init=False, repr=False)
+    _channels: ChannelDirectory | None = field(default=None, init=False, repr=False)
+
+    @property
+    def channels(self) -> ChannelDirectory:
+        if self._channels is None:
+            self._channels = ChannelDirectory(self.client)
+        return self._channels
 
     def understander(self) -> Understander:
         """Built on first use (the intent examples are embedded once per process)."""

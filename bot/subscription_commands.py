@@ -17,6 +17,9 @@ from storage.subscriptions import add_subscription, deactivate_subscription, lis
 def handle_subscription(runtime: BotRuntime, name: str, text: str, *, channel: str, user: str) -> SlackMessage:
     if name == "subscriptions":
         return _listing(runtime, channel)
+    refusal = _may_manage(runtime, channel, user)
+    if refusal:
+        return render_error(refusal)
     if name == "unsubscribe":
         if not text.strip().isdigit():
             return render_error("Which one? `/journey unsubscribe <id>` (ids are in `/journey subscriptions`).")
@@ -32,6 +35,9 @@ def handle_subscription(runtime: BotRuntime, name: str, text: str, *, channel: s
     decision = runtime.access.check(runtime.registry.get(request.skill), config, user)
     if not decision.allowed:
         return render_refusal(request.skill, f"{decision.reason}. {runtime.settings.slack_access_help}")
+    unpostable = runtime.channels.why_not_postable(channel)
+    if unpostable:
+        return render_error(unpostable)
     with runtime.session() as session:
         subscription = add_subscription(
             session, channel_id=channel, kind=request.kind, cron=request.cron, timezone=request.timezone,  # type: ignore[arg-type]
@@ -40,6 +46,14 @@ def handle_subscription(runtime: BotRuntime, name: str, text: str, *, channel: s
         sub_id = subscription.id
     filters = "".join(f" --{k} {v}" for k, v in request.filters.items())
     return _text(f"Subscribed (id {sub_id}): {describe(request.kind, request.cron, request.timezone)}{filters}.")
+
+
+def _may_manage(runtime: BotRuntime, channel: str, user: str) -> str | None:
+    """Only the channel's creator or a journeybot admin changes what a channel receives."""
+    if runtime.access.is_admin(user) or runtime.channels.creator(channel) == user:
+        return None
+    return ("Only this channel's creator or a journeybot admin can change its subscriptions. "
+            f"{runtime.settings.slack_access_help}")
 
 
 def _listing(runtime: BotRuntime, channel: str) -> SlackMessage:

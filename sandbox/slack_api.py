@@ -38,6 +38,8 @@ class SlackStandIn:
         # Seconds a method takes after it has taken effect (before its reply leaves): a
         # caller killed in that window did post, without knowing it.
         self.latency: dict[str, float] = {}
+        self.members: dict[str, set[str]] = {}  # channel -> users in it (users.conversations)
+        self.creators: dict[str, str] = {}  # channel -> the user who created it (conversations.info)
         self._lock = threading.Lock()
         self._ts = 1700000000.000100
         stand_in = self
@@ -246,6 +248,15 @@ class SlackStandIn:
         channel = params.get("channel") or params.get("channel_id")
         return self.outside.get(str(channel)) if channel else None
 
+    def channel_info(self, channel: str) -> dict[str, Any]:
+        """conversations.info as the bot sees it: private channels and DMs it is not in do
+        not exist for it; others say whether it is a member, and whether archived."""
+        refusal = self.outside.get(channel)
+        if refusal == "channel_not_found":
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": {"id": channel, "is_member": refusal is None, "is_archived": refusal == "is_archived",
+                                        "creator": self.creators.get(channel, "U0CREATOR")}}
+
     def update(self, params: dict[str, Any]) -> dict[str, Any]:
         """chat.update: the stored message takes the new text and blocks."""
         with self._lock:
@@ -278,6 +289,13 @@ class SlackStandIn:
             return {"ok": True, "channel": {"id": "D" + str(params.get("users", "")).split(",")[0].lstrip("U")}}
         if method == "conversations.replies":
             return self.replies(params)
+        if method == "conversations.info":
+            return self.channel_info(str(params.get("channel")))
+        if method == "users.conversations":
+            user = str(params.get("user"))
+            with self._lock:
+                channels = sorted(c for c, users in self.members.items() if user in users and self.outside.get(c) != "channel_not_found")
+            return {"ok": True, "channels": [{"id": c} for c in channels], "response_metadata": {"next_cursor": ""}}
         if method == "chat.postMessage":
             ts = self._next_ts()
             self._store(params, ts)

@@ -109,8 +109,17 @@ def test_feedback_and_share_buttons(bot: BotServer) -> None:
     assert "Share to channel" not in payload_text({"params": shared})  # a public answer has nothing to share
 
 
+def test_subscribe_needs_a_channel_the_bot_can_post_in(bot: BotServer) -> None:
+    bot.slack.outside.update({"G0SECRET": "channel_not_found", "C0OUT": "not_in_channel", "C0OLD": "is_archived"})
+    for channel, why in (("G0SECRET", "can't see this channel"), ("C0OUT", "not in this channel"), ("C0OLD", "archived")):
+        assert why in bot.slash("subscribe gaps monthly 2", user="U0ADMIN", channel=channel).body.decode()
+        assert "no subscriptions" in bot.slash("subscriptions", channel=channel).body.decode()
+
+
 def test_app_home_shows_map_and_recent_questions(bot: BotServer) -> None:
+    bot.slack.members.update({"C0HOMESUB": {"U0HOME", "U0ADMIN"}, "C0ELSEWHERE": {"U0ADMIN"}})
     bot.slash("subscribe gaps monthly 2", user="U0ADMIN", channel="C0HOMESUB")
+    bot.slash("subscribe gaps monthly 5", user="U0ADMIN", channel="C0ELSEWHERE")
     bot.slash("ask why do forecasts miss?", user="U0HOME")
     bot.slack.wait_for(lambda c: any(x["method"] == "response_url" for x in c))
     bot.event({"type": "app_home_opened", "user": "U0HOME", "channel": "D0HOME", "tab": "home"}, event_id="Ev040")
@@ -119,6 +128,7 @@ def test_app_home_shows_map_and_recent_questions(bot: BotServer) -> None:
     text = json.dumps(view)
     assert view["user_id"] == "U0HOME" and "Consideration" in text and "why do forecasts miss?" in text
     assert "C0HOMESUB" in text and "gaps on day 2 of every month" in text
+    assert "C0ELSEWHERE" not in text  # a channel this user is not in stays out of their App Home
 
 
 def test_slack_rate_limit_and_5xx_are_retried(bot: BotServer) -> None:
@@ -189,11 +199,15 @@ def test_channel_config_is_for_admins_and_narrows_skills(bot: BotServer) -> None
 
 def test_subscribe_list_and_unsubscribe(bot: BotServer) -> None:
     refused = bot.slash("subscribe digest weekly mon 09:00 Europe/Berlin", user="U0REP").body.decode()
-    assert "not cleared" in refused
+    assert "Only this channel's creator or a journeybot admin" in refused
+    bot.slack.creators["C0CREATED"] = "U0REP"  # the creator may subscribe, within CRM clearance
+    assert "not cleared" in bot.slash("subscribe digest weekly mon 09:00 Europe/Berlin", user="U0REP", channel="C0CREATED").body.decode()
+    assert "Subscribed" in bot.slash("subscribe gaps monthly 3", user="U0REP", channel="C0CREATED").body.decode()
     made = bot.slash("subscribe digest weekly mon 09:00 Europe/Berlin --pipeline default", user="U0ADMIN").body.decode()
     sub_id = re.search(r"id (\d+)", made)
     assert sub_id and "digest every Monday at 09:00 Europe/Berlin --pipeline default" in made
     assert "digest every Monday" in bot.slash("subscriptions").body.decode()
     assert "don't understand" in bot.slash("subscribe churn daily 25:61", user="U0ADMIN").body.decode()
-    assert "removed" in bot.slash(f"unsubscribe {sub_id.group(1)}").body.decode()
+    assert "Only this channel's creator" in bot.slash(f"unsubscribe {sub_id.group(1)}").body.decode()
+    assert "removed" in bot.slash(f"unsubscribe {sub_id.group(1)}", user="U0ADMIN").body.decode()
     assert "no subscriptions" in bot.slash("subscriptions").body.decode()
