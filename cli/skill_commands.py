@@ -6,7 +6,6 @@ The arguments after the command are the same text a Slack user types after
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import shlex
@@ -60,15 +59,13 @@ def dispatch_or_exit(name: str, text: str, **values: Any) -> tuple[Any, SkillRes
 
 
 def print_result(name: str, result: SkillResult, *, as_json: bool) -> None:
-    if as_json:
+    from cli.text import render_text
+
+    text = None if as_json else render_text(result)
+    if text is None:
         out.print_json(json.dumps(result.to_dict(), default=str))
         return
-    try:
-        renderer = importlib.import_module(f"cli.text.{name}")
-    except ModuleNotFoundError:
-        out.print_json(json.dumps(result.to_dict(), default=str))
-        return
-    out.print(renderer.render(result), highlight=False)
+    out.print(text, highlight=False)
 
 
 def _usage(skill: Skill) -> str:

@@ -12,7 +12,8 @@ from typing import Protocol
 from slack_sdk.models.blocks import Block
 
 from bot import ids
-from bot.blocks import account, ask, churn, deal, gaps, velocity
+from bot.blocks import account, ask, churn, deal, gaps, velocity  # noqa: F401 - they register their renderers
+from bot.blocks.rendering import RenderOptions, renderer_for
 from bot.blocks.common import (
     COMMAND,
     clarify,
@@ -26,14 +27,8 @@ from bot.blocks.common import (
     truncate,
 )
 from bot.message import MAX_BLOCKS, SlackMessage
-from knowledge.answers import Answer
 from knowledge.models import JourneyMap
-from skills.account import AccountChoices, AccountReadiness
-from skills.churn import ChurnReport
-from skills.deal import DealChoices, DealContent
-from skills.gaps import GapReport
 from skills.registry import Registry
-from skills.velocity import VelocityReport
 
 __all__ = ["render_clarify", "render_error", "render_help", "render_home", "render_note", "render_progress",
            "render_refusal", "render_result"]
@@ -50,27 +45,12 @@ class RecentQuestion(Protocol):
 
 def render_result(skill: str, result: object, *, log_id: int | None = None, ephemeral: bool = False,
                   offset: int = 0, mentions: Mapping[str, str] | None = None) -> SlackMessage:
-    """Any skill's result as a message. `log_id` (the question-log row) enables feedback on
-    answers; `ephemeral` adds *Share to channel*; `offset` is the *Show more* page start;
-    `mentions` (CRM owner id -> Slack user id, from bot.owners.SlackOwnerDirectory) turns
-    owners of stalled deals and churn findings into `<@U…>` mentions."""
-    if isinstance(result, Answer):
-        return ask.render(result, log_id=log_id, ephemeral=ephemeral)
-    if isinstance(result, GapReport):
-        return gaps.render(result, offset=offset, ephemeral=ephemeral)
-    if isinstance(result, AccountChoices):
-        return account.render_choices(result)
-    if isinstance(result, AccountReadiness):
-        return account.render(result, ephemeral=ephemeral)
-    if isinstance(result, DealChoices):
-        return deal.render_choices(result)
-    if isinstance(result, DealContent):
-        return deal.render(result, ephemeral=ephemeral)
-    if isinstance(result, VelocityReport):
-        return velocity.render(result, offset=offset, ephemeral=ephemeral, mentions=mentions)
-    if isinstance(result, ChurnReport):
-        return churn.render(result, offset=offset, ephemeral=ephemeral, mentions=mentions)
-    return _generic(skill, result, ephemeral)
+    """Any skill's result as a message, by the renderer registered for its type (see
+    bot.blocks.rendering.RenderOptions for the options); a result without one still answers."""
+    renderer = renderer_for(result)
+    if renderer is None:
+        return _generic(skill, result, ephemeral)
+    return renderer(result, RenderOptions(log_id=log_id, ephemeral=ephemeral, offset=offset, mentions=mentions))
 
 
 def _generic(skill: str, result: object, ephemeral: bool) -> SlackMessage:

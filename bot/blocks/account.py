@@ -7,6 +7,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block
 
 from bot.blocks.common import clarify, context, divider, escape, finish, footer, header, link, section, sections
+from bot.blocks.rendering import RenderOptions, renders
 from bot.message import SlackMessage
 from skills.account import AccountChoices, AccountReadiness, OpenDeal
 
@@ -75,3 +76,13 @@ def render_choices(result: AccountChoices) -> SlackMessage:
     """Which company: one button per candidate, value "account|<company id>"."""
     options = [(f"{c.name} ({c.detail})" if c.detail else c.name, f"account|{c.id}") for c in result.candidates]
     return clarify(result.message, options)
+
+
+@renders(AccountReadiness)
+def _account_readiness(result: AccountReadiness, options: RenderOptions) -> SlackMessage:
+    return render(result, ephemeral=options.ephemeral)
+
+
+@renders(AccountChoices)
+def _account_choices(result: AccountChoices, options: RenderOptions) -> SlackMessage:
+    return render_choices(result)

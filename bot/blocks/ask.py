@@ -7,6 +7,7 @@ from slack_sdk.models.blocks import Block, ButtonElement
 
 from bot import ids
 from bot.blocks.common import actions, button, context, escape, finish, link, ref_value, sections
+from bot.blocks.rendering import RenderOptions, renders
 from bot.message import SlackMessage
 from knowledge.answers import Answer
 
@@ -62,3 +63,8 @@ def render(answer: Answer, *, log_id: int | None = None, ephemeral: bool = False
         blocks += actions(buttons, ids.FEEDBACK_BLOCK)
     fallback = [answer.text] + (["Sources: " + " ".join(s.url for s in answer.sources)] if answer.sources else [])
     return finish(fallback, blocks)
+
+
+@renders(Answer)
+def _answer(result: Answer, options: RenderOptions) -> SlackMessage:
+    return render(result, log_id=options.log_id, ephemeral=options.ephemeral)

@@ -23,6 +23,7 @@ from bot.blocks.common import (
     section,
 )
 from bot.blocks.velocity import owner_ref
+from bot.blocks.rendering import RenderOptions, renders
 from bot.message import MAX_BLOCKS, SlackMessage
 from skills.churn import SEVERITIES, ChurnFinding, ChurnReport
 
@@ -110,3 +111,8 @@ def render_alerts(findings: Sequence[ChurnFinding], per_finding: bool = False, *
     text = [f"New churn risks{where}: {len(findings)} alerts on {accounts} accounts"]
     text += [_alert_text(f) for f in findings[:used]]
     return [finish(text, blocks)]
+
+
+@renders(ChurnReport)
+def _churn_report(result: ChurnReport, options: RenderOptions) -> SlackMessage:
+    return render(result, offset=options.offset, ephemeral=options.ephemeral, mentions=options.mentions)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block
 
 from bot.blocks.common import clarify, context, divider, escape, finish, footer, header, link, section, sections
+from bot.blocks.rendering import RenderOptions, renders
 from bot.message import SlackMessage
 from skills.deal import DealChoices, DealContent, PersonaContent
 
@@ -68,3 +69,13 @@ def render_choices(result: DealChoices) -> SlackMessage:
     """Which deal: one button per candidate, value "deal|<deal id>"."""
     options = [(f"{c.name} ({c.detail})" if c.detail else c.name, f"deal|{c.id}") for c in result.candidates]
     return clarify(result.message, options)
+
+
+@renders(DealContent)
+def _deal_content(result: DealContent, options: RenderOptions) -> SlackMessage:
+    return render(result, ephemeral=options.ephemeral)
+
+
+@renders(DealChoices)
+def _deal_choices(result: DealChoices, options: RenderOptions) -> SlackMessage:
+    return render_choices(result)

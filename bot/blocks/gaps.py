@@ -19,6 +19,7 @@ from bot.blocks.common import (
     rerun_ref,
     section,
 )
+from bot.blocks.rendering import RenderOptions, renders
 from bot.message import MAX_BLOCKS, SlackMessage
 from skills.gaps import GapReport, StageGap
 
@@ -127,3 +128,8 @@ def render(result: GapReport, *, offset: int = 0, ephemeral: bool = False) -> Sl
         text.append(f"… {hidden} more stages")
     files = [result.heatmap_path] if result.heatmap_path and result.heatmap_path.exists() and not offset else []
     return finish(text, blocks, files)
+
+
+@renders(GapReport)
+def _gap_report(result: GapReport, options: RenderOptions) -> SlackMessage:
+    return render(result, offset=options.offset, ephemeral=options.ephemeral)

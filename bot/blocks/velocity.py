@@ -26,6 +26,7 @@ from bot.blocks.common import (
     section,
     sections,
 )
+from bot.blocks.rendering import RenderOptions, renders
 from bot.message import MAX_BLOCKS, SlackMessage
 from skills import figures
 from skills.velocity import PipelineVelocity, VelocityReport
@@ -133,3 +134,8 @@ def render(result: VelocityReport, *, offset: int = 0, ephemeral: bool = False,
                     f"{figures.pct(p.stage_conversion())}, {figures.money(c.created_amount)} created vs "
                     f"{figures.money(c.won_amount)} won, {len(p.stalled)} stalled")
     return finish(text, blocks, chart_files(result))
+
+
+@renders(VelocityReport)
+def _velocity_report(result: VelocityReport, options: RenderOptions) -> SlackMessage:
+    return render(result, offset=options.offset, ephemeral=options.ephemeral, mentions=options.mentions)

@@ -1,1 +1,29 @@
-"""Plain-text renderings of skill results for the terminal, one module per skill."""
+"""Plain-text renderings of skill results for the terminal, one module per skill; each
+registers its renderers by result type (`@text_for(ResultType)`), and `render_text`
+finds the one for a result. Modules load on first use: `--help` imports none of them."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+MODULES = ("ask", "account", "deal", "gaps", "velocity", "churn")
+_RENDERERS: dict[type, Callable[[Any], str]] = {}
+
+
+def text_for(result_type: type[T]) -> Callable[[Callable[[T], str]], Callable[[T], str]]:
+    def register(function: Callable[[T], str]) -> Callable[[T], str]:
+        _RENDERERS[result_type] = function
+        return function
+
+    return register
+
+
+def render_text(result: object) -> str | None:
+    """The result as text, or None when no renderer is registered for its type."""
+    for name in MODULES:  # cached by Python after the first call
+        importlib.import_module(f"cli.text.{name}")
+    renderer = next((_RENDERERS[k] for k in type(result).__mro__ if k in _RENDERERS), None)
+    return renderer(result) if renderer else None

@@ -3,9 +3,12 @@ and what to do next (a rep reads the top and acts on the bottom)."""
 
 from __future__ import annotations
 
+from cli.text import text_for
 from skills.account import AccountChoices, AccountReadiness
 
 
+@text_for(AccountReadiness)
+@text_for(AccountChoices)
 def render(result: AccountReadiness | AccountChoices) -> str:
     if isinstance(result, AccountChoices):
         return render_choices(result.message, [(c.name, c.detail, c.id) for c in result.candidates])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from cli.text import text_for
 from knowledge.answers import Answer
 
 
+@text_for(Answer)
 def render(answer: Answer) -> str:
     lines = [answer.text]
     if answer.sources:

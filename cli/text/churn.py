@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cli.text import text_for
 from skills.churn import ChurnFinding, ChurnReport
 
 MARK = {"high": "HIGH", "medium": "MED ", "low": "LOW "}
@@ -12,6 +13,7 @@ def _line(f: ChurnFinding) -> str:
     return f"  [{MARK[f.severity]}] {f.behaviour}; {play}"
 
 
+@text_for(ChurnReport)
 def render(result: ChurnReport) -> str:
     scope = f" for {result.owner_filter}" if result.owner_filter else ""
     accounts: dict[str, list[ChurnFinding]] = {}

@@ -3,10 +3,13 @@ send and why, then who is missing and what the stage's exit looks like."""
 
 from __future__ import annotations
 
+from cli.text import text_for
 from cli.text.account import render_choices
 from skills.deal import DealChoices, DealContent
 
 
+@text_for(DealContent)
+@text_for(DealChoices)
 def render(result: DealContent | DealChoices) -> str:
     if isinstance(result, DealChoices):
         return render_choices(result.message, [(c.name, c.detail, c.id) for c in result.candidates])

@@ -3,6 +3,7 @@ then the lists that span stages (stale assets, Slack questions), then the file p
 
 from __future__ import annotations
 
+from cli.text import text_for
 from skills.gaps import GapReport, StageGap
 
 MAX_SLACK = 15
@@ -33,6 +34,7 @@ def _stage(gap: StageGap, persona_names: dict[str, str]) -> list[str]:
     return lines
 
 
+@text_for(GapReport)
 def render(result: GapReport) -> str:
     persona_names = {p.persona_id: p.persona_name.split(" (")[0] for p in result.personas}
     ranking = (

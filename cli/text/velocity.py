@@ -3,6 +3,7 @@ conversion, created vs won), stage labels only, changes in brackets; the chart p
 
 from __future__ import annotations
 
+from cli.text import text_for
 from skills import figures
 from skills.velocity import PipelineVelocity, StageVelocity, VelocityReport
 
@@ -55,6 +56,7 @@ def _pipeline(p: PipelineVelocity) -> list[str]:
     return lines
 
 
+@text_for(VelocityReport)
 def render(result: VelocityReport) -> str:
     w, prev = result.window, result.previous_window
     head = (f"Velocity, week {w.label} ({w.start:%Y-%m-%d} to {w.end:%Y-%m-%d}, end exclusive) "

@@ -23,7 +23,9 @@ def payload_text(call: dict[str, Any]) -> str:
 def test_slash_ask_acks_with_progress_then_answers(bot: BotServer) -> None:
     reply = bot.slash("ask CFO keeps asking about ROI, what do I send?")
     assert reply.status == 200 and reply.seconds < 3
-    assert "Working on it" in reply.body.decode()
+    assert "Working on it" in reply.body.decode() and "*ask*" in reply.body.decode()
+    free = bot.slash("cfo keeps asking about ROI, what do I send?").body.decode()
+    assert "*your question*" in free and "*cfo*" not in free  # free text is not labelled by its first word
     calls = bot.slack.wait_for(lambda c: any(x["method"] == "response_url" for x in c))
     answer = [c for c in calls if c["method"] == "response_url"][-1]["params"]
     assert answer["response_type"] == "ephemeral" and answer["_url"] == "r1"
