@@ -3,7 +3,7 @@
 - `digest`: the weekly velocity digest exactly as the scheduler would post it (headline,
   per-stage table, stalled deals, the chart's path); nothing is posted.
 - `churn`: with `--dry-run`, the churn alerts that WOULD be posted now, after the alert
-  ledger's snooze / acknowledge / cooldown filtering (scheduler.alerts), without recording
+  ledger's snooze / acknowledge / cooldown filtering (skills.churn_alerts), without recording
   them; without it, the ordinary `churn` skill command. Extra arguments are the skill's
   own (`--min_severity high --owner 'Ava Adams'`), as typed after `/journey churn`.
 Owners are shown by name here (Slack mentions need the bot's Slack client). JSON shapes:
@@ -74,7 +74,7 @@ def churn(
         run_skill("churn", text, as_json=as_json)
         return
     from bot.blocks.churn import render_alerts
-    from scheduler.alerts import decide_alerts
+    from skills.churn_alerts import decide_alerts
     from storage.engine import session_scope
 
     skill_ctx, report = _dispatch("churn", text)  # the skill's own --min_severity / --owner

@@ -21,12 +21,13 @@ from bot.blocks import render_error, render_result
 from bot.blocks.churn import render_alerts
 from bot.owners import SlackOwnerDirectory
 from bot.posting import post
-from scheduler.alerts import record_alerts_sent, select_new_alerts
+from skills.churn_alerts import record_alerts_sent, select_new_alerts
 from config import Settings
 from scheduler.periods import period_key
 from skills.context import SkillContext
 from skills.crm.errors import CrmError
 from skills import outcome as outcomes
+from skills.schedules import skill_for
 from skills.registry import Registry
 from storage.engine import session_scope
 from storage.subscriptions import (
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-KIND_SKILLS = {"digest": "velocity", "churn": "churn", "gaps": "gaps"}
 EVENT_TYPE = "journeybot_run"
 HISTORY_PAGES = 5
 # Slack's clock and ours may differ a little; history is searched from before the fire time.
@@ -120,7 +120,7 @@ def execute(
             _finish(engine, run, "posted", "found in channel history after a restart", found)
             return RunOutcome("recovered", subscription_id, period, found)
 
-    skill = KIND_SKILLS.get(kind)
+    skill = skill_for(kind)
     if skill is None:
         _finish(engine, run, "failed", f"unknown subscription kind {kind!r}")
         return RunOutcome("failed", subscription_id, period, detail=f"unknown kind {kind!r}")

@@ -27,7 +27,7 @@ from knowledge.models import CommitteeRole, JourneyMap, Stage, Touchpoint
 from skills.committee import match_persona
 from skills.context import SkillContext
 from skills.crm.records import Company, Contact, Engagement, Owner
-from skills.registry import Arg, Skill, SkillInputError
+from skills.registry import Arg, Schedule, Skill, SkillInputError
 from skills.stage_map import journey_stage_for_lifecycle
 from skills.velocity import owner_names
 
@@ -247,7 +247,7 @@ SKILL = Skill(
         Arg("owner", "only accounts of this owner (id or full name)"),
     ),
     needs_crm=True,
-    default_schedule="0 8 * * *",
+    schedule=Schedule("churn", "0 8 * * *", aliases=("alerts",), filters=("owner", "min_severity")),
     examples=("churn", "churn --min_severity high --owner 'Ava Adams'"),
     utterances=(
         "which customers are at risk of churn?",

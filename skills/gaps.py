@@ -28,7 +28,7 @@ from skills.coverage import (
     stale_assets,
 )
 from skills.gap_exports import write_csv, write_heatmap
-from skills.registry import Arg, Skill, SkillInputError
+from skills.registry import Arg, Schedule, Skill, SkillInputError
 from storage.engine import session_scope
 from storage.question_log import list_questions
 
@@ -319,7 +319,7 @@ SKILL = Skill(
     run=run_gaps,
     args=(Arg("stale_months", "assets not reviewed for this many months count as stale", kind="int", default=12),),
     needs_crm=False,
-    default_schedule="0 9 1 * *",
+    schedule=Schedule("gaps", "0 9 1 * *", aliases=("audit",), filters=("stale_months",)),
     examples=("gaps", "gaps --stale_months 6"),
     utterances=(
         "where are our content gaps?",

@@ -41,17 +41,32 @@ class Arg:
 
 
 @dataclass(frozen=True)
+class Schedule:
+    """How a channel subscribes to a skill: the kind people type (`subscribe digest …`),
+    other words for it, the default crontab, and the skill's options a subscription may fix."""
+
+    kind: str
+    cron: str
+    aliases: tuple[str, ...] = ()
+    filters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Skill:
     name: str
     help: str
     run: Callable[..., SkillResult]
     args: tuple[Arg, ...] = ()
     needs_crm: bool = False
-    default_schedule: str | None = None  # crontab, e.g. "0 9 * * mon"
+    schedule: Schedule | None = None  # None: not something a channel subscribes to
     examples: tuple[str, ...] = ()
     # How people ask for it in plain words; routing learns the intent from these.
     # {company}, {deal}, {owner} and {time} stand for names and time phrases.
     utterances: tuple[str, ...] = ()
+
+    @property
+    def default_schedule(self) -> str | None:
+        return self.schedule.cron if self.schedule else None
 
 
 class SkillInputError(InputError):

@@ -7,21 +7,37 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from skills.registry import SkillInputError
+from skills.registry import Schedule, Skill, SkillInputError
 
-KINDS = {"digest": "digest", "velocity": "digest", "churn": "churn", "alerts": "churn", "gaps": "gaps", "audit": "gaps"}
-SKILL_OF = {"digest": "velocity", "churn": "churn", "gaps": "gaps"}
-DEFAULT_CRON = {"digest": "0 9 * * mon", "churn": "0 8 * * *", "gaps": "0 9 1 * *"}
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-FILTERS = {"digest": {"pipeline"}, "churn": {"owner", "min_severity"}, "gaps": {"stale_months"}}
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 USAGE = (
     "subscribe digest|churn|gaps [daily|weekly <mon..sun>|monthly <1-28>] [HH:MM] [Area/City] "
     "[--pipeline P (digest)] [--owner O] [--min_severity low|medium|high (churn)]"
 )
+
+
+@cache
+def schedulable() -> dict[str, tuple[Skill, Schedule]]:
+    """Subscription kind -> (skill, its schedule), from the skills' own declarations."""
+    from skills.builtin import default_registry  # the registry imports every skill; load it on first use
+
+    return {s.schedule.kind: (s, s.schedule) for s in default_registry().skills.values() if s.schedule}
+
+
+def kind_of(word: str) -> str | None:
+    """The subscription kind a word names ("velocity" -> "digest"), or None."""
+    word = word.lower()
+    return next((kind for kind, (skill, sched) in schedulable().items() if word in (kind, skill.name, *sched.aliases)), None)
+
+
+def skill_for(kind: str) -> str | None:
+    entry = schedulable().get(kind)
+    return entry[0].name if entry else None
 
 
 @dataclass(frozen=True)
@@ -33,7 +49,7 @@ class ScheduleRequest:
 
     @property
     def skill(self) -> str:
-        return SKILL_OF[self.kind]
+        return schedulable()[self.kind][0].name
 
 
 def parse_subscription(text: str) -> ScheduleRequest:
@@ -41,9 +57,10 @@ def parse_subscription(text: str) -> ScheduleRequest:
         tokens = shlex.split(text)
     except ValueError:
         tokens = text.split()
-    if not tokens or tokens[0].lower() not in KINDS:
+    kind = kind_of(tokens[0]) if tokens else None
+    if kind is None:
         raise SkillInputError(f"what should I post? {USAGE}")
-    kind = KINDS[tokens[0].lower()]
+    schedule = schedulable()[kind][1]
     filters: dict[str, Any] = {}
     words: list[str] = []
     i = 1
@@ -51,15 +68,15 @@ def parse_subscription(text: str) -> ScheduleRequest:
         token = tokens[i]
         if token.startswith("--"):
             name = token[2:].replace("-", "_")
-            if name not in FILTERS[kind] or i + 1 >= len(tokens):
-                known = ", ".join(f"--{f}" for f in sorted(FILTERS[kind]))
+            if name not in schedule.filters or i + 1 >= len(tokens):
+                known = ", ".join(f"--{f}" for f in sorted(schedule.filters))
                 raise SkillInputError(f"unknown or empty option {token} for {kind} (options: {known})")
             filters[name] = tokens[i + 1]
             i += 2
             continue
         words.append(token)
         i += 1
-    minute, hour, dom, month, dow = DEFAULT_CRON[kind].split()
+    minute, hour, dom, month, dow = schedule.cron.split()
     timezone = "UTC"
     rest = [w for w in words]
     while rest:

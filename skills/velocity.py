@@ -43,7 +43,7 @@ from pathlib import Path
 from knowledge.models import JourneyMap
 from skills.context import SkillContext
 from skills.crm.records import Deal, Owner, Pipeline
-from skills.registry import Arg, Skill, SkillInputError
+from skills.registry import Arg, Schedule, Skill, SkillInputError
 from skills.stage_map import target_days_for
 
 DAY_S = 86_400.0
@@ -388,7 +388,7 @@ SKILL = Skill(
         Arg("week", "any date (YYYY-MM-DD) in the week to report; default: the last full week"),
     ),
     needs_crm=True,
-    default_schedule="0 9 * * mon",
+    schedule=Schedule("digest", "0 9 * * mon", aliases=("velocity",), filters=("pipeline",)),
     examples=("velocity", "velocity --pipeline 'Sales Pipeline' --week 2025-05-20"),
     utterances=(
         "how are we tracking this week?",

@@ -1,7 +1,7 @@
 """Responses to churn alerts: who acknowledged or snoozed which account and rule, when,
 and until when — so alerting can respect them; and the alerts sent (account, rule,
 severity, scope, when) so the same risk is not posted again within the cooldown
-(scheduler.alerts holds that logic)."""
+(skills.churn_alerts holds that logic)."""
 
 from __future__ import annotations
 

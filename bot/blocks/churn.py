@@ -87,7 +87,7 @@ def _alert_text(f: ChurnFinding) -> str:
 
 def render_alerts(findings: Sequence[ChurnFinding], per_finding: bool = False, *,
                   mentions: Mapping[str, str] | None = None, scope: str | None = None) -> list[SlackMessage]:
-    """New churn alerts (already filtered by scheduler.alerts): one message grouping them
+    """New churn alerts (already filtered by skills.churn_alerts): one message grouping them
     all, or with `per_finding` one message each; no findings, no messages. Each finding
     keeps its Acknowledge / Snooze buttons. `scope` names an owner or team in the header."""
     if not findings:

@@ -73,7 +73,7 @@ def test_churn_dry_run_respects_the_ledger(runner: CliRunner) -> None:
     assert len(payload["messages"]) == 1
     from sqlmodel import select
 
-    from scheduler.alerts import record_alerts_sent
+    from skills.churn_alerts import record_alerts_sent
     from skills.churn import ChurnFinding
     from storage.churn_ledger import AlertSent, record_churn_response
     from storage.engine import make_engine, session_scope

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.blocks.churn import render_alerts
-from scheduler.alerts import decide_alerts, record_alerts_sent, select_new_alerts
+from skills.churn_alerts import decide_alerts, record_alerts_sent, select_new_alerts
 from skills.churn import ChurnFinding
 from storage.churn_ledger import last_alert_sent, record_churn_response
 from storage.engine import create_all, make_engine, session_scope
