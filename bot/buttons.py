@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 
 from bot import ids
 from bot.blocks import render_error, render_note
+from bot.button_values import AlertRef, BadButtonValue, MorePage, RunRef
 from bot.dispatch import run_skill
 from bot.jobs import Job
 from bot.replies import deliver
@@ -28,7 +29,11 @@ def press(runtime: BotRuntime, job: Job) -> None:
     handler = HANDLERS.get(job.action_id)
     if handler is None:
         raise ValueError(f"no handler for button {job.action_id!r}")
-    handler(runtime, job)
+    try:
+        handler(runtime, job)
+    except BadButtonValue:
+        deliver(runtime.client, render_error("That button no longer works here; run the command again."), job.to,
+                ephemeral=True)
 
 
 def _feedback(vote: int) -> Handler:
@@ -43,8 +48,8 @@ def _feedback(vote: int) -> Handler:
 
 def _share(runtime: BotRuntime, job: Job) -> None:
     """Post a private answer for the channel to see: re-run it (results are reproducible)."""
-    skill, _, ref = job.value.partition("|")
-    to = job.to
+    shared = RunRef.decode(job.value)
+    skill, ref, to = shared.skill, shared.ref, job.to
     if skill == "ask":
         question = ref[2:] if ref.startswith("q:") else _logged_question(runtime, ref)
         if not question:
@@ -66,22 +71,21 @@ def _logged_question(runtime: BotRuntime, ref: str) -> str | None:
 
 def _show_more(runtime: BotRuntime, job: Job) -> None:
     """The next page; its charts were sent with the first page, so none again."""
-    skill, _, rest = job.value.partition("|")
-    offset, _, ref = rest.partition("|")
-    outcome = run_skill(runtime, skill, ref, channel=job.to.channel, user=job.to.user,
-                        offset=int(offset) if offset.isdigit() else 0)
+    page = MorePage.decode(job.value)
+    outcome = run_skill(runtime, page.skill, page.ref, channel=job.to.channel, user=job.to.user, offset=page.offset)
     deliver(runtime.client, outcome.message, job.to, ephemeral=True, with_files=False)
 
 
 def _pick(runtime: BotRuntime, job: Job) -> None:
-    skill, _, text = job.value.partition("|")
-    outcome = run_skill(runtime, skill, text, channel=job.to.channel, user=job.to.user)
+    choice = RunRef.decode(job.value)
+    outcome = run_skill(runtime, choice.skill, choice.ref, channel=job.to.channel, user=job.to.user)
     deliver(runtime.client, outcome.message, job.to, ephemeral=outcome.ephemeral)
 
 
 def _churn_response(response: str) -> Handler:
     def handle(runtime: BotRuntime, job: Job) -> None:
-        company_id, _, rule = job.value.partition("|")
+        alert = AlertRef.decode(job.value)
+        company_id, rule = alert.company_id, alert.rule
         user = job.to.user
         until = runtime.context(job.to.channel, user).now + dt.timedelta(days=SNOOZE_DAYS) if response == "snooze" else None
         with runtime.session() as session:

@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from bot.blocks import render_clarify
+from bot.button_values import RunRef
 from bot.dispatch import run_skill
 from bot.message import SlackMessage
 from bot.posting import post
@@ -42,7 +43,8 @@ def understand(runtime: BotRuntime, text: str, memory: ThreadMemory | None = Non
 def clarify_options(runtime: BotRuntime, result: Understanding) -> list[tuple[str, str]]:
     """(label, "skill|explicit arguments") per option: a button runs it exactly."""
     assert result.clarify is not None
-    return [(o.label, f"{o.skill}|{runtime.registry.command_text(o.skill, o.arguments)}") for o in result.clarify.options]
+    return [(o.label, RunRef(o.skill, runtime.registry.command_text(o.skill, o.arguments)).encode())
+            for o in result.clarify.options]
 
 
 def _answer(runtime: BotRuntime, text: str, to: ReplyTo, metadata: dict[str, Any] | None) -> None:

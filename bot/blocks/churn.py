@@ -23,6 +23,7 @@ from bot.blocks.common import (
     section,
 )
 from bot.blocks.velocity import owner_ref
+from bot.button_values import AlertRef
 from bot.blocks.rendering import RenderOptions, renders
 from bot.message import MAX_BLOCKS, SlackMessage
 from skills.churn import SEVERITIES, ChurnFinding, ChurnReport
@@ -44,7 +45,7 @@ def _finding(f: ChurnFinding, mentions: Mapping[str, str] | None = None) -> list
     text = (f"*{escape(f.account)}* · owner {owner_ref(f.owner_id, f.owner_name, mentions)}\n"
             f"{MARK.get(f.severity, f.severity)} — {escape(RULE_LABELS.get(f.rule, f.rule))}: {escape(f.behaviour)}\n"
             f"{play}")
-    value = f"{f.company_id}|{f.rule}"
+    value = AlertRef(f.company_id, f.rule).encode()
     buttons = [button("Acknowledge", ids.CHURN_ACK, value, style="primary"),
                button("Snooze 7 days", ids.CHURN_SNOOZE, value)]
     return [section(text), *actions(buttons)]

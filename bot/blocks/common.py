@@ -2,15 +2,7 @@
 final privacy scrub. Every skill module builds blocks through these, so a limit or the
 scrub is enforced in one place instead of six.
 
-Button values (what listeners parse; all are "|"-separated and <= 2,000 chars):
-- FEEDBACK_UP / FEEDBACK_DOWN: str(log_id), the question-log row to rate;
-- SHARE: "<skill>|<ref>", where for `ask` ref is the log id (digits) or "q:<question>"
-  when the answer was not logged, and for every other skill the argument text that
-  re-runs it through `Registry.dispatch` (e.g. "account|12345", "churn|--min_severity high");
-- SHOW_MORE: "<skill>|<offset>|<ref>": re-run the skill with `ref` as above and render
-  it again with `render_result(..., offset=offset)`;
-- PICK_CHOICE: "<skill>|<text>": dispatch `skill` with `text` ("account|<id>", "deal|<id>");
-- CHURN_ACK / CHURN_SNOOZE: "<company_id>|<rule>".
+Button values are typed and encoded in one place: bot/button_values.py.
 """
 
 from __future__ import annotations
@@ -33,6 +25,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import ids
+from bot.button_values import MorePage, RunRef
 from bot.message import MAX_BLOCKS, MAX_FALLBACK_CHARS, MAX_SECTION_CHARS, SlackMessage
 
 COMMAND = "/journey"
@@ -169,11 +162,11 @@ def rerun_ref(*parts: tuple[str, str | None]) -> str:
 
 
 def ref_value(skill: str, ref: str) -> str:
-    return f"{skill}|{ref}"[:MAX_BUTTON_VALUE]
+    return RunRef(skill, ref).encode()
 
 
 def more_value(skill: str, offset: int, ref: str) -> str:
-    return f"{skill}|{offset}|{ref}"[:MAX_BUTTON_VALUE]
+    return MorePage(skill, offset, ref).encode()
 
 
 def more_pointer(hidden: int, skill: str, what: str = "more") -> str:

@@ -106,3 +106,10 @@ def test_the_web_process_boots_and_serves_health_without_slack(sample_service: A
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_a_forged_button_value_gets_a_clear_message(bot: BotServer) -> None:
+    bot.action(ids.SHOW_MORE, "gaps|not-a-number")
+    bot.slack.wait_for(lambda c: any(x["method"] == "response_url" for x in c))
+    reply = answers(bot, "a1")[-1]
+    assert "no longer works" in reply["text"] and "error id" not in reply["text"]

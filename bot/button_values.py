@@ -1,0 +1,69 @@
+"""What a button carries, typed, with its one encoding ("|"-separated, <= 2,000 chars):
+the blocks encode, the button handlers decode, and neither splits strings by hand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MAX_VALUE = 2000
+
+
+class BadButtonValue(ValueError):
+    """A value no button of ours produced (edited payload, an old message format)."""
+
+
+@dataclass(frozen=True)
+class RunRef:
+    """SHARE and PICK_CHOICE: a skill and the argument text that runs it (for `ask` a log
+    id, or "q:<question>" when the answer was not logged)."""
+
+    skill: str
+    ref: str
+
+    def encode(self) -> str:
+        return f"{self.skill}|{self.ref}"[:MAX_VALUE]
+
+    @classmethod
+    def decode(cls, value: str) -> RunRef:
+        skill, sep, ref = value.partition("|")
+        if not sep or not skill:
+            raise BadButtonValue(value[:60])
+        return cls(skill, ref)
+
+
+@dataclass(frozen=True)
+class MorePage:
+    """SHOW_MORE: the same run from item `offset` on."""
+
+    skill: str
+    offset: int
+    ref: str
+
+    def encode(self) -> str:
+        return f"{self.skill}|{self.offset}|{self.ref}"[:MAX_VALUE]
+
+    @classmethod
+    def decode(cls, value: str) -> MorePage:
+        skill, _, rest = value.partition("|")
+        offset, sep, ref = rest.partition("|")
+        if not sep or not skill or not offset.isdigit():
+            raise BadButtonValue(value[:60])
+        return cls(skill, int(offset), ref)
+
+
+@dataclass(frozen=True)
+class AlertRef:
+    """CHURN_ACK / CHURN_SNOOZE: which account's which risk rule."""
+
+    company_id: str
+    rule: str
+
+    def encode(self) -> str:
+        return f"{self.company_id}|{self.rule}"[:MAX_VALUE]
+
+    @classmethod
+    def decode(cls, value: str) -> AlertRef:
+        company_id, sep, rule = value.partition("|")
+        if not sep or not company_id or not rule:
+            raise BadButtonValue(value[:60])
+        return cls(company_id, rule)

@@ -1,0 +1,26 @@
+"""Button values survive the round trip, and values no button of ours made are refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.button_values import AlertRef, BadButtonValue, MorePage, RunRef
+
+
+def test_round_trips() -> None:
+    for value in (RunRef("ask", "q:what is ROI? a|b"), RunRef("account", "12345")):
+        assert RunRef.decode(value.encode()) == value
+    page = MorePage("churn", 20, "--min_severity low --owner 'Ava | Adams'")
+    assert MorePage.decode(page.encode()) == page
+    assert AlertRef.decode(AlertRef("1000000042", "silence").encode()) == AlertRef("1000000042", "silence")
+
+
+@pytest.mark.parametrize("decode,value", [(RunRef.decode, "ask"), (MorePage.decode, "gaps|x|"), (MorePage.decode, "gaps"),
+                                          (AlertRef.decode, "42|"), (AlertRef.decode, "|silence")])
+def test_foreign_values_are_refused(decode: object, value: str) -> None:
+    with pytest.raises(BadButtonValue):
+        decode(value)  # type: ignore[operator]
+
+
+def test_values_fit_slacks_limit() -> None:
+    assert len(RunRef("ask", "q:" + "x" * 5000).encode()) == 2000
