@@ -31,10 +31,6 @@ err = Console(stderr=True, soft_wrap=True)
 JSON_HELP = "Print JSON (shapes in docs/cli.md)."
 
 
-def _dispatch(name: str, text: str) -> tuple[Any, Any]:
-    return dispatch_or_exit(name, text)
-
-
 def _message_dict(message: Any) -> dict[str, object]:
     return {"text": message.text, "blocks": message.payload_blocks(), "files": [str(f) for f in message.files]}
 
@@ -53,7 +49,7 @@ def digest(
     from cli.text.velocity import render
 
     parts = [("--pipeline", pipeline), ("--week", week)]
-    _, report = _dispatch("velocity", " ".join(f"{k} {shlex.quote(v)}" for k, v in parts if v))
+    _, report = dispatch_or_exit("velocity", " ".join(f"{k} {shlex.quote(v)}" for k, v in parts if v))
     message = render_result("velocity", report)
     if as_json:
         out.print_json(json.dumps({"dry_run": True, "chart_path": report.to_dict()["chart_path"],
@@ -77,7 +73,7 @@ def churn(
     from skills.churn_alerts import decide_alerts
     from storage.engine import session_scope
 
-    skill_ctx, report = _dispatch("churn", text)  # the skill's own --min_severity / --owner
+    skill_ctx, report = dispatch_or_exit("churn", text)  # the skill's own --min_severity / --owner
     cooldown = skill_ctx.settings.churn_alert_cooldown_days
     with session_scope(skill_ctx.engine) as session:
         decisions = decide_alerts(session, report.findings, report.now, cooldown)

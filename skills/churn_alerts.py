@@ -24,7 +24,6 @@ from sqlmodel import Session
 from skills.churn import SEVERITIES, ChurnFinding
 from storage.churn_ledger import last_alert_sent, list_churn_responses, record_alert_sent
 
-DEFAULT_COOLDOWN_DAYS = 14
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -47,7 +46,7 @@ class AlertDecision:
 
 
 def decide_alerts(session: Session, findings: Sequence[ChurnFinding], now: dt.datetime,
-                  cooldown_days: int = DEFAULT_COOLDOWN_DAYS, *, scope: str = "") -> list[AlertDecision]:
+                  cooldown_days: int, *, scope: str = "") -> list[AlertDecision]:
     """One decision per finding, in the findings' order (module docstring for the rules)."""
     now = _utc(now)
     since = now - dt.timedelta(days=cooldown_days)
@@ -76,7 +75,7 @@ def decide_alerts(session: Session, findings: Sequence[ChurnFinding], now: dt.da
 
 
 def select_new_alerts(session: Session, findings: Sequence[ChurnFinding], now: dt.datetime,
-                      cooldown_days: int = DEFAULT_COOLDOWN_DAYS, *, scope: str = "") -> list[ChurnFinding]:
+                      cooldown_days: int, *, scope: str = "") -> list[ChurnFinding]:
     """The findings to alert now, in order."""
     return [d.finding for d in decide_alerts(session, findings, now, cooldown_days, scope=scope) if d.send]
 

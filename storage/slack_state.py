@@ -108,5 +108,3 @@ def save_thread_context(
     return context
 
 
-def list_channel_configs(session: Session) -> list[ChannelConfig]:
-    return list(session.exec(select(ChannelConfig).order_by(col(ChannelConfig.channel_id))))

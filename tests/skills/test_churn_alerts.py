@@ -21,6 +21,9 @@ NOW = dt.datetime(2025, 6, 4, 8, 0, tzinfo=dt.timezone.utc)
 DAY = dt.timedelta(days=1)
 
 
+COOLDOWN = 14  # JOURNEYBOT_CHURN_ALERT_COOLDOWN_DAYS's default
+
+
 def finding(company: str = "101", rule: str = "silence", severity: str = "medium", owner: str | None = "7") -> ChurnFinding:
     return ChurnFinding(company, f"Account {company}", rule, severity, "no logged engagement for 40 days", owner,
                         "Ava Adams", None)
@@ -39,9 +42,10 @@ def sent(engine: Engine, findings: list[ChurnFinding], at: dt.datetime, scope: s
         record_alerts_sent(session, findings, at, scope=scope)
 
 
-def select(engine: Engine, findings: list[ChurnFinding], at: dt.datetime, **kw: object) -> list[ChurnFinding]:
+def select(engine: Engine, findings: list[ChurnFinding], at: dt.datetime, *, cooldown_days: int = COOLDOWN,
+           scope: str = "") -> list[ChurnFinding]:
     with Session(engine) as session:
-        return select_new_alerts(session, findings, at, **kw)  # type: ignore[arg-type]
+        return select_new_alerts(session, findings, at, cooldown_days, scope=scope)
 
 
 def test_new_then_cooldown_then_again(engine: Engine) -> None:
@@ -63,7 +67,7 @@ def test_worsening_realerts_within_cooldown(engine: Engine) -> None:
     sent(engine, [finding(severity="medium")], NOW)
     worse = finding(severity="high")
     with Session(engine) as session:
-        [decision] = decide_alerts(session, [worse], NOW + 2 * DAY)
+        [decision] = decide_alerts(session, [worse], NOW + 2 * DAY, COOLDOWN)
     assert decision.send and decision.reason == "worsened (medium -> high)"
     sent(engine, [worse], NOW + 2 * DAY)
     assert select(engine, [worse], NOW + 3 * DAY) == []
@@ -75,7 +79,7 @@ def test_snooze_honoured_until_it_ends(engine: Engine) -> None:
         record_churn_response(session, "101", "silence", "snooze", user="U0CSM", until=NOW + 7 * DAY)
     f = finding(severity="high")
     with Session(engine) as session:
-        [decision] = decide_alerts(session, [f], NOW + DAY)
+        [decision] = decide_alerts(session, [f], NOW + DAY, COOLDOWN)
     assert not decision.send and "U0CSM" in decision.reason and (NOW + 7 * DAY).isoformat() in decision.reason
     assert select(engine, [f], NOW + 8 * DAY) == [f]
     assert select(engine, [finding(rule="low_nps")], NOW + DAY) != []  # only that rule is snoozed
@@ -88,7 +92,7 @@ def test_acknowledge_honoured_within_cooldown(engine: Engine) -> None:
         session.add(entry)
     f = finding()
     with Session(engine) as session:
-        [decision] = decide_alerts(session, [f], NOW)
+        [decision] = decide_alerts(session, [f], NOW, COOLDOWN)
     assert not decision.send and decision.reason == f"acknowledged by U0LEAD on {(NOW - DAY).isoformat()}"
     assert select(engine, [f], NOW + 12 * DAY) == []
     assert select(engine, [f], NOW + 14 * DAY) == [f]
