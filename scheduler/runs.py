@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks import render_error, render_result
-from bot.blocks.churn import render_alerts
+from bot.blocks import render_note, render_result
+from bot.blocks.churn import alert_pages
+from bot.message import SlackMessage
 from bot.owners import SlackOwnerDirectory
 from bot.posting import post
 from skills.churn_alerts import record_alerts_sent, select_new_alerts
@@ -27,6 +28,7 @@ from scheduler.periods import period_key
 from skills.context import SkillContext
 from skills.crm.errors import CrmError
 from skills import outcome as outcomes
+from skills.churn import ChurnFinding, ChurnReport
 from skills.schedules import skill_for
 from skills.registry import Registry
 from storage.engine import session_scope
@@ -78,8 +80,12 @@ def run_key(subscription_id: int, period: str) -> str:
     return f"{subscription_id}:{period}"
 
 
-def run_metadata(subscription_id: int, period: str) -> dict[str, Any]:
-    return {"event_type": EVENT_TYPE, "event_payload": {"run_key": run_key(subscription_id, period)}}
+def run_metadata(subscription_id: int, period: str, part: int = 0) -> dict[str, Any]:
+    """The run key (and, for a run posted as several messages, which part) on each post."""
+    payload: dict[str, Any] = {"run_key": run_key(subscription_id, period)}
+    if part:
+        payload["part"] = part
+    return {"event_type": EVENT_TYPE, "event_payload": payload}
 
 
 def _utc_now() -> dt.datetime:
@@ -139,34 +145,37 @@ def execute(
             return RunOutcome("failed", subscription_id, period, detail=detail)
 
     mentions = _owner_mentions(deps, ctx, result)
-    alerts: list[Any] | None = None
-    if kind == "churn":
+    pages: list[tuple[SlackMessage, list[ChurnFinding]]]
+    if isinstance(result, ChurnReport):
         with session_scope(engine) as session:
-            alerts = select_new_alerts(session, result.findings, fire_time,  # type: ignore[attr-defined]
+            alerts = select_new_alerts(session, result.findings, fire_time,
                                        cooldown_days=deps.settings.churn_alert_cooldown_days, scope=channel)
         if not alerts:
             _finish(engine, run, "posted", "no new churn findings (cooldown, snooze or acknowledgement)")
             return RunOutcome("posted", subscription_id, period, detail="nothing new")
-        message = render_alerts(alerts, mentions=mentions)[0]
+        pages = alert_pages(alerts, mentions=mentions)  # every alert reaches the channel, in as many messages as needed
     else:
-        message = render_result(skill, result, mentions=mentions)
+        pages = [(render_result(skill, result, mentions=mentions), [])]
     with session_scope(engine) as session:
         still_ours = mark_posting(session, run, now=now if fixed_clock else _utc_now())
     if not still_ours:
         return RunOutcome("skipped", subscription_id, period, detail="taken over by another worker")
-    try:
-        ts = post(deps.client, message, channel=channel, metadata=run_metadata(subscription_id, period))
-    except SlackApiError as exc:
-        # Left in "posting": whether Slack kept the message is unknown, so the next
-        # attempt (after the lease) looks in the channel's history first.
-        error = str(exc.response.get("error") or exc)
-        log.warning("posting subscription %s %s failed: %s", subscription_id, period, error)
-        return RunOutcome("failed", subscription_id, period, detail=error)
-    if alerts:
-        with session_scope(engine) as session:
-            record_alerts_sent(session, alerts, fire_time, scope=channel)
-    _finish(engine, run, "posted", "", ts)
-    return RunOutcome("posted", subscription_id, period, ts)
+    first_ts: str | None = None
+    for part, (message, shown) in enumerate(pages):
+        try:
+            ts = post(deps.client, message, channel=channel, metadata=run_metadata(subscription_id, period, part))
+        except SlackApiError as exc:
+            # Left in "posting": whether Slack kept the message is unknown, so the next
+            # attempt (after the lease) looks in the channel's history first.
+            error = str(exc.response.get("error") or exc)
+            log.warning("posting subscription %s %s failed: %s", subscription_id, period, error)
+            return RunOutcome("failed", subscription_id, period, detail=error)
+        first_ts = first_ts or ts
+        if shown:  # the ledger holds only what was shown
+            with session_scope(engine) as session:
+                record_alerts_sent(session, shown, fire_time, scope=channel)
+    _finish(engine, run, "posted", "", first_ts)
+    return RunOutcome("posted", subscription_id, period, first_ts)
 
 
 def _owner_mentions(deps: RunDeps, ctx: SkillContext, result: object) -> dict[str, str]:
@@ -190,10 +199,10 @@ def _delay(deps: RunDeps, run: ScheduledRun, channel: str, kind: str, period: st
     engine = deps.knowledge.engine
     with session_scope(engine) as session:
         first = mark_delay_notice(session, run)
-    if first:
-        what = {"digest": "velocity digest", "churn": "churn alert", "gaps": "gap audit"}.get(kind, kind)
-        notice = render_error(f"The {what} for {period} is delayed: the CRM did not answer ({reason}). "
-                              "It will be posted as soon as the CRM is back.")
+    if first:  # in the reader's words: no "Error:", no internal detail (that is in the log and the run record)
+        what = {"digest": "velocity digest", "churn": "churn alerts", "gaps": "gap audit"}.get(kind, kind)
+        notice = render_note(f"The {what} for {period} is delayed: HubSpot is not answering. "
+                             "It will follow here once it does.")
         try:
             post(deps.client, notice, channel=channel)
         except SlackApiError as exc:

@@ -88,30 +88,47 @@ def _alert_text(f: ChurnFinding) -> str:
 
 def render_alerts(findings: Sequence[ChurnFinding], per_finding: bool = False, *,
                   mentions: Mapping[str, str] | None = None, scope: str | None = None) -> list[SlackMessage]:
-    """New churn alerts (already filtered by skills.churn_alerts): one message grouping them
-    all, or with `per_finding` one message each; no findings, no messages. Each finding
-    keeps its Acknowledge / Snooze buttons. `scope` names an owner or team in the header."""
+    """New churn alerts (already filtered by skills.churn_alerts): grouped (as many
+    messages as they need: none is dropped), or with `per_finding` one message each; no
+    findings, no messages. Each finding keeps its Acknowledge / Snooze buttons. `scope`
+    names an owner or team in the header."""
+    return [message for message, _ in alert_pages(findings, per_finding, mentions=mentions, scope=scope)]
+
+
+def alert_pages(findings: Sequence[ChurnFinding], per_finding: bool = False, *,
+                mentions: Mapping[str, str] | None = None,
+                scope: str | None = None) -> list[tuple[SlackMessage, list[ChurnFinding]]]:
+    """The messages with the findings each one shows, so a poster can record exactly what
+    reached the channel."""
     if not findings:
         return []
     where = f" for {scope}" if scope else ""
     if per_finding:
-        return [finish([f"Churn risk{where}: {_alert_text(f)}"],
-                       [header(f"Churn risk{where}: {f.account}"), *_finding(f, mentions)]) for f in findings]
+        return [(finish([f"Churn risk{where}: {_alert_text(f)}"],
+                        [header(f"Churn risk{where}: {f.account}"), *_finding(f, mentions)]), [f]) for f in findings]
     accounts = len({f.company_id for f in findings})
     counts = ", ".join(f"{sum(1 for f in findings if f.severity == s)} {s}" for s in reversed(SEVERITIES)
                        if any(f.severity == s for f in findings))
-    blocks: list[Block] = [header(f"New churn risks{where}"),
-                           section(f"*{len(findings)}* new alert{'s' if len(findings) != 1 else ''} on "
-                                   f"*{accounts}* account{'s' if accounts != 1 else ''} ({counts}).")]
-    room = MAX_BLOCKS - len(blocks) - 1
-    body, used = fit_groups([_finding(f, mentions) for f in findings], room)
-    blocks += body
-    hidden = len(findings) - used
-    if hidden > 0:
-        blocks.append(context(more_pointer(hidden, "churn", "more alerts")))
-    text = [f"New churn risks{where}: {len(findings)} alerts on {accounts} accounts"]
-    text += [_alert_text(f) for f in findings[:used]]
-    return [finish(text, blocks)]
+    summary = (f"*{len(findings)}* new alert{'s' if len(findings) != 1 else ''} on "
+               f"*{accounts}* account{'s' if accounts != 1 else ''} ({counts}).")
+    groups = [_finding(f, mentions) for f in findings]
+    pages: list[tuple[list[Block], list[ChurnFinding]]] = []
+    start = 0
+    while start < len(findings):
+        first = not pages
+        lead: list[Block] = ([header(f"New churn risks{where}"), section(summary)] if first
+                             else [header(f"New churn risks{where}, continued")])
+        body, used = fit_groups(groups[start:], MAX_BLOCKS - len(lead))
+        used = max(used, 1)  # a finding larger than a message still goes out (finish trims it)
+        pages.append((lead + (body or groups[start]), list(findings[start:start + used])))
+        start += used
+    out = []
+    for n, (blocks, shown) in enumerate(pages, start=1):
+        part = f" (part {n} of {len(pages)})" if len(pages) > 1 else ""
+        text = [f"New churn risks{where}{part}: {len(findings)} alerts on {accounts} accounts"]
+        text += [_alert_text(f) for f in shown]
+        out.append((finish(text, blocks), shown))
+    return out
 
 
 @renders(ChurnReport)

@@ -130,6 +130,8 @@ def test_crm_outage_one_delay_notice_then_the_digest(runtime: BotRuntime, slack:
         crm.faults.clear()
     sent = posts(slack, sub.channel_id)
     assert len(sent) == 1 and "delayed" in sent[0]["text"] and "2025-W23" in sent[0]["text"]
+    assert "HubSpot is not answering" in sent[0]["text"] and "Error" not in sent[0]["text"]  # the reader's words
+    assert first.detail not in sent[0]["text"]  # the internal reason stays in the run record
     assert "metadata" not in sent[0]  # a notice is not the run's post
 
     recovered = [o for o in retry_due(runtime, now=MONDAY_0900 + dt.timedelta(minutes=10)) if o.subscription_id == sub.id]
