@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from config import Settings
 from scheduler.leader import Leader
 from scheduler.periods import last_fire_time, trigger
-from scheduler.runs import RunDeps, RunOutcome, execute
+from scheduler.runs import RunDeps, RunOutcome, execute, retry_backoff_s
 from storage.engine import make_engine, session_scope
 from storage.slack_state import prune_events
 from storage.subscriptions import fetch_subscription, list_subscriptions, runs_to_retry
@@ -119,7 +119,8 @@ def retry_due(deps: RunDeps, *, now: dt.datetime | None = None, lease_s: float |
     """Run again every delayed run and every run whose worker died (stale lease)."""
     lease = float(deps.settings.scheduler_lease_s if lease_s is None else lease_s)
     with session_scope(deps.knowledge.engine) as session:
-        due = [(r.subscription_id, r.fire_time) for r in runs_to_retry(session, now=now, lease_s=lease)]
+        due = [(r.subscription_id, r.fire_time)
+               for r in runs_to_retry(session, now=now, lease_s=lease, backoff_s=retry_backoff_s)]
     return [execute(deps, sid, fire, now=now, lease_s=lease) for sid, fire in due if fire is not None]
 
 

@@ -51,7 +51,7 @@ HISTORY_PAGES = 5
 # Slack's clock and ours may differ a little; history is searched from before the fire time.
 HISTORY_MARGIN = dt.timedelta(hours=1)
 
-Status = Literal["posted", "recovered", "delayed", "failed", "skipped", "inactive"]
+Status = Literal["posted", "recovered", "delayed", "retrying", "failed", "skipped", "inactive"]
 
 
 class RunDeps(Protocol):
@@ -67,7 +67,8 @@ class RunDeps(Protocol):
 class RunOutcome:
     """What `execute` did. "skipped": posted already or another worker holds the run;
     "recovered": found already posted in Slack after a crash; "delayed": the CRM failed
-    and the run will be retried."""
+    and the run will be retried; "retrying": not posted for another reason, retried after
+    a pause (bounded); "failed": for good, with the reason."""
 
     status: Status
     subscription_id: int
@@ -78,6 +79,19 @@ class RunOutcome:
 
 def run_key(subscription_id: int, period: str) -> str:
     return f"{subscription_id}:{period}"
+
+
+# Slack errors after which the message certainly was not posted: retry later (bounded),
+# no need to look in the channel's history first.
+NOT_POSTED = frozenset({"not_in_channel", "channel_not_found", "is_archived", "invalid_auth", "account_inactive",
+                        "token_revoked", "missing_scope", "ratelimited", "restricted_action"})
+MAX_ATTEMPTS = 6
+RETRY_BASE_S = 60.0  # then 2, 4, 8, 16 minutes: about half an hour in all before a run fails for good
+
+
+def retry_backoff_s(attempts: int) -> float:
+    """Seconds to wait after the `attempts`-th attempt of a run before the next one."""
+    return RETRY_BASE_S * 2 ** max(0, attempts - 1)
 
 
 def run_metadata(subscription_id: int, period: str, part: int = 0) -> dict[str, Any]:
@@ -136,13 +150,10 @@ def execute(
             pass
         case outcomes.CrmUnavailable(message, _):
             return _delay(deps, run, channel, kind, period, message)
-        case outcomes.UserError(message):
-            _finish(engine, run, "failed", message)
-            return RunOutcome("failed", subscription_id, period, detail=message)
-        case outcomes.Bug(error_id, exc_kind):  # recorded, and the clock stays alive
-            detail = f"{exc_kind} (error id {error_id})"
-            _finish(engine, run, "failed", detail)
-            return RunOutcome("failed", subscription_id, period, detail=detail)
+        case outcomes.UserError(message):  # retrying cannot help: the subscription needs fixing
+            return _fail(engine, run, period, message)
+        case outcomes.Bug(error_id, exc_kind):  # recorded, retried (bounded), and the clock stays alive
+            return _retry_later(engine, run, period, f"{exc_kind} (error id {error_id})")
 
     mentions = _owner_mentions(deps, ctx, result)
     pages: list[tuple[SlackMessage, list[ChurnFinding]]]
@@ -165,10 +176,14 @@ def execute(
         try:
             ts = post(deps.client, message, channel=channel, metadata=run_metadata(subscription_id, period, part))
         except SlackApiError as exc:
-            # Left in "posting": whether Slack kept the message is unknown, so the next
-            # attempt (after the lease) looks in the channel's history first.
             error = str(exc.response.get("error") or exc)
             log.warning("posting subscription %s %s failed: %s", subscription_id, period, error)
+            if error in NOT_POSTED and part == 0:
+                return _retry_later(engine, run, period, f"Slack refused the post: {error}")
+            # Otherwise left in "posting": whether Slack kept the message is unknown, so the
+            # next attempt (after the lease) looks in the channel's history first.
+            if run.attempts >= MAX_ATTEMPTS:
+                return _fail(engine, run, period, f"Slack: {error}")
             return RunOutcome("failed", subscription_id, period, detail=error)
         first_ts = first_ts or ts
         if shown:  # the ledger holds only what was shown
@@ -187,10 +202,26 @@ def _owner_mentions(deps: RunDeps, ctx: SkillContext, result: object) -> dict[st
         return {}
 
 
-def _finish(engine: Any, run: ScheduledRun, state: Literal["posted", "delayed", "failed"], detail: str,
+def _finish(engine: Any, run: ScheduledRun, state: Literal["posted", "delayed", "retrying", "failed"], detail: str,
             message_ts: str | None = None) -> None:
     with session_scope(engine) as session:
         finish_run(session, run, state, detail=detail, message_ts=message_ts)
+
+
+def _retry_later(engine: Any, run: ScheduledRun, period: str, reason: str) -> RunOutcome:
+    """Not posted: try again after a growing pause, or give up after MAX_ATTEMPTS."""
+    if run.attempts >= MAX_ATTEMPTS:
+        return _fail(engine, run, period, reason)
+    _finish(engine, run, "retrying", reason)
+    return RunOutcome("retrying", run.subscription_id, period, detail=reason)
+
+
+def _fail(engine: Any, run: ScheduledRun, period: str, reason: str) -> RunOutcome:
+    """For good: recorded with its reason, logged loudly; App Home and `journeybot
+    subscriptions` show it beside the subscription."""
+    log.error("subscription %s, period %s, failed after %s attempt(s): %s", run.subscription_id, period, run.attempts, reason)
+    _finish(engine, run, "failed", reason)
+    return RunOutcome("failed", run.subscription_id, period, detail=reason)
 
 
 def _delay(deps: RunDeps, run: ScheduledRun, channel: str, kind: str, period: str, reason: str) -> RunOutcome:

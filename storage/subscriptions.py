@@ -5,6 +5,7 @@ posts exactly once."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from sqlalchemy import JSON, Column, UniqueConstraint, delete, update
@@ -13,11 +14,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Field, Session, SQLModel, col, select
 
 SubscriptionKind = Literal["digest", "churn", "gaps"]
-RunState = Literal["running", "posting", "posted", "delayed", "failed"]
+# delayed: waiting for the CRM (retried every tick); retrying: not posted for another
+# reason (retried after a growing pause, a bounded number of times); failed: for good.
+RunState = Literal["running", "posting", "posted", "delayed", "retrying", "failed"]
 # "running" and "posting" are held by one worker under a lease (started_at + lease_s);
 # "posting" means chat.postMessage may have gone out, so a taker-over checks Slack first.
 HELD_STATES = ("running", "posting")
-RETRY_STATES = ("delayed", "failed")
+RETRY_STATES = ("delayed", "retrying", "failed")
 
 
 def _now() -> dt.datetime:
@@ -193,16 +196,36 @@ def mark_delay_notice(session: Session, run: ScheduledRun) -> bool:
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def runs_to_retry(session: Session, *, now: dt.datetime | None = None, lease_s: float) -> list[ScheduledRun]:
-    """Delayed runs and stale held runs of active subscriptions, oldest first."""
+def runs_to_retry(session: Session, *, now: dt.datetime | None = None, lease_s: float,
+                  backoff_s: Callable[[int], float] = lambda attempts: 0.0) -> list[ScheduledRun]:
+    """Delayed runs (the CRM was down), retrying runs whose backoff (by attempts so far,
+    from when the last attempt ended) has passed, and stale held runs, of active
+    subscriptions, oldest first."""
     now = now or _now()
     query = (
         select(ScheduledRun)
         .join(Subscription, col(Subscription.id) == col(ScheduledRun.subscription_id))
-        .where(col(Subscription.active).is_(True), col(ScheduledRun.state).in_(("delayed", *HELD_STATES)))
+        .where(col(Subscription.active).is_(True), col(ScheduledRun.state).in_(("delayed", "retrying", *HELD_STATES)))
         .order_by(col(ScheduledRun.id))
     )
-    return [r for r in session.exec(query) if r.state == "delayed" or is_stale(r, now, lease_s)]
+    return [r for r in session.exec(query)
+            if r.state == "delayed" or _due_again(r, now, backoff_s) or is_stale(r, now, lease_s)]
+
+
+def _due_again(run: ScheduledRun, now: dt.datetime, backoff_s: Callable[[int], float]) -> bool:
+    if run.state != "retrying":
+        return False
+    last = _aware(run.finished_at or run.started_at)
+    return last + dt.timedelta(seconds=backoff_s(run.attempts)) <= now
+
+
+def latest_runs(session: Session, subscription_ids: Sequence[int]) -> dict[int, ScheduledRun]:
+    """Each subscription's most recent run (what operators and App Home show)."""
+    if not subscription_ids:
+        return {}
+    rows = session.exec(select(ScheduledRun).where(col(ScheduledRun.subscription_id).in_(subscription_ids))
+                        .order_by(col(ScheduledRun.id)))
+    return {r.subscription_id: r for r in rows}
 
 
 def fetch_run(session: Session, subscription_id: int, period: str) -> ScheduledRun | None:

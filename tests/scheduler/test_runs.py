@@ -4,6 +4,7 @@ concurrent workers and CRM outages; controlled fire times, no real waiting."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -156,3 +157,36 @@ def test_history_honours_oldest_and_limit(slack: SlackStandIn) -> None:
     assert page["messages"][0]["metadata"]["event_payload"] == {"i": 2}
     plain: Any = client.conversations_history(channel="C1")
     assert [m["text"] for m in plain["messages"]] == ["m2", "m1", "m0"] and "metadata" not in plain["messages"][0]
+
+
+def test_a_refused_post_is_retried_with_backoff_then_fails_for_good(runtime: BotRuntime, slack: SlackStandIn,
+                                                                   subscribe: Callable[..., Subscription]) -> None:
+    """The bot was removed from the channel: not 'posting' forever, but a bounded retry
+    with growing pauses, then 'failed' with the reason, logged."""
+    from scheduler.clock import retry_due
+    from scheduler.runs import MAX_ATTEMPTS, retry_backoff_s
+    from storage.subscriptions import latest_runs
+
+    sub = subscribe()
+    slack.outside[sub.channel_id] = "not_in_channel"
+    first = execute(runtime, sub.id, MONDAY_0900)
+    assert first.status == "retrying" and "not_in_channel" in first.detail
+    now = dt.datetime.now(dt.timezone.utc)
+    assert [o for o in retry_due(runtime, now=now) if o.subscription_id == sub.id] == []  # still in its pause
+    statuses = []
+    for attempt in range(1, MAX_ATTEMPTS + 2):
+        now += dt.timedelta(seconds=retry_backoff_s(attempt) + 1)
+        statuses += [o.status for o in retry_due(runtime, now=now) if o.subscription_id == sub.id]
+    assert statuses == ["retrying"] * (MAX_ATTEMPTS - 2) + ["failed"]
+    with session_scope(runtime.knowledge.engine) as session:
+        run = latest_runs(session, [sub.id])[sub.id]
+    assert run.state == "failed" and "not_in_channel" in run.detail and run.attempts == MAX_ATTEMPTS
+    assert posts(slack, sub.channel_id) == []
+    slack.outside.pop(sub.channel_id)
+    # the subscriber hears of it in App Home
+    from bot.home import publish_home
+
+    slack.members[sub.channel_id] = {"U0SUBSCRIBER"}
+    publish_home(runtime, "U0SUBSCRIBER")
+    view = json.dumps(slack.of("views.publish")[-1]["params"])
+    assert "failed: Slack refused the post: not_in_channel" in view
