@@ -62,6 +62,9 @@ def churn(
     ctx: typer.Context,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the alerts that would be posted now.")] = False,
     per_finding: Annotated[bool, typer.Option("--per-finding", help="With --dry-run: one message per alert.")] = False,
+    channel: Annotated[str | None, typer.Option(
+        "--channel", help="With --dry-run: as the scheduler would post in this channel (its subscription's filters, "
+                          "its alert ledger).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Churn-risk alerts for customers; --dry-run previews the scheduled alerts (cooldown, snoozes, acks applied)."""
@@ -73,10 +76,12 @@ def churn(
     from skills.churn_alerts import decide_alerts
     from storage.engine import session_scope
 
+    if channel and not text:
+        text = _subscription_filters(channel)
     skill_ctx, report = dispatch_or_exit("churn", text)  # the skill's own --min_severity / --owner
     cooldown = skill_ctx.settings.churn_alert_cooldown_days
     with session_scope(skill_ctx.engine) as session:
-        decisions = decide_alerts(session, report.findings, report.now, cooldown)
+        decisions = decide_alerts(session, report.findings, report.now, cooldown, scope=channel or "")
     chosen = [d.finding for d in decisions if d.send]
     messages = render_alerts(chosen, per_finding, scope=report.owner_filter)
     if as_json:
@@ -96,6 +101,17 @@ def churn(
         lines.append(f"  {mark} {f.severity.upper():<6} {f.account} / {f.rule}: {d.reason}")
     lines.append(f"{len(messages)} message(s) would be posted.")
     out.print("\n".join(lines), highlight=False)
+
+
+def _subscription_filters(channel: str) -> str:
+    """The filters of the channel's churn subscription, as option text ("" when none)."""
+    from storage.engine import make_engine, session_scope
+    from storage.subscriptions import list_subscriptions
+
+    with session_scope(make_engine(load_settings().database_url)) as session:
+        subscription = next((s for s in list_subscriptions(session, channel_id=channel) if s.kind == "churn"), None)
+        filters = dict(subscription.filters) if subscription else {}
+    return " ".join(f"--{k} {shlex.quote(str(v))}" for k, v in filters.items())
 
 
 def register_schedule_commands(app: typer.Typer) -> None:

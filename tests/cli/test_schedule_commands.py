@@ -102,3 +102,30 @@ def dt_now(text: str):  # type: ignore[no-untyped-def]
     import datetime as dt
 
     return dt.datetime.fromisoformat(text)
+
+
+def test_churn_dry_run_for_a_channel_matches_what_the_scheduler_would_post_there(runner: CliRunner) -> None:
+    """--channel: that channel's subscription filters and that channel's alert ledger."""
+    from skills.churn import ChurnFinding
+    from skills.churn_alerts import record_alerts_sent
+    from storage.engine import make_engine, session_scope
+    from storage.subscriptions import add_subscription
+
+    everywhere = json.loads(runner.invoke(app, ["churn", "--dry-run", "--json", "--min_severity", "high"]).stdout)
+    engine = make_engine(load_settings().database_url)  # migrated by the command above
+    with session_scope(engine) as session:
+        add_subscription(session, channel_id="C0CSDRY", kind="churn", cron="0 8 * * *", timezone="UTC",
+                         filters={"min_severity": "high"}, created_by="U0ADMIN")
+    there = json.loads(runner.invoke(app, ["churn", "--dry-run", "--json", "--channel", "C0CSDRY"]).stdout)
+    assert there["min_severity"] == "high" and there["would_alert"] == everywhere["would_alert"]
+    first = there["would_alert"][0]
+    with session_scope(engine) as session:  # alerted in that channel only
+        record_alerts_sent(session, [ChurnFinding(first["company_id"], first["account"], first["rule"], first["severity"],
+                                                  first["behaviour"], first["owner_id"], first["owner"], None)],
+                           dt_now(there["now"]), scope="C0CSDRY")
+    engine.dispose()
+    again = json.loads(runner.invoke(app, ["churn", "--dry-run", "--json", "--channel", "C0CSDRY"]).stdout)
+    elsewhere = json.loads(runner.invoke(app, ["churn", "--dry-run", "--json", "--channel", "C0OTHERCS",
+                                               "--min_severity", "high"]).stdout)
+    assert (first["company_id"], first["rule"]) in {(s["company_id"], s["rule"]) for s in again["skipped"]}
+    assert len(elsewhere["would_alert"]) == len(everywhere["would_alert"])  # another channel's ledger is its own
