@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -76,10 +77,12 @@ def sync_jobs(scheduler: BaseScheduler, engine: Engine) -> SyncReport:
     crontabs or zones, remove cancelled ones. The job name carries the schedule, so an
     unchanged job keeps its next run time (and any misfire waiting to be caught up)."""
     with session_scope(engine) as session:
-        wanted = {job_id(s.id): (s.id, s.cron, s.timezone, s.kind) for s in list_subscriptions(session) if s.id is not None}
+        wanted = {job_id(s.id): (s.id, s.cron, s.timezone, s.kind, s.created_at)
+                  for s in list_subscriptions(session) if s.id is not None}
     report = SyncReport()
+    now = dt.datetime.now(dt.timezone.utc)
     existing = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(JOB_PREFIX)}
-    for jid, (sid, cron, timezone, kind) in wanted.items():
+    for jid, (sid, cron, timezone, kind, created_at) in wanted.items():
         name = f"{kind} {cron} {timezone}"
         job = existing.get(jid)
         if job is not None and job.name == name:
@@ -89,13 +92,24 @@ def sync_jobs(scheduler: BaseScheduler, engine: Engine) -> SyncReport:
         except (ValueError, KeyError) as exc:
             log.warning("subscription %s has a bad schedule %r %s: %s", sid, cron, timezone, exc)
             continue
+        extra: dict[str, Any] = {}
+        if job is None and _missed_since_created(cron, timezone, created_at, now):
+            extra["next_run_time"] = now  # its first fire time passed before this sync saw it: run it now
         scheduler.add_job(JOB_FUNC, cron_trigger, id=jid, name=name, kwargs={"subscription_id": sid},
-                          replace_existing=True)
+                          replace_existing=True, **extra)
         (report.rescheduled if job is not None else report.added).append(jid)
     for jid in existing.keys() - wanted.keys():
         scheduler.remove_job(jid)
         report.removed.append(jid)
     return report
+
+
+def _missed_since_created(cron: str, timezone: str, created_at: dt.datetime, now: dt.datetime) -> bool:
+    """A fire time fell between the subscription's creation and now (the clock reads
+    subscriptions once a tick): that period is still owed."""
+    fire = last_fire_time(cron, timezone, now)
+    created = created_at if created_at.tzinfo else created_at.replace(tzinfo=dt.timezone.utc)
+    return fire is not None and fire >= created
 
 
 def run_subscription(subscription_id: int) -> RunOutcome | None:
@@ -138,6 +152,7 @@ class Clock:
         self.scheduler: BackgroundScheduler | None = None
         self.leader = leader or Leader(self.engine, ttl_s=max(3 * tick_s, 30.0))
         self.tick_s = tick_s
+        self._waiting = False
 
     def tick(self) -> bool:
         """One round; True when this process leads."""
@@ -145,7 +160,11 @@ class Clock:
             if self.scheduler is not None:
                 log.warning("clock %s lost the leader lease; stopping its scheduler", self.leader.holder)
                 self.stop_scheduler()
+            if not self._waiting:  # said once: a follower is normal, not an error
+                log.warning("clock %s waits: another clock leads; this one takes over if it stops", self.leader.holder)
+            self._waiting = True
             return False
+        self._waiting = False
         install(self.deps)
         if self.scheduler is None:
             log.warning("clock %s is the leader", self.leader.holder)

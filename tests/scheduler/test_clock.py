@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from bot.runtime import BotRuntime
 from config import Settings
 from scheduler import clock
@@ -52,6 +54,30 @@ def test_sync_jobs_follows_the_subscriptions(tmp_path: Path) -> None:
     engine.dispose()
 
 
+def test_a_subscription_whose_first_fire_passed_before_the_clock_saw_it_runs_at_once(tmp_path: Path) -> None:
+    """Subscribed at 08:59:30 for 09:00, the clock's next read at 09:00:40: that 09:00
+    period is still owed, not skipped until next week."""
+    settings = Settings.from_mapping({"data_dir": tmp_path})
+    engine = make_engine(settings.database_url)
+    create_all(engine)
+    now = dt.datetime.now(dt.timezone.utc)
+    with session_scope(engine) as session:
+        owed = add_subscription(session, channel_id="C1", kind="digest", cron="* * * * *")
+        owed_row = session.get(Subscription, owed.id)
+        assert owed_row is not None
+        owed_row.created_at = now - dt.timedelta(seconds=90)  # a fire time passed since
+        fresh = add_subscription(session, channel_id="C2", kind="churn", cron="0 8 1 1 *")  # next January
+    scheduler = clock.build_scheduler(settings, engine=engine)
+    scheduler.start(paused=True)
+    try:
+        clock.sync_jobs(scheduler, engine)
+        assert scheduler.get_job(f"sub-{owed.id}").next_run_time <= dt.datetime.now(dt.timezone.utc)
+        assert scheduler.get_job(f"sub-{fresh.id}").next_run_time > now + dt.timedelta(days=1)
+    finally:
+        scheduler.shutdown(wait=False)
+    engine.dispose()
+
+
 def test_a_misfired_run_within_the_grace_runs_once_on_start(tmp_path: Path, runtime: BotRuntime, slack: SlackStandIn,
                                                              subscribe: Callable[..., Subscription]) -> None:
     sub = subscribe(cron="0 * * * *")  # hourly: the latest fire time is always within the grace
@@ -83,14 +109,17 @@ def test_a_misfired_run_within_the_grace_runs_once_on_start(tmp_path: Path, runt
     jobs.dispose()
 
 
-def test_clock_tick_leads_once(tmp_path: Path, runtime: BotRuntime, subscribe: Callable[..., Subscription]) -> None:
+def test_clock_tick_leads_once(tmp_path: Path, runtime: BotRuntime, subscribe: Callable[..., Subscription],
+                               caplog: pytest.LogCaptureFixture) -> None:
     subscribe()
     jobs = make_engine(f"sqlite:///{tmp_path / 'jobs.db'}")
     first = clock.Clock(runtime, new_scheduler=lambda: clock.build_scheduler(runtime.settings, engine=jobs))
     second = clock.Clock(runtime, new_scheduler=lambda: clock.build_scheduler(runtime.settings, engine=jobs))
     try:
-        assert first.tick() is True and second.tick() is False
+        assert first.tick() is True and second.tick() is False and second.tick() is False
         assert first.scheduler is not None and second.scheduler is None
+        waiting = [r for r in caplog.records if "waits: another clock leads" in r.getMessage()]
+        assert len(waiting) == 1  # the follower says so, once
         assert any(j.id.startswith("sub-") for j in first.scheduler.get_jobs())
         first.leader.release()
         first.stop_scheduler()
