@@ -60,7 +60,7 @@ class AccessPolicy:
             if cached and now - cached[0] < GROUP_CACHE_S:
                 return cached[1]
         try:
-            users = frozenset(self.client.usergroups_users_list(usergroup=group_id).get("users", []))
+            users: frozenset[str] = frozenset(self.client.usergroups_users_list(usergroup=group_id).get("users", []))
         except SlackApiError as exc:
             log.warning("cannot read user group %s: %s", group_id, exc.response.get("error"))
             users = frozenset()

@@ -11,7 +11,8 @@ from bot.commands import answer_command
 from bot.conversation import answer_message
 from bot.jobs import Job
 from bot.replies import deliver
-from bot.runtime import BotRuntime, new_error_id
+from bot.runtime import BotRuntime
+from skills.outcome import new_error_id
 
 log = logging.getLogger(__name__)
 

@@ -9,14 +9,15 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
 
-from bot.access import AccessPolicy
 from bot import middleware
+from bot.access import AccessPolicy
 from bot.listeners import actions, commands, events
-from bot.runtime import BotRuntime, new_error_id
+from bot.runtime import BotRuntime
 from bot.work_queue import WorkQueue, open_queue
 from config import Settings
 from knowledge.service import KnowledgeService
 from skills.builtin import default_registry
+from skills.outcome import new_error_id
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +26,16 @@ class SlackNotConfigured(RuntimeError):
     """A Slack token or secret the chosen mode needs is missing."""
 
 
-def build_runtime(settings: Settings, *, knowledge: KnowledgeService | None = None, client: WebClient | None = None) -> BotRuntime:
+def build_runtime(settings: Settings, *, knowledge: KnowledgeService | None = None,
+                  client: WebClient | None = None) -> BotRuntime:
     if settings.slack_bot_token is None:
         raise SlackNotConfigured("JOURNEYBOT_SLACK_BOT_TOKEN is not set (see docs/slack.md)")
     if client is None:
         client = WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_base_url)
         # Slack answers `ratelimited` (429 + Retry-After) and the odd 5xx: retry those, bounded.
         client.retry_handlers.extend([RateLimitErrorRetryHandler(max_retry_count=2), ServerErrorRetryHandler(max_retry_count=2)])
-    return BotRuntime(settings, knowledge or KnowledgeService(settings), default_registry(), client, AccessPolicy(settings, client))
+    knowledge = knowledge or KnowledgeService(settings)
+    return BotRuntime(settings, knowledge, default_registry(), client, AccessPolicy(settings, client))
 
 
 def create_app(runtime: BotRuntime, queue: WorkQueue | None = None) -> App:

@@ -67,3 +67,17 @@ class AlertRef:
         if not sep or not company_id or not rule:
             raise BadButtonValue(value[:60])
         return cls(company_id, rule)
+
+
+def stored_ref(result_id: int, ref: str) -> str:
+    """A ref that names a kept result ("@<id>") and, if it expired, how to run it again."""
+    return f"@{result_id} {ref}"
+
+
+def split_stored(ref: str) -> tuple[int | None, str]:
+    """(kept result id or None, the argument text that runs the skill again)."""
+    if ref.startswith("@"):
+        head, _, rest = ref[1:].partition(" ")
+        if head.isdigit():
+            return int(head), rest
+    return None, ref

@@ -12,8 +12,8 @@ from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 
 from bot import ids
 from bot.blocks import render_error, render_note
-from bot.button_values import AlertRef, BadButtonValue, MorePage, RunRef
-from bot.dispatch import run_skill
+from bot.button_values import AlertRef, BadButtonValue, MorePage, RunRef, split_stored
+from bot.dispatch import render_kept, run_skill
 from bot.jobs import Job
 from bot.replies import deliver
 from bot.runtime import BotRuntime
@@ -47,9 +47,15 @@ def _feedback(vote: int) -> Handler:
 
 
 def _share(runtime: BotRuntime, job: Job) -> None:
-    """Post a private answer for the channel to see: re-run it (results are reproducible)."""
+    """Post a private answer for the channel to see: the run the user saw, kept by its id;
+    run again only when it expired (results are reproducible)."""
     shared = RunRef.decode(job.value)
-    skill, ref, to = shared.skill, shared.ref, job.to
+    to = job.to
+    kept = render_kept(runtime, shared.skill, shared.ref, channel=to.channel, public=True)
+    if kept is not None:
+        deliver(runtime.client, kept, to, ephemeral=False)
+        return
+    skill, ref = shared.skill, split_stored(shared.ref)[1]
     if skill == "ask":
         question = ref[2:] if ref.startswith("q:") else _logged_question(runtime, ref)
         if not question:
@@ -72,8 +78,11 @@ def _logged_question(runtime: BotRuntime, ref: str) -> str | None:
 def _show_more(runtime: BotRuntime, job: Job) -> None:
     """The next page; its charts were sent with the first page, so none again."""
     page = MorePage.decode(job.value)
-    outcome = run_skill(runtime, page.skill, page.ref, channel=job.to.channel, user=job.to.user, offset=page.offset)
-    deliver(runtime.client, outcome.message, job.to, ephemeral=True, with_files=False)
+    kept = render_kept(runtime, page.skill, page.ref, channel=job.to.channel, offset=page.offset)
+    if kept is None:
+        kept = run_skill(runtime, page.skill, split_stored(page.ref)[1], channel=job.to.channel, user=job.to.user,
+                         offset=page.offset).message
+    deliver(runtime.client, kept, job.to, ephemeral=True, with_files=False)
 
 
 def _pick(runtime: BotRuntime, job: Job) -> None:

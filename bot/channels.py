@@ -38,7 +38,8 @@ class ChannelDirectory:
         """The channel's creator: the Web API shows bots no channel managers, so the
         creator stands in for them (beside the configured admins)."""
         try:
-            return self._client.conversations_info(channel=channel)["channel"].get("creator")
+            creator = self._client.conversations_info(channel=channel)["channel"].get("creator")
+            return str(creator) if creator else None
         except SlackApiError:
             return None
 

@@ -12,7 +12,6 @@ from bot.replies import ReplyTo
 from bot.runtime import BotRuntime
 
 
-
 @dataclass(frozen=True)
 class SubCommand:
     """A `/journey` sub-command that is not a skill: declared once, for help and dispatch."""

@@ -10,11 +10,16 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement
+
+from bot import ids
 from bot.blocks import render_error, render_refusal, render_result
+from bot.button_values import MorePage, RunRef, split_stored, stored_ref
 from bot.message import SlackMessage
 from bot.runtime import BotRuntime
 from skills import outcome as outcomes
 from skills.registry import SkillInputError, SkillResult
+from storage.result_store import fetch_result, save_result
 from storage.slack_state import fetch_channel_config
 
 log = logging.getLogger(__name__)
@@ -49,6 +54,7 @@ def run_skill(
         case outcomes.Done(result):
             log_id = getattr(result, "log_id", None)
             message = render_result(skill_name, result, log_id=log_id, ephemeral=ephemeral, offset=offset)
+            _keep_for_buttons(runtime, skill_name, result, message, channel)
             return Outcome(message, result, ephemeral)
         case outcomes.UserError(message_text):
             return Outcome(render_error(message_text))
@@ -57,3 +63,39 @@ def run_skill(
         case outcomes.Bug(error_id, _):
             return Outcome(render_error(OUR_FAULT, error_id))
     raise AssertionError("unreachable")
+
+
+def _keep_for_buttons(runtime: BotRuntime, skill_name: str, result: SkillResult, message: SlackMessage,
+                      channel: str) -> None:
+    """A result with *Show more* or *Share* is kept, and the buttons point at it: paging
+    and sharing then show this run, not a new one."""
+    buttons = [e for b in message.blocks if isinstance(b, ActionsBlock) for e in b.elements
+               if isinstance(e, ButtonElement) and e.action_id in (ids.SHARE, ids.SHOW_MORE) and e.value]
+    if not buttons:
+        return
+    with runtime.session() as session:
+        result_id = save_result(session, skill_name, result, channel_id=channel)
+    for button in buttons:
+        assert button.value is not None
+        if button.action_id == ids.SHARE:
+            shared = RunRef.decode(button.value)
+            button.value = RunRef(shared.skill, stored_ref(result_id, shared.ref)).encode()
+        else:
+            page = MorePage.decode(button.value)
+            button.value = MorePage(page.skill, page.offset, stored_ref(result_id, page.ref)).encode()
+
+
+def render_kept(runtime: BotRuntime, skill_name: str, ref: str, *, channel: str, offset: int = 0,
+                public: bool = False) -> SlackMessage | None:
+    """The kept result `ref` names, rendered again (a page, or for the channel); None when
+    the ref names none or it expired."""
+    result_id, _ = split_stored(ref)
+    if result_id is None:
+        return None
+    with runtime.session() as session:
+        result = fetch_result(session, result_id, skill_name, channel_id=channel)
+    if result is None:
+        return None
+    message = render_result(skill_name, result, log_id=getattr(result, "log_id", None), ephemeral=not public, offset=offset)
+    _keep_for_buttons(runtime, skill_name, result, message, channel)
+    return message

@@ -17,7 +17,6 @@ from bot.channels import ChannelDirectory
 from config import Settings
 from knowledge.service import KnowledgeService
 from skills.context import SkillContext, utc_now
-from skills.outcome import new_error_id
 from skills.registry import Registry
 from skills.understanding import Understander, understander_for
 from storage.engine import session_scope

@@ -25,7 +25,8 @@ def handle_subscription(runtime: BotRuntime, name: str, text: str, *, channel: s
             return render_error("Which one? `/journey unsubscribe <id>` (ids are in `/journey subscriptions`).")
         with runtime.session() as session:
             done = deactivate_subscription(session, int(text.strip()), channel_id=channel)
-        return _text(f"Subscription {text.strip()} removed." if done else f"No active subscription {text.strip()} in this channel.")
+        sub_id = text.strip()
+        return _text(f"Subscription {sub_id} removed." if done else f"No active subscription {sub_id} in this channel.")
     try:
         request = parse_subscription(text)
     except SkillInputError as exc:
@@ -43,9 +44,9 @@ def handle_subscription(runtime: BotRuntime, name: str, text: str, *, channel: s
             session, channel_id=channel, kind=request.kind, cron=request.cron, timezone=request.timezone,  # type: ignore[arg-type]
             filters=request.filters, created_by=user,
         )
-        sub_id = subscription.id
+        new_id = subscription.id
     filters = "".join(f" --{k} {v}" for k, v in request.filters.items())
-    return _text(f"Subscribed (id {sub_id}): {describe(request.kind, request.cron, request.timezone)}{filters}.")
+    return _text(f"Subscribed (id {new_id}): {describe(request.kind, request.cron, request.timezone)}{filters}.")
 
 
 def _may_manage(runtime: BotRuntime, channel: str, user: str) -> str | None:
@@ -61,7 +62,9 @@ def _listing(runtime: BotRuntime, channel: str) -> SlackMessage:
         subscriptions = list_subscriptions(session, channel_id=channel)
         lines = [f"{s.id}: {describe(s.kind, s.cron, s.timezone)}" + "".join(f" --{k} {v}" for k, v in s.filters.items())
                  for s in subscriptions]
-    return _text("This channel receives:\n" + "\n".join(lines) if lines else "This channel has no subscriptions. " "Try `/journey subscribe digest weekly mon 09:00 Europe/Berlin`.")
+    if not lines:
+        return _text("This channel has no subscriptions. Try `/journey subscribe digest weekly mon 09:00 Europe/Berlin`.")
+    return _text("This channel receives:\n" + "\n".join(lines))
 
 
 def _text(text: str) -> SlackMessage:

@@ -3,16 +3,14 @@ HubSpot-compatible sandbox. Settings are read here, at the command boundary, onl
 
 from __future__ import annotations
 
+import errno
 import json
 import signal
+import socket
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
-
-from config import load_settings
 
 crm_app = typer.Typer(no_args_is_help=True, help="The HubSpot CRM gateway.")
 out = Console(soft_wrap=True)
@@ -23,31 +21,41 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a 
 
 @crm_app.command("check")
 def check(as_json: JsonFlag = False) -> None:
-    """Does the token work, which scopes are missing, and how big is the portal."""
+    """Does the token work, which scopes are missing, and how big is the portal.
+
+    Exits 1 when HubSpot cannot be reached (within seconds: no long retries here), the
+    token is rejected or a scope is missing."""
+    from rich.table import Table
+
+    from config import load_settings
     from skills.crm import CrmAuthError, CrmGateway
 
     settings = load_settings()
     try:
-        gateway = CrmGateway(settings)
+        gateway = CrmGateway(settings, patient=False)
     except CrmAuthError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     with err.status(f"Checking {settings.hubspot_base_url} ..."):
         report = gateway.check()
     if as_json:
-        out.print_json(json.dumps({"token_ok": report.token_ok, "missing_scopes": report.missing_scopes,
-                                   "counts": report.counts, "problems": report.problems,
-                                   "requests": gateway.stats.requests}))
+        out.print_json(json.dumps({"reachable": report.reachable, "token_ok": report.token_ok,
+                                   "missing_scopes": report.missing_scopes, "counts": report.counts,
+                                   "problems": report.problems, "requests": gateway.stats.requests}))
+    elif not report.reachable:
+        err.print(report.problems[0], highlight=False, markup=False)
     else:
         table = Table(title=f"HubSpot at {settings.hubspot_base_url}", show_header=False)
         table.add_row("token", "[green]works[/green]" if report.token_ok else "[red]rejected[/red]")
-        table.add_row("missing scopes", ", ".join(report.missing_scopes) or "none")
+        scopes = ("unknown (the token was rejected)" if report.missing_scopes is None
+                  else ", ".join(report.missing_scopes) or "none")
+        table.add_row("missing scopes", scopes)
         for kind, count in report.counts.items():
             table.add_row(kind, f"{count:,}")
         out.print(table)
         for problem in report.problems:
             err.print(f"[yellow]- {problem}[/yellow]", highlight=False)
-    if not report.token_ok or report.missing_scopes:
+    if not report.reachable or not report.token_ok or report.missing_scopes:
         raise typer.Exit(1)
 
 
@@ -56,6 +64,10 @@ def sync(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Fetch everything; leave the snapshot alone.")] = False,
 ) -> None:
     """Refresh the local snapshot of deals, companies and contacts (only changes after the first run)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from cli.preflight import check_state
+    from config import load_settings
     from skills.crm import CrmError, CrmGateway
     from storage.engine import make_engine
     from storage.migrate import upgrade_database
@@ -63,10 +75,11 @@ def sync(
     settings = load_settings()
     engine = None
     if not no_cache:
+        check_state(settings)
         engine = make_engine(settings.database_url)
         upgrade_database(engine)
     try:
-        gateway = CrmGateway(settings, engine=engine)
+        gateway = CrmGateway(settings, engine=engine, patient=False)
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} objects"),
                       TimeElapsedColumn(), console=err) as progress:
             tasks: dict[str, int] = {}
@@ -87,6 +100,18 @@ def sync(
               + f"  ({stats.requests} requests, {stats.retries} retries)")
 
 
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # like the server: TIME_WAIT is no conflict
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return False
+            raise
+    return True
+
+
 def sandbox_command(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8089,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic portal.")] = 7,
@@ -100,14 +125,24 @@ def sandbox_command(
     from sandbox.faults import FaultPlan
     from sandbox.generator import generate_portal
     from sandbox.model import PortalSize
+    from config import ConfigError, load_settings
     from sandbox.server import SandboxServer
 
     load_settings()  # the command boundary; the sandbox itself needs none of them
+    in_use = ConfigError(f"--port {port}: 127.0.0.1:{port} is already in use; stop what listens there "
+                         "or pass another --port (0 = any free port).")
+    if port and not _port_free(port):  # before spending seconds on the portal
+        raise in_use
     limit = None if rate_limit == "none" else (int(rate_limit.split("/")[0]), float(rate_limit.split("/")[1]))
     with err.status("Generating the portal ..."):
         portal = generate_portal(seed, PortalSize.for_deals(size) if size else PortalSize())
-    server = SandboxServer(portal, token=token, rate_limit=limit, port=port,
-                           faults=FaultPlan(rate=fault_rate, latency_s=latency_ms / 1000))
+    try:
+        server = SandboxServer(portal, token=token, rate_limit=limit, port=port,
+                               faults=FaultPlan(rate=fault_rate, latency_s=latency_ms / 1000))
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise in_use from exc
     counts = {k: len(v) for k, v in portal.objects.items()}
     err.print(f"HubSpot sandbox at [bold]{server.base_url}[/bold] "
               f"({', '.join(f'{k} {v:,}' for k, v in counts.items())}).")

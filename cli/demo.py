@@ -4,18 +4,23 @@ It starts the sandbox CRM and a local Slack Web API stand-in on 127.0.0.1, index
 sample map into local Chroma and SQLite, runs every skill through the registry (the
 path Slack and the scheduler use), then lets the scheduler fire a weekly digest and
 churn alerts into the stand-in and prints what was posted.
+
+It never touches the configured state: it keeps its own folder (default <data dir>/demo,
+with its own SQLite and Chroma) and always answers from the packaged sample map.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import shutil
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
-from pydantic import SecretStr
 from rich.console import Console
-from rich.rule import Rule
 
-from config import Settings, load_settings
+if TYPE_CHECKING:
+    from config import Settings
 
 DEMO_TOKEN = "demo-sandbox-token"
 DEMO_QUESTION = "CFO keeps asking about ROI, what do I send?"
@@ -26,10 +31,15 @@ err = Console(stderr=True, soft_wrap=True)
 def demo(
     question: Annotated[str, typer.Option(help="The question to ask the map.")] = DEMO_QUESTION,
     seed: Annotated[int, typer.Option(help="Seed of the sandbox portal.")] = 7,
+    folder: Annotated[Optional[Path], typer.Option("--dir", help="The demo's own state folder; default <data dir>/demo.")] = None,
 ) -> None:
-    """Run journeybot end to end on the sample map and a sandbox CRM."""
+    """Run journeybot end to end on the sample map and a sandbox CRM (in a folder of its own)."""
+    from rich.rule import Rule
+
     from cli.knowledge_commands import _run_index
+    from cli.preflight import check_writable
     from cli.skill_commands import print_result
+    from config import load_settings
     from knowledge.service import KnowledgeService
     from sandbox.generator import generate_portal
     from sandbox.server import SandboxServer
@@ -37,10 +47,12 @@ def demo(
     from skills.context import SkillContext
 
     base = load_settings()
+    demo_dir = folder or base.data_dir / "demo"
+    check_writable(demo_dir, "--dir" if folder else "JOURNEYBOT_DATA_DIR")
     with err.status("Generating the sandbox CRM portal ..."):
         portal = generate_portal(seed)
     with SandboxServer(portal, token=DEMO_TOKEN, rate_limit=(100, 10.0)) as server:
-        settings = _demo_settings(base, server.base_url)
+        settings = _demo_settings(base, server.base_url, demo_dir)
         knowledge = KnowledgeService(settings)
         _run_index(knowledge, None)
         ctx = SkillContext(settings, knowledge)
@@ -58,13 +70,30 @@ def demo(
                 result = registry.dispatch(ctx, name, text, **values)
             print_result(name, result, as_json=False)
         _scheduled_posts(settings, knowledge)
-    err.print(f"\nState kept in {settings.data_dir} (SQLite, Chroma, reports). "
-              "Try: journeybot ask \"what matters to IT in consideration?\"")
+    err.print(f"\nThe demo's own state is in {demo_dir} (SQLite, Chroma, reports); your data dir "
+              f"{base.data_dir} was not touched. Try: {_command()} ask \"what matters to IT in consideration?\"",
+              highlight=False, markup=False)
 
 
-def _demo_settings(base: Settings, base_url: str) -> Settings:
+def _command() -> str:
+    """How to run journeybot from here: the bare name when it is on PATH, else its path."""
+    here = Path(sys.argv[0])
+    on_path = shutil.which("journeybot")
+    if here.name != "journeybot" or (on_path is not None and Path(on_path).resolve() == here.resolve()):
+        return "journeybot"
+    return str(here)
+
+
+def _demo_settings(base: Settings, base_url: str, demo_dir: Path) -> Settings:
+    """The user's settings with everything stateful pointed at the demo's own folder."""
+    from pydantic import SecretStr
+
+    from config import Settings
+    from config.settings import SAMPLE_MAP
+
     values = base.model_dump()
-    values.update(hubspot_access_token=SecretStr(DEMO_TOKEN), hubspot_base_url=base_url)
+    values.update(data_dir=demo_dir, database_url="", chroma_path=None, chroma_host=None,
+                  journey_map_path=SAMPLE_MAP, hubspot_access_token=SecretStr(DEMO_TOKEN), hubspot_base_url=base_url)
     return Settings.from_mapping(values)
 
 
@@ -84,7 +113,11 @@ DEMO_SUBSCRIPTIONS = (("C0LEADERS", "digest", "0 9 * * mon", {}), ("C0SUCCESS", 
 
 def _scheduled_posts(settings: Settings, knowledge: Any) -> None:
     """The clock's run path: subscriptions fire once per period into the Slack stand-in."""
+    from pydantic import SecretStr
+    from rich.rule import Rule
+
     from bot.app import build_runtime
+    from config import Settings
     from sandbox.slack_api import SlackStandIn
     from scheduler.periods import last_fire_time
     from scheduler.runs import execute

@@ -7,46 +7,46 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cli.render import (
-    asset_json,
-    content_table,
-    print_json,
-    problem_json,
-    stage_json,
-    stages_table,
-)
-from config import load_settings
-from knowledge.catalog import UnknownReference, content_for, resolve_persona, resolve_stage
-from knowledge.models import JourneyMap
-from knowledge.validation import MapValidationError, load_map
-
-if TYPE_CHECKING:  # chromadb and langchain take seconds to import: only where needed
+if TYPE_CHECKING:  # chromadb, langchain and the models take seconds to import: only where needed
     from knowledge.indexing import IndexReport
+    from knowledge.models import JourneyMap
     from knowledge.service import KnowledgeService
+    from knowledge.validation import MapValidationError
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (shapes in docs/cli.md).")]
+MAP_SETTING = "JOURNEYBOT_JOURNEY_MAP_PATH"
 
 
 def _service() -> KnowledgeService:
+    from config import load_settings
     from knowledge.service import KnowledgeService
 
     return KnowledgeService(load_settings())
 
 
-def _fail_invalid(exc: MapValidationError, as_json: bool) -> None:
+def _fail_invalid(exc: MapValidationError, as_json: bool, named_by: str = MAP_SETTING) -> None:
+    """Every problem with its line; a file that cannot be a map at all in one line that
+    names the setting or option it came from."""
+    from cli.render import print_json, problem_json
+    from knowledge.validation import MapFileError
+
     if as_json:
         print_json(out, {"valid": False, "problems": [problem_json(p) for p in exc.problems]})
+    elif isinstance(exc, MapFileError):
+        err.print(f"{named_by}: {exc.path} {exc.reason}", highlight=False, markup=False)
     else:
         err.print(f"[red]{exc}[/red]", highlight=False)
     raise typer.Exit(1)
 
 
 def _run_index(service: KnowledgeService, path: Path | None, force: bool = False) -> IndexReport:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    validated = service.validate(path)  # a map that does not validate shows no progress bar
     with Progress(
         TextColumn("[bold]indexing[/bold]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
     ) as progress:
@@ -55,17 +55,21 @@ def _run_index(service: KnowledgeService, path: Path | None, force: bool = False
         def step(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        return service.index(path, progress=step, force=force)
+        return service.index(path, progress=step, force=force, validated=validated)
 
 
 def _live_map(service: KnowledgeService) -> JourneyMap:
     from knowledge.live import IndexNotBuilt
+    from knowledge.validation import MapValidationError
 
     try:
         return service.live.current().journey_map
     except IndexNotBuilt:
         err.print("No index yet: indexing the journey map first.")
-        _run_index(service, None)
+        try:
+            _run_index(service, None)
+        except MapValidationError as exc:
+            _fail_invalid(exc, as_json=False)
         return service.live.current().journey_map
 
 
@@ -74,10 +78,14 @@ def validate(
     as_json: JsonFlag = False,
 ) -> None:
     """Check a journey map and list every problem with its line."""
+    from cli.render import print_json, problem_json
+    from config import load_settings
+    from knowledge.validation import MapValidationError, load_map
+
     try:
         validated = load_map(map_path or load_settings().journey_map_path)
     except MapValidationError as exc:
-        _fail_invalid(exc, as_json)
+        _fail_invalid(exc, as_json, named_by="MAP" if map_path else MAP_SETTING)
         return
     m = validated.journey_map
     counts = {
@@ -101,12 +109,16 @@ def index(
     as_json: JsonFlag = False,
 ) -> None:
     """Validate and index the map into Chroma; only changed units are re-embedded."""
+    from cli.render import print_json
+    from knowledge.validation import MapFileError, MapValidationError
+
     service = _service()
     try:
         report = _run_index(service, map_path, force)
     except MapValidationError as exc:
-        err.print("The map was not indexed; the last good index stays live.")
-        _fail_invalid(exc, as_json)
+        if not isinstance(exc, MapFileError):
+            err.print("The map was not indexed; the last good index stays live.")
+        _fail_invalid(exc, as_json, named_by="--map" if map_path else MAP_SETTING)
         return
     if as_json:
         print_json(out, report.__dict__)
@@ -122,6 +134,10 @@ def ask(
     as_json: JsonFlag = False,
 ) -> None:
     """Answer a question from the indexed journey map, with sources."""
+    if not question.strip():
+        err.print('ask needs a question, e.g. journeybot ask "CFO keeps asking about ROI, what do I send?"',
+                  highlight=False, markup=False)
+        raise typer.Exit(2)
     from cli.skill_commands import run_skill
 
     _live_map(_service())  # indexes on first use, with a progress bar
@@ -130,6 +146,8 @@ def ask(
 
 def stages(as_json: JsonFlag = False) -> None:
     """The journey's stages with targets and content coverage."""
+    from cli.render import print_json, stage_json, stages_table
+
     journey_map = _live_map(_service())
     if as_json:
         print_json(out, {"map": journey_map.name, "version": journey_map.version, "stages": [stage_json(journey_map, s) for s in journey_map.stages]})
@@ -143,6 +161,9 @@ def content(
     as_json: JsonFlag = False,
 ) -> None:
     """The content assets for a stage (and persona)."""
+    from cli.render import asset_json, content_table, print_json
+    from knowledge.catalog import UnknownReference, content_for, resolve_persona, resolve_stage
+
     journey_map = _live_map(_service())
     try:
         stage_obj = resolve_stage(journey_map, stage)

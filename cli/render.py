@@ -72,8 +72,11 @@ def asset_json(asset: ContentAsset) -> dict[str, Any]:
 def content_table(stage: Stage, persona: Persona | None, assets: list[ContentAsset]) -> Table:
     title = f"Content for {stage.name}" + (f" × {persona.name}" if persona else "")
     table = Table(title=title)
-    for column in ("asset", "format", "for", "reviewed", "url"):
+    for column in ("asset", "format", "for", "reviewed"):
         table.add_column(column)
+    # A rep copies the link: the URL column is never cut or wrapped, the others give way.
+    widest = max((len(str(a.url)) for a in assets), default=3)
+    table.add_column("url", no_wrap=True, overflow="ignore", min_width=widest)
     for asset in assets:
         table.add_row(asset.title, asset.format, ", ".join(asset.personas) or "everyone", asset.last_reviewed.isoformat(), str(asset.url))
     return table

@@ -7,9 +7,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cli.render import print_json
-from config import load_settings
-
 out = Console(soft_wrap=True)
 
 
@@ -20,6 +17,8 @@ def route(
     """Show how the bot understands a message: skill, arguments, names found, stage,
     persona, confidence, or the question it would ask back (uses the CRM snapshot when
     a CRM is configured)."""
+    from cli.render import print_json
+    from config import load_settings
     from knowledge.service import KnowledgeService
     from skills.builtin import default_registry
     from skills.context import SkillContext

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 
-from config import load_settings
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine() -> Engine:
+    from config import load_settings
     from storage.engine import make_engine
     from storage.migrate import upgrade_database
 

@@ -3,18 +3,15 @@ drift: `python -m config.reference` prints it."""
 
 from __future__ import annotations
 
-from config.settings import Settings
+from config.settings import Settings, env_name
 
 SPECIAL_DEFAULTS = {
     "journey_map_path": "the packaged sample map",
+    "data_dir": "a per-user folder (Linux ~/.local/share/journeybot, macOS ~/Library/Application Support/journeybot); `journeybot where` prints it",
     "embedding_model_dir": "~/.cache/journeybot/models/all-MiniLM-L6-v2",
     "database_url": "sqlite:///&lt;data_dir&gt;/journeybot.db",
     "chroma_path": "&lt;data_dir&gt;/chroma",
 }
-
-
-def env_name(field: str) -> str:
-    return "DATABASE_URL" if field == "database_url" else f"JOURNEYBOT_{field.upper()}"
 
 
 def settings_table() -> str:

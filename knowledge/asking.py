@@ -6,16 +6,19 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from langchain_core.language_models.chat_models import BaseChatModel
 from sqlalchemy.engine import Engine
 
 from knowledge.answers import Answer, compose_answer, not_english_answer
+from knowledge.errors import InputError
 from knowledge.language import LanguageDetector, detector_for
 from knowledge.live import LiveIndex, LiveState
-from knowledge.llm import answer_with_fallback
 from storage.engine import session_scope
 from storage.question_log import record_question
+
+if TYPE_CHECKING:  # langchain's chat models take half a second to import: only with an LLM
+    from langchain_core.language_models.chat_models import BaseChatModel
 
 logger = logging.getLogger(__name__)  # not `log`: ask() has a parameter of that name
 
@@ -36,12 +39,22 @@ class Asker:
         persona_id: str | None = None,
         channel: str | None = None,
         user: str | None = None,
+        source: str | None = None,
         log: bool = True,
     ) -> Answer:
+        """Answer `question`; `source` says where it was asked (slack, cli, ...) for the gap report.
+        A blank question is refused, never logged (the gap audit would list it)."""
+        if not question.strip():
+            raise InputError("ask needs a question, e.g. “CFO keeps asking about ROI, what do I send?”")
         started = time.perf_counter()
         def answer_from(state: LiveState) -> Answer:
             retrieval = state.retriever.retrieve(question, stage_id=stage_id, persona_id=persona_id, k=self.top_k)
-            return answer_with_fallback(self.chat, retrieval, compose_answer(retrieval, state.journey_map), state.journey_map)
+            extractive = compose_answer(retrieval, state.journey_map)
+            if self.chat is None:
+                return extractive
+            from knowledge.llm import answer_with_fallback
+
+            return answer_with_fallback(self.chat, retrieval, extractive, state.journey_map)
 
         check = (self.language or detector_for(self.live.embeddings.model_dir)).check(question)
         if check.english:
@@ -65,6 +78,7 @@ class Asker:
                     latency_ms=answer.latency_ms,
                     channel=channel,
                     user=user,
+                    source=source,
                 )
                 answer.log_id = entry.id
         return answer

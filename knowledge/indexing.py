@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import chromadb
+from chromadb.api import ClientAPI
 from langchain_core.embeddings import Embeddings
 from sqlalchemy.engine import Engine
 
@@ -46,7 +46,8 @@ class IndexReport:
 
 
 class _ReusingEmbeddings(Embeddings):
-    """Serves stored vectors for texts already embedded; embeds only the rest."""
+    """Serves stored vectors for texts already embedded; embeds only the rest (and is the
+    langchain `Embeddings` adapter langchain-chroma needs)."""
 
     def __init__(self, inner: MiniLMEmbeddings, known: dict[str, list[float]]) -> None:
         self.inner = inner
@@ -102,21 +103,7 @@ def index_map(
     reusing = _ReusingEmbeddings(embeddings, known)
     # Names sort by creation time (microseconds), which is how old releases are retired.
     name = f"{prefix}-{dt.datetime.now(dt.timezone.utc).strftime('%Y%m%d%H%M%S%f')}-{digest[:8]}"
-    store = open_store(client, name, reusing, create=True)
-    try:
-        for start in range(0, len(units), ADD_BATCH):
-            batch = units[start : start + ADD_BATCH]
-            store.add_texts(
-                texts=[u.embed_text for u in batch], metadatas=[u.metadata() for u in batch], ids=[u.id for u in batch]
-            )
-            if progress:
-                progress(min(start + ADD_BATCH, len(units)), len(units))
-        stored = client.get_collection(name).count()
-        if stored != len(units):
-            raise RuntimeError(f"index release {name} holds {stored} units, expected {len(units)}")
-    except BaseException:
-        client.delete_collection(name)
-        raise
+    _fill(client, name, units, reusing, progress)
     release = IndexRelease(
         collection=name,
         map_name=journey_map.name,
@@ -134,7 +121,41 @@ def index_map(
     return IndexReport(name, len(units), reusing.embedded, len(units) - reusing.embedded, False, time.perf_counter() - started)
 
 
-def _stored_vectors(client: chromadb.ClientAPI, collection: str) -> dict[str, list[float]]:
+def _fill(client: ClientAPI, name: str, units: list[Unit], embeddings: Embeddings,
+          progress: Progress | None) -> None:
+    """Write every unit into a new collection `name`; on any failure the collection is dropped."""
+    store = open_store(client, name, embeddings, create=True)
+    try:
+        for start in range(0, len(units), ADD_BATCH):
+            batch = units[start : start + ADD_BATCH]
+            store.add_texts(
+                texts=[u.embed_text for u in batch], metadatas=[u.metadata() for u in batch], ids=[u.id for u in batch]
+            )
+            if progress:
+                progress(min(start + ADD_BATCH, len(units)), len(units))
+        stored = client.get_collection(name).count()
+        if stored != len(units):
+            raise RuntimeError(f"index release {name} holds {stored} units, expected {len(units)}")
+    except BaseException:
+        client.delete_collection(name)
+        raise
+
+
+def rebuild_collection(client: ClientAPI, release: IndexRelease, embeddings: MiniLMEmbeddings) -> int:
+    """Recreate a release's missing collection from the map stored with it (a process whose
+    Chroma folder was deleted, or that runs in another container than `release`). Returns
+    the number of units written."""
+    started = time.perf_counter()
+    journey_map = JourneyMap.model_validate_json(release.map_json)
+    units = build_units(journey_map)
+    _fill(client, release.collection, units, _ReusingEmbeddings(embeddings, {}), None)
+    log.warning("index collection %s was missing: rebuilt it from the map stored with release %s "
+                "(%s v%s, %d units) in %.1fs", release.collection, release.id, release.map_name, release.map_version,
+                len(units), time.perf_counter() - started)
+    return len(units)
+
+
+def _stored_vectors(client: ClientAPI, collection: str) -> dict[str, list[float]]:
     """Vectors of the live release keyed by the hash of their text."""
     stored = client.get_collection(collection)
     known: dict[str, list[float]] = {}
@@ -146,7 +167,7 @@ def _stored_vectors(client: chromadb.ClientAPI, collection: str) -> dict[str, li
     return known
 
 
-def _drop_old_collections(client: chromadb.ClientAPI, prefix: str, keep: str) -> None:
+def _drop_old_collections(client: ClientAPI, prefix: str, keep: str) -> None:
     names = [n for n in collection_names(client, prefix) if n != keep]
     for name in names[: max(0, len(names) - (KEEP_COLLECTIONS - 1))]:
         client.delete_collection(name)

@@ -153,8 +153,8 @@ def _labels(meta: dict[str, Any], key: str, kinds: Iterable[str]) -> tuple[str, 
 
 
 def load_inference(journey_map: JourneyMap, store: Any, page_size: int = 2000) -> MapInference:
-    """Fit from the vectors and metadata stored in the release's collection (a langchain
-    Chroma store); done once per live release and process."""
+    """Fit from the vectors and metadata stored in the release's collection (a chromadb
+    collection); done once per live release and process."""
     vectors: list[np.ndarray] = []
     metadatas: list[dict[str, Any]] = []
     offset = 0

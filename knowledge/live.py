@@ -1,7 +1,10 @@
 """The live index: the active release's map and a retriever over its collection.
 
 Processes pick up a new release on their next question (one small query per question),
-so re-indexing never needs a restart.
+so re-indexing never needs a restart. A process that finds the live release's collection
+missing from its Chroma (its local folder deleted, or `release` indexed in another
+container) rebuilds it from the map stored with the release: once, under a lock that
+every process sharing the database sees.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.engine import Engine
 
@@ -17,9 +20,13 @@ from config import Settings
 from knowledge.embeddings import MiniLMEmbeddings
 from knowledge.models import JourneyMap
 from knowledge.retrieval import Retriever
-from knowledge.vectorstore import chroma_client, open_store
+from knowledge.vectorstore import chroma_client, open_collection
 from storage.engine import session_scope
 from storage.index_release import IndexRelease, fetch_active_release
+from storage.locks import exclusive
+
+if TYPE_CHECKING:
+    from chromadb import Collection
 
 
 T = TypeVar("T")
@@ -52,11 +59,24 @@ class LiveIndex:
         with self._lock:
             if self._state is None or self._state.release.id != release.id:
                 journey_map = JourneyMap.model_validate_json(release.map_json)
-                store = open_store(
-                    chroma_client(self.settings), release.collection, self.embeddings, create=False
-                )
-                self._state = LiveState(release, journey_map, Retriever(journey_map, store, self.embeddings))
+                collection = self._collection(release)
+                self._state = LiveState(release, journey_map, Retriever(journey_map, collection, self.embeddings))
             return self._state
+
+    def _collection(self, release: IndexRelease) -> Collection:
+        client = chroma_client(self.settings)
+        found = open_collection(client, release.collection)
+        if found is None:
+            from knowledge.indexing import rebuild_collection
+
+            with exclusive(self.engine, f"rebuild-{release.collection}"):
+                found = open_collection(client, release.collection)  # another process may have just done it
+                if found is None:
+                    rebuild_collection(client, release, self.embeddings)
+                    found = open_collection(client, release.collection)
+        if found is None:
+            raise RuntimeError(f"index collection {release.collection} is missing and could not be rebuilt")
+        return found
 
     def run(self, action: Callable[[LiveState], T]) -> T:
         """Run `action` on the live release; if that release was retired mid-way (its

@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
-
-from langchain_core.embeddings import Embeddings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from knowledge.detection import Detection, detector_for
 from knowledge.inference import MapInference, load_inference
@@ -20,7 +19,9 @@ from knowledge.text import normalize
 from knowledge.units import Unit, build_units
 
 if TYPE_CHECKING:
-    from langchain_chroma import Chroma
+    from chromadb import Collection
+
+    from knowledge.embeddings import MiniLMEmbeddings
 
 DENSE_ASSETS = 60
 DENSE_QUESTIONS = 30
@@ -66,7 +67,7 @@ class Retrieval:
 class Retriever:
     """Built once per live index release; safe to share between threads."""
 
-    def __init__(self, journey_map: JourneyMap, store: Chroma, embeddings: Embeddings) -> None:
+    def __init__(self, journey_map: JourneyMap, store: Collection, embeddings: MiniLMEmbeddings) -> None:
         self.journey_map = journey_map
         self.store = store
         self.embeddings = embeddings
@@ -83,8 +84,10 @@ class Retriever:
 
     def _dense(self, vector: list[float], k: int, where: dict[str, Any]) -> dict[str, float]:
         """Cosine similarity of the k nearest units (Chroma returns cosine distance)."""
-        hits = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where)
-        return {doc.id: 1.0 - float(distance) for doc, distance in hits if doc.id}
+        found = self.store.query(query_embeddings=[cast(Sequence[float], vector)], n_results=k, where=where or None,
+                                 include=["distances"])
+        distances = (found["distances"] or [[]])[0]
+        return {unit_id: 1.0 - float(distance) for unit_id, distance in zip(found["ids"][0], distances, strict=True)}
 
     def retrieve(
         self, text: str, *, stage_id: str | None = None, persona_id: str | None = None, k: int = 5

@@ -1,25 +1,28 @@
 """The knowledge side assembled from settings: database, embeddings, live index, asker.
 
 Entry points (CLI, Slack, scheduler, tests) build one `KnowledgeService` and pass it
-down; nothing here reads the environment.
+down; nothing here reads the environment. Parts are imported when first used: a CLI
+command that never indexes or calls an LLM does not pay for langchain's imports.
 """
 
 from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
 from config import Settings
-from knowledge.asking import Asker
-from knowledge.embeddings import MiniLMEmbeddings, shared_embeddings
-from knowledge.indexing import IndexReport, Progress, index_map
-from knowledge.live import LiveIndex
-from knowledge.llm import build_chat_model
 from knowledge.validation import ValidatedMap, load_map
 from storage.engine import make_engine
 from storage.migrate import upgrade_database
+
+if TYPE_CHECKING:
+    from knowledge.asking import Asker
+    from knowledge.embeddings import MiniLMEmbeddings
+    from knowledge.indexing import IndexReport, Progress
+    from knowledge.live import LiveIndex
 
 
 class KnowledgeService:
@@ -35,6 +38,8 @@ class KnowledgeService:
 
     @cached_property
     def embeddings(self) -> MiniLMEmbeddings:
+        from knowledge.embeddings import shared_embeddings
+
         return shared_embeddings(
             self.settings.embedding_model_dir,
             batch_size=self.settings.embedding_batch_size,
@@ -44,17 +49,29 @@ class KnowledgeService:
 
     @cached_property
     def live(self) -> LiveIndex:
+        from knowledge.live import LiveIndex
+
         return LiveIndex(self.settings, self.engine, self.embeddings)
 
     @cached_property
     def asker(self) -> Asker:
-        return Asker(self.live, self.engine, build_chat_model(self.settings), self.settings.retrieval_top_k)
+        from knowledge.asking import Asker
+
+        chat = None
+        if self.settings.llm_enabled:
+            from knowledge.llm import build_chat_model
+
+            chat = build_chat_model(self.settings)
+        return Asker(self.live, self.engine, chat, self.settings.retrieval_top_k)
 
     def validate(self, path: Path | None = None) -> ValidatedMap:
         return load_map(path or self.settings.journey_map_path)
 
-    def index(self, path: Path | None = None, *, progress: Progress | None = None, force: bool = False) -> IndexReport:
-        """Validate, then index; an invalid map raises before Chroma is touched, so the
-        last good release stays live."""
-        validated = self.validate(path)
+    def index(self, path: Path | None = None, *, progress: Progress | None = None, force: bool = False,
+              validated: ValidatedMap | None = None) -> IndexReport:
+        """Validate (unless `validated` is given), then index; an invalid map raises before
+        Chroma is touched, so the last good release stays live."""
+        from knowledge.indexing import index_map
+
+        validated = validated or self.validate(path)
         return index_map(self.settings, self.engine, validated.journey_map, self.embeddings, progress=progress, force=force)

@@ -47,6 +47,21 @@ class MapValidationError(ValueError):
         super().__init__(f"{len(errors)} problem(s) in the journey map:\n" + "\n".join(str(p) for p in errors))
 
 
+class MapFileError(MapValidationError):
+    """The file itself cannot be a map (missing, unreadable, binary, not UTF-8): one
+    problem, no line; the CLI says which setting or option named the file."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__([MapProblem(path, None, "", message)])
+        self.path = path
+        self.reason = message
+
+
+# The first bytes of files people mistake for a map.
+_MAGIC = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+          (b"%PDF", "a PDF document"), (b"PK\x03\x04", "a ZIP archive (a .docx/.xlsx file?)"))
+
+
 @dataclass(frozen=True)
 class ValidatedMap:
     journey_map: JourneyMap
@@ -64,9 +79,19 @@ def format_path(path: Path_) -> str:
 def load_map(path: Path) -> ValidatedMap:
     """Read, parse and validate the map file; raise MapValidationError listing every problem."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
-        raise MapValidationError([MapProblem(str(path), None, "", f"cannot read the file: {exc.strerror}")]) from exc
+        raise MapFileError(str(path), f"cannot read the file: {exc.strerror}") from exc
+    for magic, kind in _MAGIC:
+        if raw.startswith(magic):
+            raise MapFileError(str(path), f"is {kind}, not a YAML journey map")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MapFileError(str(path), f"is not UTF-8 text (byte {raw[exc.start]:#04x} at offset {exc.start}): "
+                                      "a journey map is a YAML file") from exc
+    if "\x00" in text:
+        raise MapFileError(str(path), "is a binary file, not a YAML journey map")
     return validate_text(text, str(path))
 
 

@@ -25,6 +25,7 @@ from scheduler.leader import Leader
 from scheduler.periods import last_fire_time, trigger
 from scheduler.runs import RunDeps, RunOutcome, execute, retry_backoff_s
 from storage.engine import make_engine, session_scope
+from storage.result_store import RESULT_TTL, prune_results
 from storage.slack_state import prune_events
 from storage.subscriptions import fetch_subscription, list_subscriptions, runs_to_retry
 
@@ -61,7 +62,7 @@ def build_scheduler(settings: Settings, *, engine: Engine | None = None) -> Back
     return BackgroundScheduler(
         jobstores={"default": store},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": settings.scheduler_misfire_grace_s},
-        timezone=dt.timezone.utc,
+        timezone=dt.UTC,
     )
 
 
@@ -80,7 +81,7 @@ def sync_jobs(scheduler: BaseScheduler, engine: Engine) -> SyncReport:
         wanted = {job_id(s.id): (s.id, s.cron, s.timezone, s.kind, s.created_at)
                   for s in list_subscriptions(session) if s.id is not None}
     report = SyncReport()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     existing = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(JOB_PREFIX)}
     for jid, (sid, cron, timezone, kind, created_at) in wanted.items():
         name = f"{kind} {cron} {timezone}"
@@ -108,7 +109,7 @@ def _missed_since_created(cron: str, timezone: str, created_at: dt.datetime, now
     """A fire time fell between the subscription's creation and now (the clock reads
     subscriptions once a tick): that period is still owed."""
     fire = last_fire_time(cron, timezone, now)
-    created = created_at if created_at.tzinfo else created_at.replace(tzinfo=dt.timezone.utc)
+    created = created_at if created_at.tzinfo else created_at.replace(tzinfo=dt.UTC)
     return fire is not None and fire >= created
 
 
@@ -116,7 +117,7 @@ def run_subscription(subscription_id: int) -> RunOutcome | None:
     """The stored jobs' entry point: run the latest due fire time of the subscription
     (late when coalescing a misfire, yet keyed to the period it was due in)."""
     deps = _installed()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     with session_scope(deps.knowledge.engine) as session:
         subscription = fetch_subscription(session, subscription_id)
         if subscription is None or not subscription.active:
@@ -175,8 +176,10 @@ class Clock:
         else:
             sync_jobs(self.scheduler, self.engine)
         retry_due(self.deps)
+        now = dt.datetime.now(dt.UTC)
         with session_scope(self.engine) as session:  # Slack retries come within minutes; a week is plenty
-            prune_events(session, dt.datetime.now(dt.timezone.utc) - EVENT_RECEIPT_TTL)
+            prune_events(session, now - EVENT_RECEIPT_TTL)
+            prune_results(session, now - RESULT_TTL)  # kept runs behind Show more / Share
         return True
 
     def stop_scheduler(self) -> None:

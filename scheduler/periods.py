@@ -74,5 +74,5 @@ def last_fire_time(cron: str, timezone: str, now: dt.datetime) -> dt.datetime | 
             previous = candidate
             candidate = cron_trigger.get_next_fire_time(candidate, candidate + dt.timedelta(seconds=1))
         if previous is not None:
-            return previous.astimezone(dt.timezone.utc)
+            return previous.astimezone(dt.UTC)
     return None

@@ -22,15 +22,15 @@ from bot.blocks.churn import alert_pages
 from bot.message import SlackMessage
 from bot.owners import SlackOwnerDirectory
 from bot.posting import post
-from skills.churn_alerts import record_alerts_sent, select_new_alerts
 from config import Settings
 from scheduler.periods import period_key
-from skills.context import SkillContext
-from skills.crm.errors import CrmError
 from skills import outcome as outcomes
 from skills.churn import ChurnFinding, ChurnReport
-from skills.schedules import skill_for
+from skills.churn_alerts import record_alerts_sent, select_new_alerts
+from skills.context import SkillContext
+from skills.crm.errors import CrmError
 from skills.registry import Registry
+from skills.schedules import skill_for
 from storage.engine import session_scope
 from storage.subscriptions import (
     ScheduledRun,
@@ -91,7 +91,7 @@ RETRY_BASE_S = 60.0  # then 2, 4, 8, 16 minutes: about half an hour in all befor
 
 def retry_backoff_s(attempts: int) -> float:
     """Seconds to wait after the `attempts`-th attempt of a run before the next one."""
-    return RETRY_BASE_S * 2 ** max(0, attempts - 1)
+    return RETRY_BASE_S * float(2 ** max(0, attempts - 1))
 
 
 def run_metadata(subscription_id: int, period: str, part: int = 0) -> dict[str, Any]:
@@ -103,7 +103,7 @@ def run_metadata(subscription_id: int, period: str, part: int = 0) -> dict[str, 
 
 
 def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def execute(
@@ -148,10 +148,10 @@ def execute(
     match outcomes.run_skill(deps.registry, ctx, skill, **filters):
         case outcomes.Done(result):
             pass
-        case outcomes.CrmUnavailable(message, _):
-            return _delay(deps, run, channel, kind, period, message)
-        case outcomes.UserError(message):  # retrying cannot help: the subscription needs fixing
-            return _fail(engine, run, period, message)
+        case outcomes.CrmUnavailable(crm_problem, _):
+            return _delay(deps, run, channel, kind, period, crm_problem)
+        case outcomes.UserError(problem):  # retrying cannot help: the subscription needs fixing
+            return _fail(engine, run, period, problem)
         case outcomes.Bug(error_id, exc_kind):  # recorded, retried (bounded), and the clock stays alive
             return _retry_later(engine, run, period, f"{exc_kind} (error id {error_id})")
 

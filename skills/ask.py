@@ -12,7 +12,8 @@ def run_ask(ctx: SkillContext, question: str, stage: str | None = None, persona:
     journey_map = ctx.journey_map
     stage_id = resolve_stage(journey_map, stage).id if stage else None
     persona_id = resolve_persona(journey_map, persona).id if persona else None
-    return ctx.knowledge.asker.ask(question, stage_id=stage_id, persona_id=persona_id, channel=ctx.channel, user=ctx.user)
+    return ctx.knowledge.asker.ask(question, stage_id=stage_id, persona_id=persona_id, channel=ctx.channel,
+                                   user=ctx.user, source=ctx.origin)
 
 
 SKILL = Skill(

@@ -33,6 +33,12 @@ class SkillContext:
     clock: Callable[[], dt.datetime] = field(default=utc_now)
     channel: str | None = None
     user: str | None = None
+    interactive: bool = False  # a person is waiting: CRM connection failures are reported at once
+    source: str | None = None  # where the request came from (slack, cli, ...); default: slack with a channel, else cli
+
+    @property
+    def origin(self) -> str:
+        return self.source or ("slack" if self.channel else "cli")
 
     @property
     def now(self) -> dt.datetime:
@@ -61,4 +67,4 @@ class SkillContext:
     def gateway(self) -> CrmGateway:
         from skills.crm import CrmGateway
 
-        return CrmGateway(self.settings, engine=self.engine, now=self.clock)
+        return CrmGateway(self.settings, engine=self.engine, now=self.clock, patient=not self.interactive)

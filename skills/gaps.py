@@ -71,6 +71,7 @@ class SlackQuestion:
     stage_id: str | None
     persona_id: str | None
     channel: str | None
+    source: str = "slack"  # where it was asked: slack, cli, ... ("slack+cli" when both)
 
 
 @dataclass(frozen=True)
@@ -263,10 +264,14 @@ def unanswered_slack_questions(ctx: SkillContext, limit: int = SLACK_LOOKBACK) -
     with session_scope(ctx.engine) as session:
         for entry in list_questions(session, unanswered_only=True, limit=limit):
             key = normalise_question(entry.question)
+            source = entry.source or ("slack" if entry.channel else "cli")
             if key in seen:
-                seen[key] = dataclasses.replace(seen[key], times_asked=seen[key].times_asked + 1)
+                known = seen[key].source.split("+")
+                seen[key] = dataclasses.replace(seen[key], times_asked=seen[key].times_asked + 1,
+                                                source="+".join(known if source in known else [*known, source]))
             else:
-                seen[key] = SlackQuestion(entry.question, entry.asked_at, 1, entry.stage_id, entry.persona_id, entry.channel)
+                seen[key] = SlackQuestion(entry.question, entry.asked_at, 1, entry.stage_id, entry.persona_id,
+                                          entry.channel, source)
     return list(seen.values())
 
 

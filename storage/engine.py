@@ -12,6 +12,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 
+CONNECT_TIMEOUT_S = 10  # a server that does not answer is reported, not waited on for minutes
+
+
 def make_engine(database_url: str, *, echo: bool = False) -> Engine:
     """An engine for the URL; SQLite files get WAL mode and a busy timeout so several
     processes can share one file."""
@@ -21,8 +24,10 @@ def make_engine(database_url: str, *, echo: bool = False) -> Engine:
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-    elif url.get_backend_name() == "postgresql" and url.get_driver_name() in ("", "psycopg2"):
-        url = url.set(drivername="postgresql+psycopg")
+    elif url.get_backend_name() == "postgresql":
+        if url.get_driver_name() in ("", "psycopg2"):
+            url = url.set(drivername="postgresql+psycopg")
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
     engine = create_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

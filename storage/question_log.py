@@ -29,6 +29,7 @@ class QuestionLogEntry(SQLModel, table=True):
     latency_ms: float = 0.0
     channel: str | None = Field(default=None, index=True)
     user: str | None = Field(default=None)
+    source: str | None = Field(default=None, max_length=20, description="where it was asked: slack, cli, ...")
     feedback: int | None = Field(default=None, description="+1 / -1 from the feedback buttons")
 
 
@@ -44,6 +45,7 @@ def record_question(
     latency_ms: float,
     channel: str | None = None,
     user: str | None = None,
+    source: str | None = None,
 ) -> QuestionLogEntry:
     entry = QuestionLogEntry(
         question=question,
@@ -55,6 +57,7 @@ def record_question(
         latency_ms=latency_ms,
         channel=channel,
         user=user,
+        source=source,
     )
     session.add(entry)
     session.flush()

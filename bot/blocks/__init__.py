@@ -13,7 +13,6 @@ from slack_sdk.models.blocks import Block
 
 from bot import ids
 from bot.blocks import account, ask, churn, deal, gaps, velocity  # noqa: F401 - they register their renderers
-from bot.blocks.rendering import RenderOptions, renderer_for
 from bot.blocks.common import (
     COMMAND,
     clarify,
@@ -26,6 +25,7 @@ from bot.blocks.common import (
     section,
     truncate,
 )
+from bot.blocks.rendering import RenderOptions, renderer_for
 from bot.message import MAX_BLOCKS, SlackMessage
 from knowledge.models import JourneyMap
 from skills.registry import Registry
@@ -101,10 +101,17 @@ def render_clarify(question: str, options: list[tuple[str, str]]) -> SlackMessag
 class SubCommandHelp(Protocol):
     """What help needs of a non-skill sub-command (bot.commands.SubCommand fits)."""
 
-    name: str
-    usage: str
-    help: str
-    example: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def usage(self) -> str: ...
+
+    @property
+    def help(self) -> str: ...
+
+    @property
+    def example(self) -> str: ...
 
 
 def render_help(registry: Registry, subcommands: Sequence[SubCommandHelp] = ()) -> SlackMessage:

@@ -22,9 +22,9 @@ from bot.blocks.common import (
     rerun_ref,
     section,
 )
+from bot.blocks.rendering import RenderOptions, renders
 from bot.blocks.velocity import owner_ref
 from bot.button_values import AlertRef
-from bot.blocks.rendering import RenderOptions, renders
 from bot.message import MAX_BLOCKS, SlackMessage
 from skills.churn import SEVERITIES, ChurnFinding, ChurnReport
 

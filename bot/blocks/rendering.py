@@ -25,11 +25,12 @@ class RenderOptions:
 
 
 Renderer = Callable[[Any, RenderOptions], SlackMessage]
+TypedRenderer = Callable[[T, RenderOptions], SlackMessage]
 _RENDERERS: dict[type, Renderer] = {}
 
 
-def renders(result_type: type[T]) -> Callable[[Callable[[T, RenderOptions], SlackMessage]], Callable[[T, RenderOptions], SlackMessage]]:
-    def register(function: Callable[[T, RenderOptions], SlackMessage]) -> Callable[[T, RenderOptions], SlackMessage]:
+def renders(result_type: type[T]) -> Callable[[TypedRenderer[T]], TypedRenderer[T]]:
+    def register(function: TypedRenderer[T]) -> TypedRenderer[T]:
         _RENDERERS[result_type] = function
         return function
 

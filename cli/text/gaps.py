@@ -1,12 +1,22 @@
 """Plain-text rendering of the `gaps` audit: the ranked stages first (what to write next),
-then the lists that span stages (stale assets, Slack questions), then the file paths."""
+then the lists that span stages (stale assets, questions reps asked), then the file paths."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cli.text import text_for
-from skills.gaps import GapReport, StageGap
+from skills.gaps import GapReport, SlackQuestion, StageGap
 
 MAX_SLACK = 15
+PLACES = {"slack": "Slack", "cli": "the CLI"}
+
+
+def asked_where(questions: Sequence[SlackQuestion]) -> str:
+    """"Asked in Slack", "Asked in the CLI", "Asked in Slack and the CLI": from the log's sources."""
+    sources = sorted({s for q in questions for s in q.source.split("+")}, key=lambda s: (s != "slack", s))
+    places = [PLACES.get(s, s) for s in sources] or ["Slack"]
+    return "Asked in " + (" and ".join(places) if len(places) < 3 else ", ".join(places[:-1]) + " and " + places[-1])
 
 
 def _stage(gap: StageGap, persona_names: dict[str, str]) -> list[str]:
@@ -30,7 +40,7 @@ def _stage(gap: StageGap, persona_names: dict[str, str]) -> list[str]:
     if gap.stale_assets:
         lines.append(f"   Stale assets: {', '.join(a.id for a in gap.stale_assets)}")
     if gap.slack_questions:
-        lines.append(f"   Asked in Slack, not answered: {len(gap.slack_questions)}")
+        lines.append(f"   {asked_where(gap.slack_questions)}, not answered: {len(gap.slack_questions)}")
     return lines
 
 
@@ -68,13 +78,15 @@ def render(result: GapReport) -> str:
     lines += [f"  - {a.id} {a.title} (last reviewed {a.last_reviewed:%Y-%m-%d}, owner {a.owner})" for a in result.stale_assets]
     lines.append("")
     lines.append(
-        f"Asked in Slack, not answered by the map ({len(result.slack_questions)}):"
+        f"{asked_where(result.slack_questions)}, not answered by the map ({len(result.slack_questions)}):"
         + ("" if result.slack_questions else " none")
     )
+    mixed = len({q.source for q in result.slack_questions}) > 1
     for q in result.slack_questions[:MAX_SLACK]:
         times = f", {q.times_asked}x" if q.times_asked > 1 else ""
         stage = f", {q.stage_id}" if q.stage_id else ""
-        lines.append(f"  - {q.question} ({q.last_asked:%Y-%m-%d}{stage}{times})")
+        where = f", {q.source.replace('+', ' and ')}" if mixed else ""
+        lines.append(f"  - {q.question} ({q.last_asked:%Y-%m-%d}{stage}{times}{where})")
     if len(result.slack_questions) > MAX_SLACK:
         lines.append(f"  … and {len(result.slack_questions) - MAX_SLACK} more (see --json)")
     lines.append("")

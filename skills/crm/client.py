@@ -5,6 +5,11 @@ here instead, because each attempt must pass the process-wide rate limiter, hono
 Retry-After on any status, back off with jitter, and end in a typed error. With
 urllib3 retrying POSTs (search, batch reads) are skipped by default and exhaustion
 surfaces as a raw MaxRetryError (see docs/hubspot.md).
+
+An interactive caller (a person waiting at a terminal) builds the transport with
+`patient=False`: a connection that fails is reported at once, because a refused or
+unroutable HubSpot is a configuration problem far more often than a blip, and seven
+backed-off retries would keep the person waiting minutes. Scheduled jobs stay patient.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from skills.crm.ratelimit import RateLimiter, shared_limiter
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 TRANSIENT = {429, 500, 502, 503, 504}
+INTERACTIVE_CONNECT_TIMEOUT_S = 5.0
 
 
 def build_client(settings: Settings) -> HubSpot:
@@ -87,11 +93,27 @@ def _retry_after(exc: Exception) -> float | None:
         return None
 
 
+def connection_reason(exc: BaseException) -> str:
+    """The operating system's words for a failed connection ("Connection refused")."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, TimeoutError) or "timeout" in type(current).__name__.lower():
+            return "timed out"
+        if isinstance(current, OSError) and current.strerror:
+            return current.strerror
+        nested = getattr(current, "reason", None)
+        current = nested if isinstance(nested, BaseException) else (current.__cause__ or current.__context__)
+    return type(exc).__name__
+
+
 class Transport:
     """Runs client calls with pacing, bounded jittered retries and typed errors."""
 
-    def __init__(self, settings: Settings, client: HubSpot | None = None) -> None:
+    def __init__(self, settings: Settings, client: HubSpot | None = None, *, patient: bool = True) -> None:
         self.settings = settings
+        self.patient = patient
         self.client = client or build_client(settings)
         token = self.client.access_token or ""
         base = settings.hubspot_base_url
@@ -106,7 +128,11 @@ class Transport:
         """One logical request; raises CrmAuthError, CrmNotFound, CrmRequestError or CrmUnavailable."""
         s = self.settings
         attempts = s.hubspot_max_retries + 1
+        timeout: float | tuple[float, float] = s.hubspot_timeout_s
+        if not self.patient:
+            timeout = (min(INTERACTIVE_CONNECT_TIMEOUT_S, s.hubspot_timeout_s), s.hubspot_timeout_s)
         last_status: int | None = None
+        last_reason = ""
         for attempt in range(attempts):
             limiters = [self.search_limiter, self.limiter] if search else [self.limiter]
             for limiter in limiters:
@@ -114,12 +140,16 @@ class Transport:
             try:
                 self.stats.requests += 1
                 self.stats.by_kind[kind] += 1
-                return fn(*args, _request_timeout=s.hubspot_timeout_s, **kwargs)
+                return fn(*args, _request_timeout=timeout, **kwargs)
             except (Urllib3Error, OSError) as exc:
                 self.stats.connection_errors += 1
-                last_status, wait = None, None
-                log.warning("HubSpot %s: connection error (%s), attempt %d/%d", kind, type(exc).__name__,
+                last_status, wait, last_reason = None, None, connection_reason(exc)
+                log.warning("HubSpot %s: connection error (%s), attempt %d/%d", kind, last_reason,
                             attempt + 1, attempts)
+                if not self.patient:
+                    raise CrmUnavailable(f"cannot reach HubSpot at {s.hubspot_base_url} ({last_reason}); "
+                                         "check JOURNEYBOT_HUBSPOT_BASE_URL and the network.",
+                                         status=None, attempts=attempt + 1) from None
             except Exception as exc:  # the client's per-package ApiException classes share no base
                 status = getattr(exc, "status", None)
                 if not isinstance(status, int) or status not in TRANSIENT:
@@ -136,8 +166,12 @@ class Transport:
             if attempt + 1 < attempts:
                 self.stats.retries += 1
                 time.sleep(self._backoff(attempt, wait))
+        if last_status is None:
+            raise CrmUnavailable(
+                f"cannot reach HubSpot at {s.hubspot_base_url} ({last_reason}): {kind} got a connection error "
+                f"on all {attempts} attempts; no partial result was used.", status=None, attempts=attempts)
         raise CrmUnavailable(
-            f"HubSpot {kind} failed {attempts} times (last: {last_status or 'connection error'}); "
+            f"HubSpot {kind} failed {attempts} times (last: {last_status}); "
             "no partial result was used.", status=last_status, attempts=attempts)
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from config.settings import Settings
 from skills.crm import records as r
 from skills.crm.client import CallStats, Transport
-from skills.crm.errors import CrmAuthError, CrmError
+from skills.crm.errors import CrmAuthError, CrmError, CrmUnavailable
 from skills.crm.fetch import Fetcher, Progress
 from storage.crm_snapshot import (
     SnapshotRow, fetch_snapshot, fetch_snapshot_state, replace_snapshot, save_snapshot_objects,
@@ -39,22 +39,25 @@ CONTACT_PROPS = ("firstname", "lastname", "jobtitle", "lifecyclestage", "hubspot
 
 @dataclass
 class CrmCheck:
-    """What `journeybot crm check` reports."""
+    """What `journeybot crm check` reports. `token_ok` and `missing_scopes` are None when
+    they could not be learnt (HubSpot unreachable; scopes behind a rejected token)."""
 
-    token_ok: bool
-    missing_scopes: list[str] = field(default_factory=list)
+    token_ok: bool | None
+    missing_scopes: list[str] | None = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    reachable: bool = True
 
 
 class CrmGateway:
     """Typed, paced, retried, cached reads of one HubSpot portal."""
 
     def __init__(self, settings: Settings, *, engine: Engine | None = None, transport: Transport | None = None,
-                 now: Callable[[], dt.datetime] | None = None) -> None:
+                 now: Callable[[], dt.datetime] | None = None, patient: bool = True) -> None:
+        """`patient=False` for a person waiting: a failed connection is reported at once."""
         self.settings = settings
         self.engine = engine
-        self.transport = transport or Transport(settings)
+        self.transport = transport or Transport(settings, patient=patient)
         self.fetcher = Fetcher(settings, self.transport)
         self._now = now or (lambda: dt.datetime.now(dt.timezone.utc))
         self._pipelines: list[r.Pipeline] | None = None
@@ -229,11 +232,18 @@ class CrmGateway:
             try:
                 usable[name] = probe()
             except CrmAuthError as exc:
-                if exc.status == 401:
-                    report.token_ok = False
+                if exc.status == 401:  # scopes cannot be learnt behind a rejected token
+                    report.token_ok, report.missing_scopes = False, None
                     report.problems.append(str(exc))
                     return report
+                assert report.missing_scopes is not None
                 report.missing_scopes += [s for s in exc.missing_scopes if s not in report.missing_scopes]
+                report.problems.append(f"{name}: {exc}")
+            except CrmUnavailable as exc:
+                if exc.status is None and not usable:  # no answer at all: nothing else can be learnt
+                    report.reachable, report.token_ok, report.missing_scopes = False, None, None
+                    report.problems.append(str(exc))
+                    return report
                 report.problems.append(f"{name}: {exc}")
             except CrmError as exc:
                 report.problems.append(f"{name}: {exc}")

@@ -113,3 +113,27 @@ def test_a_forged_button_value_gets_a_clear_message(bot: BotServer) -> None:
     bot.slack.wait_for(lambda c: any(x["method"] == "response_url" for x in c))
     reply = answers(bot, "a1")[-1]
     assert "no longer works" in reply["text"] and "error id" not in reply["text"]
+
+
+def _buttons(payload: dict[str, Any]) -> dict[str, str]:
+    return {e["action_id"]: e["value"] for b in payload.get("blocks") or [] if b.get("type") == "actions"
+            for e in b["elements"] if e.get("type") == "button"}
+
+
+def test_share_posts_the_answer_the_user_saw_without_asking_again(bot: BotServer) -> None:
+    from storage.engine import session_scope
+    from storage.question_log import list_questions
+
+    bot.slash("ask what does the decision stage mean?", channel="C0KEEP")
+    bot.slack.wait_for(lambda c: any(x["method"] == "response_url" for x in c))
+    private = answers(bot, "r1")[-1]
+    share = _buttons(private)[ids.SHARE]
+    assert share.startswith("ask|@")  # points at the kept run
+    with session_scope(bot.runtime.knowledge.engine) as session:
+        logged = len(list_questions(session, limit=1000))
+    bot.action(ids.SHARE, share, channel="C0KEEP")
+    bot.slack.wait_for(lambda c: any(x["params"].get("response_type") == "in_channel" for x in c))
+    shared = answers(bot, "a1")[-1]
+    assert shared["text"] == private["text"] and ids.SHARE not in _buttons(shared)
+    with session_scope(bot.runtime.knowledge.engine) as session:
+        assert len(list_questions(session, limit=1000)) == logged  # the gap audit counts the question once

@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 from sandbox.server import SandboxServer
+from storage.crm_snapshot import clear_snapshot
+from storage.engine import session_scope
 from tests.bot.conftest import BotServer
 from tests.skills.account_fixtures import (  # noqa: F401  (fixtures)
     PLANTED_NAME, TOKEN, planted_portal, skill_server,
@@ -21,6 +23,8 @@ def _posts(bot: BotServer, n: int) -> list[dict[str, Any]]:
 def test_a_thread_follow_up_runs_on_the_threads_account(make_bot: Any, skill_server: SandboxServer) -> None:
     bot = make_bot(hubspot_access_token=TOKEN, hubspot_base_url=skill_server.base_url, slack_crm_users="U0REP",
                    hubspot_backoff_base_s=0.01)
+    with session_scope(bot.runtime.knowledge.engine) as session:  # the engine is shared: forget other portals' records
+        clear_snapshot(session)
     first = {"type": "app_mention", "user": "U0REP", "channel": "C0ANY", "ts": "1700000050.000100",
              "text": f"<@U0JOURNEY> {PLANTED_NAME} - how engaged are they?"}
     bot.event(first, event_id="EvU01")

@@ -13,10 +13,13 @@ from cli.app import app
 
 def test_demo_runs_end_to_end(tmp_path: Path, model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    for name in ("DATABASE_URL", "JOURNEYBOT_DATABASE_URL", "JOURNEYBOT_CHROMA_HOST", "JOURNEYBOT_LLM_PROVIDER",
-                 "JOURNEYBOT_JOURNEY_MAP_PATH", "JOURNEYBOT_HUBSPOT_ACCESS_TOKEN", "JOURNEYBOT_HUBSPOT_BASE_URL"):
+    for name in ("JOURNEYBOT_DATABASE_URL", "JOURNEYBOT_CHROMA_HOST", "JOURNEYBOT_LLM_PROVIDER",
+                 "JOURNEYBOT_HUBSPOT_ACCESS_TOKEN", "JOURNEYBOT_HUBSPOT_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
+    # The user's own configuration: the demo must use none of it (its own folder, the sample map).
     monkeypatch.setenv("JOURNEYBOT_DATA_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'mine' / 'users.db'}")
+    monkeypatch.setenv("JOURNEYBOT_JOURNEY_MAP_PATH", str(tmp_path / "users-map.yaml"))
     monkeypatch.setenv("JOURNEYBOT_EMBEDDING_MODEL_DIR", str(model_dir))
     result = CliRunner().invoke(app, ["demo"])
     assert result.exit_code == 0, result.output
@@ -26,14 +29,16 @@ def test_demo_runs_end_to_end(tmp_path: Path, model_dir: Path, monkeypatch: pyte
     assert "[1] Fieldline ROI calculator" in out or "roi-calculator" in out
     assert "Coverage:" in out and "Stalled now:" in out and "Readiness" in out
     assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", out), "no email may appear in the demo output"
-    pngs = list((tmp_path / "state" / "reports").glob("gaps-*.png"))
+    reports = tmp_path / "state" / "demo" / "reports"
+    assert not (tmp_path / "mine").exists() and sorted(p.name for p in (tmp_path / "state").iterdir()) == ["demo"]
+    pngs = list(reports.glob("gaps-*.png"))
     assert pngs and pngs[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the scheduler fired both subscriptions into the Slack stand-in, which printed what it received
     assert "#C0LEADERS digest" in out and "#C0SUCCESS churn" in out
     assert "posted to #C0LEADERS" in out and "Velocity, week" in out
     assert "posted to #C0SUCCESS" in out and "HIGH" in out
     assert "images uploaded with the posts: velocity-" in out
-    assert list((tmp_path / "state" / "reports").glob("velocity-*.png"))
+    assert list(reports.glob("velocity-*.png"))
     # a second demo (a restart) posts nothing twice: each subscription period posts exactly once
     again = CliRunner().invoke(app, ["demo"])
     assert again.exit_code == 0, again.output

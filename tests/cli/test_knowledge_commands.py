@@ -96,3 +96,62 @@ def test_subscriptions_from_the_cli(runner: CliRunner) -> None:
     assert runner.invoke(app, ["unsubscribe", str(listed[0]["id"])]).exit_code == 0
     assert runner.invoke(app, ["unsubscribe", str(listed[0]["id"])]).exit_code == 2
     assert "no subscriptions" in runner.invoke(app, ["subscriptions"]).stdout
+
+
+def test_where_and_version(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://jb:hunter2@db.internal:5432/jb")
+    where = runner.invoke(app, ["where", "--json"])
+    assert where.exit_code == 0, where.output
+    shown = json.loads(where.stdout)
+    assert shown["data_dir"] == str(tmp_path / "state") and shown["database"] == "postgresql+psycopg://jb:***@db.internal:5432/jb"
+    assert shown["map"] == str(MINI) and shown["index"] == str(tmp_path / "state" / "chroma")
+    assert "hunter2" not in where.output
+    version = runner.invoke(app, ["--version"])
+    assert version.exit_code == 0 and f"data dir {tmp_path / 'state'}" in version.stdout
+
+
+def test_help_lists_the_lazy_commands_as_the_registry_has_them() -> None:
+    """`--help` shows the skill commands without importing a skill: the list in cli.app
+    must match the registry and cli.schedule_commands."""
+    from cli.app import LAZY_HELP, _skill_commands
+
+    built = _skill_commands()
+    assert set(built) | {"slack"} == set(LAZY_HELP)
+    for name, command in built.items():
+        assert (command.help or "").strip().splitlines()[0] == LAZY_HELP[name], name
+
+
+def test_questions_record_where_they_were_asked(runner: CliRunner, tmp_path: Path) -> None:
+    from sqlalchemy import text as sql
+
+    from storage.engine import make_engine
+
+    blank = runner.invoke(app, ["ask", "   "])
+    assert blank.exit_code == 2 and "ask needs a question" in blank.output
+    run_json(runner, "ask", "what is the capital of Mongolia?")
+    with make_engine(f"sqlite:///{tmp_path / 'state' / 'journeybot.db'}").begin() as connection:
+        rows = connection.execute(sql("SELECT question, source FROM question_log")).all()
+        connection.execute(sql("UPDATE question_log SET answered = false"))  # as if the map had no answer
+    assert [tuple(r) for r in rows] == [("what is the capital of Mongolia?", "cli")]
+    gaps = runner.invoke(app, ["gaps"])
+    assert gaps.exit_code == 0, gaps.output
+    assert "Asked in the CLI, not answered by the map (1):" in gaps.stdout and "Asked in Slack" not in gaps.stdout
+
+
+def test_tables_never_cut_urls(runner: CliRunner) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from cli.render import content_table
+    from knowledge.catalog import content_for, resolve_stage
+    from knowledge.validation import load_map
+
+    journey_map = load_map(MINI).journey_map
+    stage = resolve_stage(journey_map, "consideration")
+    assets = content_for(journey_map, stage, None)
+    for width in (60, 80, 120):
+        buffer = StringIO()
+        Console(file=buffer, width=width, soft_wrap=True).print(content_table(stage, None, assets))
+        for asset in assets:
+            assert str(asset.url) in buffer.getvalue(), (width, str(asset.url))

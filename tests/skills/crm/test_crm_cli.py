@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from typer.testing import CliRunner
 
 from cli.crm_commands import crm_app
 from sandbox.server import SandboxServer
+from tests.conftest import free_port
 
 
 def _env(monkeypatch: pytest.MonkeyPatch, server: SandboxServer, token: str, tmp: str) -> None:
@@ -34,7 +36,29 @@ def test_check_with_a_wrong_token_fails(crm_server: SandboxServer, monkeypatch: 
                                         tmp_path: object) -> None:
     _env(monkeypatch, crm_server, "wrong", str(tmp_path))
     result = CliRunner().invoke(crm_app, ["check", "--json"])
-    assert result.exit_code == 1 and json.loads(result.stdout)["token_ok"] is False
+    report = json.loads(result.stdout)
+    assert result.exit_code == 1 and report["token_ok"] is False and report["missing_scopes"] is None
+    text = CliRunner().invoke(crm_app, ["check"])
+    assert text.exit_code == 1 and "rejected" in text.stdout and "unknown" in text.stdout
+    assert "none" not in text.stdout.split("missing scopes", 1)[1].splitlines()[0]
+
+
+def test_check_with_hubspot_unreachable_fails_fast(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    """A closed port: non-zero within seconds, one line naming the URL; never "token works"."""
+    url = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("JOURNEYBOT_HUBSPOT_BASE_URL", url)
+    monkeypatch.setenv("JOURNEYBOT_HUBSPOT_ACCESS_TOKEN", "any-token")
+    monkeypatch.setenv("JOURNEYBOT_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("JOURNEYBOT_HUBSPOT_BACKOFF_BASE_S", raising=False)  # the defaults: 0.5 s doubling, 6 retries
+    started = time.monotonic()
+    result = CliRunner().invoke(crm_app, ["check"])
+    assert time.monotonic() - started < 5
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [f"cannot reach HubSpot at {url} (Connection refused); "
+                                                  "check JOURNEYBOT_HUBSPOT_BASE_URL and the network."]
+    assert "works" not in result.output
+    report = json.loads(CliRunner().invoke(crm_app, ["check", "--json"]).stdout)
+    assert report["reachable"] is False and report["token_ok"] is None and report["missing_scopes"] is None
 
 
 def test_sync_uses_the_snapshot_on_the_second_run(crm_server: SandboxServer, monkeypatch: pytest.MonkeyPatch,
