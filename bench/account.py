@@ -35,9 +35,9 @@ TOKEN = "bench-token"
 
 from bench.common import scratch_settings, summary_ms  # noqa: E402
 from config import Settings  # noqa: E402
-from sandbox.generator import WORD_A, WORD_B  # noqa: E402
 from config.settings import SAMPLE_MAP  # noqa: E402
 from knowledge.service import KnowledgeService  # noqa: E402
+from sandbox.generator import WORD_A, WORD_B  # noqa: E402
 from skills.context import SkillContext  # noqa: E402
 from skills.crm import CrmGateway  # noqa: E402
 from storage.engine import make_engine  # noqa: E402

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from config import Settings
 from config.settings import SAMPLE_MAP
-from knowledge.validation import load_map
 from knowledge.models import JourneyMap
+from knowledge.validation import load_map
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "data" / "golden_questions.yaml"

@@ -10,7 +10,8 @@ import random
 from knowledge.models import ContentAsset, JourneyMap
 
 FORMATS = ["blog_post", "guide", "webinar", "case_study", "checklist", "video", "datasheet", "template", "faq", "whitepaper"]
-OPENERS = ["A practical guide", "Field notes", "Playbook", "Explainer", "Checklist", "Webinar recording", "Customer story", "Worksheet", "Primer", "Deep dive"]
+OPENERS = ["A practical guide", "Field notes", "Playbook", "Explainer", "Checklist", "Webinar recording", "Customer story",
+           "Worksheet", "Primer", "Deep dive"]
 ANGLES = [
     "with examples from mid-market SaaS teams",
     "for teams running Salesforce or HubSpot",
@@ -54,7 +55,8 @@ def generate_map(base: JourneyMap, total_assets: int, seed: int = 7) -> JourneyM
                 stages=[stage.id],
                 personas=[persona] if rng.random() < 0.8 else [],
                 answers=answers,
-                summary=f"{topic}? {angle.capitalize()}. Written for {persona_names[persona].name.lower()}s dealing with {pain.lower().rstrip('.')}.",
+                summary=(f"{topic}? {angle.capitalize()}. Written for {persona_names[persona].name.lower()}s "
+                         f"dealing with {pain.lower().rstrip('.')}."),
                 owner="Content library",
                 last_reviewed=dt.date(2026, 1, 1) + dt.timedelta(days=rng.randrange(0, 300)),
             )

@@ -95,7 +95,7 @@ def corpus_directory(with_sandbox: bool = True) -> NameDirectory:
     if with_sandbox:
         from sandbox.generator import generate_portal
 
-        portal = generate_portal(now=dt.datetime(2026, 11, 25, tzinfo=dt.timezone.utc))
+        portal = generate_portal(now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
         for oid, obj in portal.objects["companies"].items():
             records.append(NamedRecord("company", f"s{oid}", str(obj.properties["name"])))
         for oid, obj in portal.objects["deals"].items():
@@ -208,7 +208,7 @@ def big_portal(companies: int = 10_000, deals: int = 50_000) -> dict[str, Any]:
     records += [NamedRecord("deal", f"h{i}", f"Platform deal {i:05d}") for i in range(deals)]
     directory = NameDirectory.of(records)
     started = time.perf_counter()
-    directory.fuzzy_choices  # built with the directory, off the message path
+    _ = directory.fuzzy_choices  # built with the directory, off the message path
     build_s = time.perf_counter() - started
     timings = []
     for item in load_items("test"):

@@ -31,7 +31,7 @@ from skills.crm import records as r  # noqa: E402
 from skills.velocity import compute_velocity, week_window  # noqa: E402
 from storage.crm_snapshot import SnapshotRow  # noqa: E402
 
-NOW = dt.datetime(2025, 6, 4, 10, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 6, 4, 10, 0, tzinfo=dt.UTC)
 TARGET_S = 2.0
 
 

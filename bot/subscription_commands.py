@@ -41,7 +41,7 @@ def handle_subscription(runtime: BotRuntime, name: str, text: str, *, channel: s
         return render_error(unpostable)
     with runtime.session() as session:
         subscription = add_subscription(
-            session, channel_id=channel, kind=request.kind, cron=request.cron, timezone=request.timezone,  # type: ignore[arg-type]
+            session, channel_id=channel, kind=request.kind, cron=request.cron, timezone=request.timezone,
             filters=request.filters, created_by=user,
         )
         new_id = subscription.id

@@ -64,7 +64,7 @@ def sync(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Fetch everything; leave the snapshot alone.")] = False,
 ) -> None:
     """Refresh the local snapshot of deals, companies and contacts (only changes after the first run)."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
     from cli.preflight import check_state
     from config import load_settings
@@ -82,7 +82,7 @@ def sync(
         gateway = CrmGateway(settings, engine=engine, patient=False)
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} objects"),
                       TimeElapsedColumn(), console=err) as progress:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def step(kind: str, done: int) -> None:
                 if kind not in tasks:
@@ -122,10 +122,10 @@ def sandbox_command(
     rate_limit: Annotated[str, typer.Option(help="Rolling limit LIMIT/SECONDS, or 'none'.")] = "100/10",
 ) -> None:
     """Serve a synthetic HubSpot portal over HubSpot's API until Ctrl-C (for demos and tests)."""
+    from config import ConfigError, load_settings
     from sandbox.faults import FaultPlan
     from sandbox.generator import generate_portal
     from sandbox.model import PortalSize
-    from config import ConfigError, load_settings
     from sandbox.server import SandboxServer
 
     load_settings()  # the command boundary; the sandbox itself needs none of them

@@ -14,13 +14,14 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
     from config import Settings
+    from storage.subscriptions import SubscriptionKind
 
 DEMO_TOKEN = "demo-sandbox-token"
 DEMO_QUESTION = "CFO keeps asking about ROI, what do I send?"
@@ -31,7 +32,7 @@ err = Console(stderr=True, soft_wrap=True)
 def demo(
     question: Annotated[str, typer.Option(help="The question to ask the map.")] = DEMO_QUESTION,
     seed: Annotated[int, typer.Option(help="Seed of the sandbox portal.")] = 7,
-    folder: Annotated[Optional[Path], typer.Option("--dir", help="The demo's own state folder; default <data dir>/demo.")] = None,
+    folder: Annotated[Path | None, typer.Option("--dir", help="The demo's own state folder; default <data dir>/demo.")] = None,
 ) -> None:
     """Run journeybot end to end on the sample map and a sandbox CRM (in a folder of its own)."""
     from rich.rule import Rule
@@ -108,7 +109,8 @@ def _busiest_company(portal: Any) -> str:
     return str(portal.objects["companies"][best].properties.get("name"))
 
 
-DEMO_SUBSCRIPTIONS = (("C0LEADERS", "digest", "0 9 * * mon", {}), ("C0SUCCESS", "churn", "0 8 * * *", {"min_severity": "high"}))
+DEMO_SUBSCRIPTIONS: tuple[tuple[str, SubscriptionKind, str, dict[str, str]], ...] = (
+    ("C0LEADERS", "digest", "0 9 * * mon", {}), ("C0SUCCESS", "churn", "0 8 * * *", {"min_severity": "high"}))
 
 
 def _scheduled_posts(settings: Settings, knowledge: Any) -> None:
@@ -133,19 +135,20 @@ def _scheduled_posts(settings: Settings, knowledge: Any) -> None:
         now = utc_now()
         with runtime.session() as session:
             existing = {(s.channel_id, s.kind): s.id for s in list_subscriptions(session)}
-            subs = []
+            subs: list[tuple[int, str, str, str]] = []
             for channel, kind, cron, filters in DEMO_SUBSCRIPTIONS:
                 sub_id = existing.get((channel, kind))
                 if sub_id is None:
-                    sub_id = add_subscription(session, channel_id=channel, kind=kind, cron=cron, filters=filters).id  # type: ignore[arg-type]
+                    sub_id = add_subscription(session, channel_id=channel, kind=kind, cron=cron, filters=filters).id
+                assert sub_id is not None  # flushed: the database gave it an id
                 subs.append((sub_id, channel, kind, cron))
         out.print(Rule("scheduler: subscriptions firing into the Slack stand-in"))
-        for sub_id, channel, kind, cron in subs:
+        for sub_id, channel, sub_kind, cron in subs:
             fire = last_fire_time(cron, "UTC", now) or now
-            with err.status(f"running the {kind} subscription ..."):
+            with err.status(f"running the {sub_kind} subscription ..."):
                 outcome = execute(runtime, sub_id, fire, now=now)
             note = {"skipped": "already posted for this period by an earlier run: exactly once"}.get(outcome.status, outcome.detail)
-            out.print(f"#{channel} {kind} ({outcome.period}): {outcome.status}{' - ' + note if note else ''}")
+            out.print(f"#{channel} {sub_kind} ({outcome.period}): {outcome.status}{' - ' + note if note else ''}")
         for call in slack.of("chat.postMessage"):
             params = call["params"]
             out.print(Rule(f"posted to #{params.get('channel')}", style="dim"))

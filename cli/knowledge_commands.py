@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -74,7 +74,7 @@ def _live_map(service: KnowledgeService) -> JourneyMap:
 
 
 def validate(
-    map_path: Annotated[Optional[Path], typer.Argument(help="Map file; default JOURNEYBOT_JOURNEY_MAP_PATH.")] = None,
+    map_path: Annotated[Path | None, typer.Argument(help="Map file; default JOURNEYBOT_JOURNEY_MAP_PATH.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Check a journey map and list every problem with its line."""
@@ -96,7 +96,8 @@ def validate(
         "questions": len(m.questions()),
     }
     if as_json:
-        print_json(out, {"valid": True, "name": m.name, "version": m.version, "counts": counts, "problems": [problem_json(p) for p in validated.warnings]})
+        print_json(out, {"valid": True, "name": m.name, "version": m.version, "counts": counts,
+                         "problems": [problem_json(p) for p in validated.warnings]})
         return
     for warning in validated.warnings:
         err.print(f"[yellow]{warning}[/yellow]", highlight=False)
@@ -104,7 +105,7 @@ def validate(
 
 
 def index(
-    map_path: Annotated[Optional[Path], typer.Option("--map", help="Map file to index.")] = None,
+    map_path: Annotated[Path | None, typer.Option("--map", help="Map file to index.")] = None,
     force: Annotated[bool, typer.Option(help="Re-embed everything.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -129,8 +130,8 @@ def index(
 
 def ask(
     question: Annotated[str, typer.Argument(help="The question, as a rep would ask it.")],
-    stage: Annotated[Optional[str], typer.Option(help="Force a stage (id or name).")] = None,
-    persona: Annotated[Optional[str], typer.Option(help="Force a persona (id or name).")] = None,
+    stage: Annotated[str | None, typer.Option(help="Force a stage (id or name).")] = None,
+    persona: Annotated[str | None, typer.Option(help="Force a persona (id or name).")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Answer a question from the indexed journey map, with sources."""
@@ -150,14 +151,15 @@ def stages(as_json: JsonFlag = False) -> None:
 
     journey_map = _live_map(_service())
     if as_json:
-        print_json(out, {"map": journey_map.name, "version": journey_map.version, "stages": [stage_json(journey_map, s) for s in journey_map.stages]})
+        print_json(out, {"map": journey_map.name, "version": journey_map.version, "stages": [stage_json(journey_map,
+                                                                                                        s) for s in journey_map.stages]})
     else:
         out.print(stages_table(journey_map))
 
 
 def content(
     stage: Annotated[str, typer.Option(help="Stage id, name or alias.")],
-    persona: Annotated[Optional[str], typer.Option(help="Persona id, name or alias.")] = None,
+    persona: Annotated[str | None, typer.Option(help="Persona id, name or alias.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """The content assets for a stage (and persona)."""
@@ -173,7 +175,8 @@ def content(
         raise typer.Exit(2) from exc
     assets = content_for(journey_map, stage_obj, persona_obj)
     if as_json:
-        print_json(out, {"stage": stage_obj.id, "persona": persona_obj.id if persona_obj else None, "assets": [asset_json(a) for a in assets]})
+        print_json(out, {"stage": stage_obj.id, "persona": persona_obj.id if persona_obj else None,
+                         "assets": [asset_json(a) for a in assets]})
     else:
         out.print(content_table(stage_obj, persona_obj, assets))
 

@@ -26,7 +26,7 @@ def route(
 
     settings = load_settings()
     ctx = SkillContext(settings, KnowledgeService(settings))
-    ctx.journey_map  # indexes on first use
+    _ = ctx.journey_map  # indexes on first use
     registry = default_registry()
     result = understander_for(ctx, registry).understand(text, today=ctx.now.date())
     if result.how != "language":  # a message the model cannot read has no stage or persona to show

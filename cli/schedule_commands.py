@@ -18,10 +18,9 @@ import shlex
 from typing import Annotated, Any
 
 import typer
-
-from cli.exit_codes import ExitCode
 from rich.console import Console
 
+from cli.exit_codes import ExitCode
 from cli.skill_commands import dispatch_or_exit, run_skill
 from config import load_settings
 
@@ -47,9 +46,11 @@ def digest(
         raise typer.Exit(ExitCode.USAGE)
     from bot.blocks import render_result
     from cli.text.velocity import render
+    from skills.velocity import VelocityReport
 
     parts = [("--pipeline", pipeline), ("--week", week)]
     _, report = dispatch_or_exit("velocity", " ".join(f"{k} {shlex.quote(v)}" for k, v in parts if v))
+    assert isinstance(report, VelocityReport)
     message = render_result("velocity", report)
     if as_json:
         out.print_json(json.dumps({"dry_run": True, "chart_path": report.to_dict()["chart_path"],
@@ -73,12 +74,14 @@ def churn(
         run_skill("churn", text, as_json=as_json)
         return
     from bot.blocks.churn import render_alerts
+    from skills.churn import ChurnReport
     from skills.churn_alerts import decide_alerts
     from storage.engine import session_scope
 
     if channel and not text:
         text = _subscription_filters(channel)
     skill_ctx, report = dispatch_or_exit("churn", text)  # the skill's own --min_severity / --owner
+    assert isinstance(report, ChurnReport)
     cooldown = skill_ctx.settings.churn_alert_cooldown_days
     with session_scope(skill_ctx.engine) as session:
         decisions = decide_alerts(session, report.findings, report.now, cooldown, scope=channel or "")

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-
 from rich.markup import escape
 
 from cli.exit_codes import ExitCode

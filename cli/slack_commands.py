@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 
 import typer
-
-from cli.exit_codes import ExitCode
 from rich.console import Console
 
+from cli.exit_codes import ExitCode
 from config import load_settings
 
 slack_app = typer.Typer(no_args_is_help=True, help="The Slack bot's processes (the web process is bot.wsgi).")

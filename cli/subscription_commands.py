@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -41,7 +41,7 @@ def subscribe(
         err.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(2) from exc
     with session_scope(_engine()) as session:
-        sub = add_subscription(session, channel_id=channel, kind=request.kind, cron=request.cron,  # type: ignore[arg-type]
+        sub = add_subscription(session, channel_id=channel, kind=request.kind, cron=request.cron,
                                timezone=request.timezone, filters=request.filters, created_by="cli")
         out.print(f"subscription {sub.id}: {describe(request.kind, request.cron, request.timezone)} in {channel}")
 
@@ -59,7 +59,7 @@ def unsubscribe(subscription_id: Annotated[int, typer.Argument(help="The id from
 
 
 def subscriptions(
-    channel: Annotated[Optional[str], typer.Option(help="Only this channel.")] = None,
+    channel: Annotated[str | None, typer.Option(help="Only this channel.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the active scheduled posts."""

@@ -7,7 +7,8 @@ from config.settings import Settings, env_name
 
 SPECIAL_DEFAULTS = {
     "journey_map_path": "the packaged sample map",
-    "data_dir": "a per-user folder (Linux ~/.local/share/journeybot, macOS ~/Library/Application Support/journeybot); `journeybot where` prints it",
+    "data_dir": ("a per-user folder (Linux ~/.local/share/journeybot, macOS ~/Library/Application Support/journeybot); "
+                 "`journeybot where` prints it"),
     "embedding_model_dir": "~/.cache/journeybot/models/all-MiniLM-L6-v2",
     "database_url": "sqlite:///&lt;data_dir&gt;/journeybot.db",
     "chroma_path": "&lt;data_dir&gt;/chroma",

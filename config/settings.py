@@ -172,7 +172,8 @@ class Settings(BaseSettings):
     )
     churn_onboarding_window_days: int = Field(
         default=180, ge=30,
-        description="Churn rules first_value and business_review apply only this many days after onboarding starts (later, a missing milestone is history, not a new signal).",
+        description="Churn rules first_value and business_review apply only this many days after onboarding starts "
+        "(later, a missing milestone is history, not a new signal).",
     )
     churn_business_review_days: int = Field(
         default=90, ge=1,

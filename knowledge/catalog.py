@@ -13,7 +13,6 @@ from knowledge.detection import detector_for
 from knowledge.errors import InputError
 from knowledge.models import ContentAsset, JourneyMap, Persona, Stage
 
-
 T = TypeVar("T", Stage, Persona)
 
 
@@ -34,13 +33,17 @@ def resolve_persona(journey_map: JourneyMap, text: str) -> Persona:
 def _resolve(kind: str, items: Sequence[T], text: str, detected: str | None) -> T:
     """Exact id, name or alias first; then what detection found (typos, labels)."""
     key = text.strip().lower()
-    for item in items:
-        if key in {item.id, item.name.lower(), *(a.lower() for a in item.aliases)}:
-            return item
+    for candidate in items:
+        if key in _names(candidate):
+            return candidate
     for item in items:
         if item.id == detected:
             return item
     raise UnknownReference(_unknown_message(kind, text, [i.name for i in items]))
+
+
+def _names(item: Stage | Persona) -> set[str]:
+    return {item.id, item.name.lower(), *[alias.lower() for alias in item.aliases]}
 
 
 def _unknown_message(kind: str, text: str, names: list[str]) -> str:

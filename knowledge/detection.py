@@ -207,5 +207,8 @@ def detector_for(journey_map: JourneyMap) -> Detector:
         if cached is not None and cached[0]() is journey_map:
             return cached[1]
         detector = Detector(journey_map)
-        _detectors[key] = (weakref.ref(journey_map, lambda _ref, k=key: _detectors.pop(k, None)), detector)
+        def forget(_ref: object, k: int = key) -> None:
+            _detectors.pop(k, None)
+
+        _detectors[key] = (weakref.ref(journey_map, forget), detector)
         return detector

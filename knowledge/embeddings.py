@@ -65,7 +65,8 @@ class MiniLMEmbeddings:
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        vectors: np.ndarray = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return vectors
 
     def embed(self, texts: list[str], *, max_tokens: int = MAX_TOKENS) -> np.ndarray:
         """Vectors for `texts`, shape (n, 384). Sorting by length keeps padding small;
@@ -80,7 +81,8 @@ class MiniLMEmbeddings:
         return out
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embed(list(texts), max_tokens=self.document_max_tokens).tolist()
+        vectors: list[list[float]] = self.embed(list(texts), max_tokens=self.document_max_tokens).tolist()
+        return vectors
 
     def embed_query(self, text: str) -> list[float]:
         """One query's vector; the last few are kept, because understanding a message and
@@ -90,7 +92,7 @@ class MiniLMEmbeddings:
             if cached is not None:
                 self._recent.move_to_end(text)
                 return cached
-        vector = self.embed([text])[0].tolist()
+        vector: list[float] = self.embed([text])[0].tolist()
         with self._recent_lock:
             self._recent[text] = vector
             while len(self._recent) > RECENT_QUERIES:

@@ -90,6 +90,7 @@ def evaluate(retriever: Retriever, golden: list[GoldenQuestion], *, noisy: bool 
         result.persona_hits += persona_ok
         if not (asset_ok and stage_ok):
             result.misses.append(
-                {"question": question, "stage": stage, "expected_stage": item.stage, "top": top, "acceptable": list(item.acceptable_assets), "persona": retrieval.persona_id, "expected_persona": item.persona}
+                {"question": question, "stage": stage, "expected_stage": item.stage, "top": top,
+                 "acceptable": list(item.acceptable_assets), "persona": retrieval.persona_id, "expected_persona": item.persona}
             )
     return result

@@ -102,7 +102,7 @@ def index_map(
     known = _stored_vectors(client, active.collection) if active and active.collection in live and not force else {}
     reusing = _ReusingEmbeddings(embeddings, known)
     # Names sort by creation time (microseconds), which is how old releases are retired.
-    name = f"{prefix}-{dt.datetime.now(dt.timezone.utc).strftime('%Y%m%d%H%M%S%f')}-{digest[:8]}"
+    name = f"{prefix}-{dt.datetime.now(dt.UTC).strftime('%Y%m%d%H%M%S%f')}-{digest[:8]}"
     _fill(client, name, units, reusing, progress)
     release = IndexRelease(
         collection=name,

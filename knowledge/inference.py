@@ -146,7 +146,7 @@ class MapInference:
 
 
 def _labels(meta: dict[str, Any], key: str, kinds: Iterable[str]) -> tuple[str, ...]:
-    if meta.get("kind") not in kinds:
+    if str(meta.get("kind")) not in kinds:
         return ()
     raw = str(meta.get(key) or "")
     return tuple(x for x in raw.split(",") if x)

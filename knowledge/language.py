@@ -124,7 +124,7 @@ class LanguageDetector:
             elif end - start == 1 and start > 0 and found[start].lower() not in self.english_words:
                 name[start] = True
             start = max(end, start + 1)
-        return [w for w, is_name in zip(found, name) if not is_name]
+        return [w for w, is_name in zip(found, name, strict=False) if not is_name]
 
 
 def _verdict(ranked: dict[str, float], *, english: bool) -> LanguageCheck:

@@ -70,7 +70,7 @@ def build_chat_model(settings: Settings) -> BaseChatModel | None:
             ) from None
     from langchain.chat_models import init_chat_model
 
-    chat = init_chat_model(settings.llm_model, model_provider=provider, **_provider_kwargs(settings))
+    chat: BaseChatModel = init_chat_model(settings.llm_model, model_provider=provider, **_provider_kwargs(settings))
     log.info("LLM: %s model %s at %s", settings.llm_provider, settings.llm_model, _host(settings.llm_base_url))
     return chat
 

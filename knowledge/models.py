@@ -8,7 +8,7 @@ problem with its line.
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
@@ -21,13 +21,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class OwnerTeam(str, Enum):
+class OwnerTeam(StrEnum):
     marketing = "marketing"
     sales = "sales"
     customer_success = "customer_success"
 
 
-class CommitteeRole(str, Enum):
+class CommitteeRole(StrEnum):
     economic_buyer = "economic_buyer"
     technical_evaluator = "technical_evaluator"
     end_user = "end_user"

@@ -4,17 +4,17 @@ from Chroma, and BM25, combined into one ranking of assets and buyer questions."
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from knowledge.detection import Detection, detector_for
+from knowledge.glossary import expand_acronyms
 from knowledge.inference import MapInference, load_inference
 from knowledge.lexical import BM25
 from knowledge.models import JourneyMap
 from knowledge.phase import Phase, question_phase, stage_phase
-from knowledge.glossary import expand_acronyms
 from knowledge.text import normalize
 from knowledge.units import Unit, build_units
 

@@ -175,14 +175,16 @@ def _problems(doc: SourceDoc, source: str) -> Iterator[MapProblem]:
             for k, pid in _str_list(question.get("personas")):
                 if pid not in personas:
                     yield problem(("stages", i, "questions", j, "personas", k), _unknown("persona", pid, personas))
-        hubspot = stage.get("hubspot") if isinstance(stage.get("hubspot"), dict) else {}
+        raw_hubspot = stage.get("hubspot")
+        hubspot: dict[str, Any] = raw_hubspot if isinstance(raw_hubspot, dict) else {}
         for k, deal_stage in _str_list(hubspot.get("deal_stages")):
             other = deal_stage_owner.setdefault(deal_stage, str(stage.get("id")))
             if other != str(stage.get("id")):
                 yield problem(("stages", i, "hubspot", "deal_stages", k), f"deal stage {deal_stage!r} is already mapped to stage {other!r}")
         for k, lifecycle in _str_list(hubspot.get("lifecycle_stages")):
             if lifecycle not in KNOWN_LIFECYCLE_STAGES:
-                yield problem(("stages", i, "hubspot", "lifecycle_stages", k), f"{lifecycle!r} is not a default HubSpot lifecycle stage (fine if your portal defines it)", "warning")
+                yield problem(("stages", i, "hubspot", "lifecycle_stages", k),
+                              f"{lifecycle!r} is not a default HubSpot lifecycle stage (fine if your portal defines it)", "warning")
 
     for i, persona in _items(data, "personas"):
         motivations = persona.get("stage_motivations")

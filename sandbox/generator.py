@@ -16,7 +16,13 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from sandbox.model import (
-    ENGAGEMENT_TYPES, RENEWALS_PIPELINE, SALES_PIPELINE, CrmObject, Owner, PipelineDef, Portal,
+    ENGAGEMENT_TYPES,
+    RENEWALS_PIPELINE,
+    SALES_PIPELINE,
+    CrmObject,
+    Owner,
+    PipelineDef,
+    Portal,
     PortalSize,
 )
 
@@ -67,7 +73,7 @@ def generate_portal(
     `stage_props_coverage` is the share of deals carrying hs_v2_date_entered/exited_*
     (the rest exercise the `dealstage` history fallback, as on Starter portals)."""
     size = size or PortalSize()
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     now_ms = int(now.timestamp() * 1000)
     rng = random.Random(seed)
     pipelines = [SALES_PIPELINE] + ([RENEWALS_PIPELINE] if renewals else [])
@@ -216,7 +222,7 @@ def _deals(portal: Portal, rng: random.Random, count: int, company_ids: list[int
 
 
 def _date(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.timezone.utc).strftime("%Y-%m-%d")
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d")
 
 
 def _companies(portal: Portal, rng: random.Random, company_ids: list[int],
@@ -275,7 +281,7 @@ def _engagements(portal: Portal, rng: random.Random, count: int, company_ids: li
     companies = rng.choices(company_ids, weights=[w + 1.0 for w in weights], k=count)
     kinds = rng.choices(ENGAGEMENT_TYPES, weights=ENGAGEMENT_WEIGHTS, k=count)
     owners = portal.owners
-    for i, (company_id, kind) in enumerate(zip(companies, kinds)):
+    for i, (company_id, kind) in enumerate(zip(companies, kinds, strict=False)):
         eid = ID_BASE["engagements"] + i + 1
         age = min(rng.expovariate(1 / 60), 365) + (45 if company_id in silent else 0)
         stamp = now_ms - int(age * DAY_MS) - _ri(rng, 0, DAY_MS // 2)

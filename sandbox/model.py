@@ -159,12 +159,12 @@ def format_value(value: PropValue) -> str:
 
 
 def ms_to_iso(ms: int) -> str:
-    stamp = dt.datetime.fromtimestamp(ms / 1000, tz=dt.timezone.utc)
+    stamp = dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
 def iso_to_ms(text: str) -> int:
     value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     return int(value.timestamp() * 1000)

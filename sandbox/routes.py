@@ -11,7 +11,13 @@ import uuid
 from typing import Any
 
 from sandbox.model import (
-    ASSOCIATION_TYPE_IDS, ENGAGEMENT_TYPES, OBJECT_TYPES, CrmObject, Portal, format_value, ms_to_iso,
+    ASSOCIATION_TYPE_IDS,
+    ENGAGEMENT_TYPES,
+    OBJECT_TYPES,
+    CrmObject,
+    Portal,
+    format_value,
+    ms_to_iso,
 )
 from sandbox.search import SearchError, run_search
 
@@ -46,7 +52,7 @@ def not_found(message: str = "resource not found") -> Response:
 
 
 def _now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def split_names(values: list[str] | None) -> list[str]:
@@ -106,7 +112,7 @@ def list_objects(portal: Portal, object_type: str, query: dict[str, list[str]]) 
 def get_object(portal: Portal, object_type: str, object_id: str, query: dict[str, list[str]]) -> Response:
     obj = portal.objects[object_type].get(int(object_id)) if object_id.isdigit() else None
     if obj is None or obj.archived:
-        return not_found(f"Object not found.  objectId are usually numeric.")
+        return not_found("Object not found.  objectId are usually numeric.")
     props = split_names(query.get("properties"))
     return 200, serialize(obj, object_type, props, split_names(query.get("propertiesWithHistory")))
 
@@ -244,7 +250,7 @@ def properties(portal: Portal, object_type: str) -> Response:
             if name in _ENUMS:
                 kind = "enumeration"
                 options.setdefault(name, set()).update(str(value).split(";"))
-            elif kind == "string" and value.replace(".", "", 1).isdigit() and name not in ("phone",):
+            elif kind == "string" and str(value).replace(".", "", 1).isdigit() and name not in ("phone",):
                 kind = "number"
             seen.setdefault(name, kind)
     results = [

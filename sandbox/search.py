@@ -65,7 +65,7 @@ def _match(obj: CrmObject, flt: dict[str, Any], associated: AssociatedLookup) ->
         raise SearchError(f"Invalid filter: {flt!r}")
     if name.startswith("associations."):
         ids = {str(i) for i in associated(obj, name.split(".", 1)[1])}
-        return (str(flt.get("value")) in ids) == (op == "EQ")
+        return bool((str(flt.get("value")) in ids) == (op == "EQ"))
     stored = _value(obj, name)
     if op == "HAS_PROPERTY":
         return stored not in (None, "")
@@ -76,27 +76,27 @@ def _match(obj: CrmObject, flt: dict[str, Any], associated: AssociatedLookup) ->
     mine = _coerce(stored, stored)
     if op in ("IN", "NOT_IN"):
         values = {_coerce(stored, v) for v in flt.get("values") or []}
-        return (mine in values) == (op == "IN")
+        return bool((mine in values) == (op == "IN"))
     if op in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
         token = str(flt.get("value", "")).lower().strip("*")
         found = any(token in part for part in str(stored).lower().replace(";", " ").split())
-        return found == (op == "CONTAINS_TOKEN")
+        return bool(found == (op == "CONTAINS_TOKEN"))
     other = _coerce(stored, flt.get("value"))
     try:
         if op == "EQ":
-            return mine == other
+            return bool(mine == other)
         if op == "NEQ":
-            return mine != other
+            return bool(mine != other)
         if op == "GT":
-            return mine > other
+            return bool(mine > other)
         if op == "GTE":
-            return mine >= other
+            return bool(mine >= other)
         if op == "LT":
-            return mine < other
+            return bool(mine < other)
         if op == "LTE":
-            return mine <= other
+            return bool(mine <= other)
         high = _coerce(stored, flt.get("highValue"))
-        return other <= mine <= high
+        return bool(other <= mine <= high)
     except TypeError:
         return False
 

@@ -64,7 +64,7 @@ class SandboxServer:
     @property
     def base_url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> SandboxServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
@@ -177,7 +177,7 @@ class SandboxServer:
         """One request through auth, scopes, limits, faults and the route."""
         parts = urlsplit(raw_path)
         query = parse_qs(parts.query)
-        for verb, pattern, name, fn in self._routes:
+        for verb, pattern, name, fn in self._routes:  # noqa: B007 - the matching route is used after the break
             match = pattern.match(parts.path)
             if verb == method and match:
                 break

@@ -93,7 +93,7 @@ class SlackStandIn:
                     self._send(429 if limited else 500, {"ok": False, "error": "ratelimited" if limited else "internal_error"},
                                {"Retry-After": "1"} if limited else None)
                     return
-                answer = stand_in.answer(method, params, self.server.server_address[1])
+                answer = stand_in.answer(method, params, stand_in.port)
                 time.sleep(stand_in.latency.get(method, 0.0))
                 self._send(200, answer)
 
@@ -292,9 +292,9 @@ class SlackStandIn:
         if method == "conversations.info":
             return self.channel_info(str(params.get("channel")))
         if method == "users.conversations":
-            user = str(params.get("user"))
+            member = str(params.get("user"))
             with self._lock:
-                channels = sorted(c for c, users in self.members.items() if user in users and self.outside.get(c) != "channel_not_found")
+                channels = sorted(c for c, users in self.members.items() if member in users and self.outside.get(c) != "channel_not_found")
             return {"ok": True, "channels": [{"id": c} for c in channels], "response_metadata": {"next_cursor": ""}}
         if method == "chat.postMessage":
             ts = self._next_ts()
@@ -320,7 +320,7 @@ class SlackStandIn:
             return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
         if method == "users.lookupByEmail":
             wanted = str(params.get("email", "")).lower()
-            user = next((u for e, u in self.users_by_email.items() if e.lower() == wanted), None)
+            user: str | None = next((u for e, u in self.users_by_email.items() if e.lower() == wanted), None)
             return {"ok": True, "user": {"id": user}} if user else {"ok": False, "error": "users_not_found"}
         if method == "usergroups.users.list":
             return {"ok": True, "users": self.usergroups.get(params.get("usergroup", ""), [])}

@@ -14,7 +14,15 @@ from typing import Any
 
 from knowledge.models import JourneyMap, Persona, Stage
 from skills.account_lookup import (
-    AssetPick, Candidate, Member, as_domain, closest_names, match_names, members, pick_assets, direct_id,
+    AssetPick,
+    Candidate,
+    Member,
+    as_domain,
+    closest_names,
+    direct_id,
+    match_names,
+    members,
+    pick_assets,
 )
 from skills.context import SkillContext
 from skills.crm import CrmGateway, CrmNotFound

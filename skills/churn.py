@@ -161,7 +161,7 @@ def evaluate(company: Company, engagements: Sequence[Engagement], engagement_con
     cs, today, on = company.success, now.date(), set(rules.enabled)
     day = (today - cs.onboarding_start).days if cs.onboarding_start else None
     early = day is not None and day <= rules.onboarding_window_days  # milestone rules are early-life rules
-    if "first_value" in on and early and cs.first_value is None and day >= rules.first_value_days:
+    if "first_value" in on and day is not None and early and cs.first_value is None and day >= rules.first_value_days:
         out.append(("first_value", "high", f"{day} days into onboarding and no first-value milestone "
                                            f"(due by day {rules.first_value_days})"))
     done = [e for e in engagements if _touched(e, now)]
@@ -173,7 +173,7 @@ def evaluate(company: Company, engagements: Sequence[Engagement], engagement_con
             out.append(("silence", "medium", f"no logged engagement for {(now - last).days} days "
                                              f"(last on {last.date().isoformat()})"))
     reviewed = cs.business_review is not None and (cs.onboarding_start is None or cs.business_review >= cs.onboarding_start)
-    if "business_review" in on and early and not reviewed and day >= rules.business_review_days:
+    if "business_review" in on and day is not None and early and not reviewed and day >= rules.business_review_days:
         out.append(("business_review", "medium", f"{day} days into onboarding and no business review "
                                                  f"(due by day {rules.business_review_days})"))
     if "renewal_executive" in on and cs.renewal is not None:

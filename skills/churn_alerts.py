@@ -25,9 +25,8 @@ from skills.churn import SEVERITIES, ChurnFinding
 from storage.churn_ledger import last_alert_sent, list_churn_responses, record_alert_sent
 
 
-
 def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _rank(severity: str) -> int:

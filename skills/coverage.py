@@ -101,7 +101,8 @@ def similarity(journey_map: JourneyMap, embedder: Embedder) -> np.ndarray:
     with _cache_lock:
         _cache.append((embedder, key, matrix))
         del _cache[:-_CACHE_SIZE]
-    return matrix
+    kept: np.ndarray = matrix
+    return kept
 
 
 def match_questions(

@@ -12,8 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from knowledge.models import JourneyMap, Stage
-from skills.account_lookup import AssetPick, Candidate, Member, closest_names, match_names, members, pick_assets, \
-    direct_id
+from skills.account_lookup import AssetPick, Candidate, Member, closest_names, direct_id, match_names, members, pick_assets
 from skills.context import SkillContext
 from skills.crm import CrmGateway, CrmNotFound
 from skills.crm.records import Deal

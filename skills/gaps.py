@@ -7,8 +7,8 @@ where deals already leak.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import datetime as dt
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path

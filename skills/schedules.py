@@ -8,10 +8,11 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from skills.registry import Schedule, Skill, SkillInputError
+from storage.subscriptions import SubscriptionKind
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -42,7 +43,7 @@ def skill_for(kind: str) -> str | None:
 
 @dataclass(frozen=True)
 class ScheduleRequest:
-    kind: str
+    kind: SubscriptionKind
     cron: str
     timezone: str = "UTC"
     filters: dict[str, Any] = field(default_factory=dict)
@@ -57,9 +58,10 @@ def parse_subscription(text: str) -> ScheduleRequest:
         tokens = shlex.split(text)
     except ValueError:
         tokens = text.split()
-    kind = kind_of(tokens[0]) if tokens else None
-    if kind is None:
+    word = kind_of(tokens[0]) if tokens else None
+    if word not in get_args(SubscriptionKind):
         raise SkillInputError(f"what should I post? {USAGE}")
+    kind = cast(SubscriptionKind, word)
     schedule = schedulable()[kind][1]
     filters: dict[str, Any] = {}
     words: list[str] = []

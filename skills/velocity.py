@@ -85,9 +85,9 @@ def week_window(now: dt.datetime, week: str | None) -> Window:
         except ValueError:
             raise SkillInputError(f"--week must be a date like 2025-05-20 (got {week!r})") from None
     else:
-        day = now.astimezone(dt.timezone.utc).date() - dt.timedelta(days=7)
+        day = now.astimezone(dt.UTC).date() - dt.timedelta(days=7)
     monday = day - dt.timedelta(days=day.weekday())
-    start = dt.datetime(monday.year, monday.month, monday.day, tzinfo=dt.timezone.utc)
+    start = dt.datetime(monday.year, monday.month, monday.day, tzinfo=dt.UTC)
     if start > now:
         raise SkillInputError(f"--week {week} is in the future")
     return Window(start, start + dt.timedelta(days=7))

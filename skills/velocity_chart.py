@@ -33,7 +33,7 @@ NO_TARGET_COLOUR = "#7a8fa6"
 
 def chart_name(now: dt.datetime, pipeline_id: str) -> str:
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in pipeline_id)[:40] or "pipeline"
-    return f"velocity-{safe}-{now.astimezone(dt.timezone.utc):%Y%m%d-%H%M%S}.png"
+    return f"velocity-{safe}-{now.astimezone(dt.UTC):%Y%m%d-%H%M%S}.png"
 
 
 def write_velocity_chart(path: Path, report: VelocityReport, pipeline: PipelineVelocity) -> Path:
@@ -60,7 +60,7 @@ def draw_velocity_chart(report: VelocityReport, pipeline: PipelineVelocity) -> F
     entered = [s.conversion.entered for s in stages]
     peak = max(entered, default=0) or 1
     funnel.barh(ys[: len(stages)], entered, color=FUNNEL_COLOUR, height=0.62)
-    for y, s in zip(ys, stages):
+    for y, s in zip(ys, stages, strict=False):
         rate = s.conversion.rate
         note = f"{s.conversion.entered}  ·  {rate * 100:.0f}% advanced" if rate is not None else "0 entered"
         inside = s.conversion.entered > 0.55 * peak
@@ -77,7 +77,7 @@ def draw_velocity_chart(report: VelocityReport, pipeline: PipelineVelocity) -> F
     targets = [s.target_days for s in stages]
     top = max([m for m in medians if m is not None] + [t for t in targets if t is not None] + [1.0])
     colours = []
-    for m, t in zip(medians, targets):
+    for m, t in zip(medians, targets, strict=False):
         if m is None:
             colours.append(MUTED)
         elif t is None:
@@ -87,7 +87,7 @@ def draw_velocity_chart(report: VelocityReport, pipeline: PipelineVelocity) -> F
         else:
             colours.append(WITHIN_COLOUR)
     days.barh(ys[: len(stages)], [m or 0.0 for m in medians], color=colours, height=0.62)
-    for y, s, m, t in zip(ys, stages, medians, targets):
+    for y, _stage, m, t in zip(ys, stages, medians, targets, strict=False):
         if t is not None:
             days.plot([t, t], [y - 0.42, y + 0.42], color="black", linewidth=2.5)
         shown = "no stays ended" if m is None else f"{m:.1f}d"

@@ -14,7 +14,7 @@ Response = Literal["ack", "snooze"]
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class ChurnResponse(SQLModel, table=True):

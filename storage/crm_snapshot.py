@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import BigInteger, Column, Text, delete, insert, select
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col
 
 
 class CrmSnapshotObject(SQLModel, table=True):
@@ -58,9 +58,9 @@ def fetch_snapshot_state(session: Session, object_type: str) -> CrmSnapshotState
 def fetch_snapshot(session: Session, object_type: str) -> list[SnapshotRow]:
     """Every cached object of the type, in id order."""
     rows = session.execute(
-        select(CrmSnapshotObject.object_id, CrmSnapshotObject.properties_json, CrmSnapshotObject.history_json,
-               CrmSnapshotObject.last_modified_ms)
-        .where(CrmSnapshotObject.object_type == object_type)
+        select(col(CrmSnapshotObject.object_id), col(CrmSnapshotObject.properties_json), col(CrmSnapshotObject.history_json),
+               col(CrmSnapshotObject.last_modified_ms))
+        .where(col(CrmSnapshotObject.object_type) == object_type)
     ).all()
     out = [
         SnapshotRow(oid, json.loads(props), _load_history(hist), modified)
@@ -89,8 +89,8 @@ def save_snapshot_objects(session: Session, object_type: str, rows: Sequence[Sna
     ids = [r.object_id for r in rows]
     for start in range(0, len(ids), 500):
         session.execute(delete(CrmSnapshotObject).where(
-            CrmSnapshotObject.object_type == object_type,
-            CrmSnapshotObject.object_id.in_(ids[start:start + 500]),  # type: ignore[attr-defined]
+            col(CrmSnapshotObject.object_type) == object_type,
+            col(CrmSnapshotObject.object_id).in_(ids[start:start + 500]),
         ))
     values = _values(object_type, rows)
     for start in range(0, len(values), 2000):
@@ -100,7 +100,7 @@ def save_snapshot_objects(session: Session, object_type: str, rows: Sequence[Sna
 
 def replace_snapshot(session: Session, object_type: str, rows: Sequence[SnapshotRow]) -> int:
     """Drop every cached object of the type and store these (a full sync)."""
-    session.execute(delete(CrmSnapshotObject).where(CrmSnapshotObject.object_type == object_type))
+    session.execute(delete(CrmSnapshotObject).where(col(CrmSnapshotObject.object_type) == object_type))
     values = _values(object_type, rows)
     for start in range(0, len(values), 2000):
         session.execute(insert(CrmSnapshotObject), values[start:start + 2000])
@@ -109,7 +109,7 @@ def replace_snapshot(session: Session, object_type: str, rows: Sequence[Snapshot
 
 def save_snapshot_state(session: Session, object_type: str, *, scope_key: str, high_watermark_ms: int,
                         object_count: int, full: bool, now: dt.datetime | None = None) -> CrmSnapshotState:
-    now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     state = session.get(CrmSnapshotState, object_type)
     if state is None:
         state = CrmSnapshotState(object_type=object_type, scope_key=scope_key, full_sync_at=now, synced_at=now)
@@ -128,7 +128,7 @@ def clear_snapshot(session: Session, object_type: str | None = None) -> None:
     objects = delete(CrmSnapshotObject)
     states = delete(CrmSnapshotState)
     if object_type is not None:
-        objects = objects.where(CrmSnapshotObject.object_type == object_type)
-        states = states.where(CrmSnapshotState.object_type == object_type)
+        objects = objects.where(col(CrmSnapshotObject.object_type) == object_type)
+        states = states.where(col(CrmSnapshotState.object_type) == object_type)
     session.execute(objects)
     session.execute(states)

@@ -11,7 +11,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
-
 CONNECT_TIMEOUT_S = 10  # a server that does not answer is reported, not waited on for minutes
 
 

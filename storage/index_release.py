@@ -15,7 +15,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class IndexRelease(SQLModel, table=True):

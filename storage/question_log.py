@@ -12,7 +12,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class QuestionLogEntry(SQLModel, table=True):

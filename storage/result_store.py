@@ -16,7 +16,7 @@ RESULT_TTL = dt.timedelta(days=2)
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class StoredResult(SQLModel, table=True):
@@ -42,7 +42,7 @@ def fetch_result(session: Session, result_id: int, skill: str, *, channel_id: st
     row = session.get(StoredResult, result_id)
     if row is None or row.skill != skill or row.channel_id != channel_id:
         return None
-    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.timezone.utc)
+    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.UTC)
     if created < _now() - RESULT_TTL:
         return None
     return pickle.loads(row.payload)  # noqa: S301 - our own rows, written by save_result

@@ -7,13 +7,13 @@ import datetime as dt
 
 from sqlalchemy import JSON, Column, delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col
 
 TEAM_VIEWS = ("sales", "marketing", "cs", "leadership")
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class ChannelConfig(SQLModel, table=True):

@@ -24,7 +24,7 @@ RETRY_STATES = ("delayed", "retrying", "failed")
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class Subscription(SQLModel, table=True):
@@ -111,7 +111,7 @@ def deactivate_subscription(session: Session, subscription_id: int, channel_id: 
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 def is_stale(run: ScheduledRun, now: dt.datetime, lease_s: float) -> bool:
@@ -272,4 +272,5 @@ def finish_run(session: Session, run: ScheduledRun, state: RunState, *, detail: 
 
 
 def list_runs(session: Session, subscription_id: int) -> list[ScheduledRun]:
-    return list(session.exec(select(ScheduledRun).where(col(ScheduledRun.subscription_id) == subscription_id).order_by(col(ScheduledRun.id))))
+    query = select(ScheduledRun).where(col(ScheduledRun.subscription_id) == subscription_id).order_by(col(ScheduledRun.id))
+    return list(session.exec(query))

@@ -8,13 +8,13 @@ import importlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., str])
 MODULES = ("ask", "account", "deal", "gaps", "velocity", "churn")
 _RENDERERS: dict[type, Callable[[Any], str]] = {}
 
 
-def text_for(result_type: type[T]) -> Callable[[Callable[[T], str]], Callable[[T], str]]:
-    def register(function: Callable[[T], str]) -> Callable[[T], str]:
+def text_for(result_type: type) -> Callable[[F], F]:
+    def register(function: F) -> F:
         _RENDERERS[result_type] = function
         return function
 

@@ -179,7 +179,7 @@ class Transport:
         if retry_after is not None:
             return min(retry_after, 120.0)  # HubSpot's own hint wins; the cap guards a broken header
         ceiling = min(s.hubspot_backoff_max_s, s.hubspot_backoff_base_s * (2 ** attempt))
-        return ceiling * (0.5 + 0.5 * self._rng.random())
+        return float(ceiling * (0.5 + 0.5 * self._rng.random()))
 
     @staticmethod
     def _typed(kind: str, exc: Exception, status: int | None) -> CrmError:

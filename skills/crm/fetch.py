@@ -14,7 +14,8 @@ from typing import Any
 
 from hubspot import HubSpot
 from hubspot.crm.associations.v4 import (
-    BatchInputPublicFetchAssociationsBatchRequest, PublicFetchAssociationsBatchRequest,
+    BatchInputPublicFetchAssociationsBatchRequest,
+    PublicFetchAssociationsBatchRequest,
 )
 
 from config.settings import Settings
@@ -104,7 +105,7 @@ class Fetcher:
         models = _models(object_type)
         request = models.PublicObjectSearchRequest(
             filter_groups=[{"filters": filters}] if filters else [],
-            sorts=[{"propertyName": sort, "direction": "ASCENDING"}],  # type: ignore[list-item]
+            sorts=[{"propertyName": sort, "direction": "ASCENDING"}],
             properties=list(properties), limit=limit or self.settings.hubspot_search_page_size, after=after)
         api = _api(self.client, object_type).search_api
         return self.transport.call(f"search:{object_type}", api.do_search, search=True,

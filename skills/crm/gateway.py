@@ -21,7 +21,11 @@ from skills.crm.client import CallStats, Transport
 from skills.crm.errors import CrmAuthError, CrmError, CrmUnavailable
 from skills.crm.fetch import Fetcher, Progress
 from storage.crm_snapshot import (
-    SnapshotRow, fetch_snapshot, fetch_snapshot_state, replace_snapshot, save_snapshot_objects,
+    SnapshotRow,
+    fetch_snapshot,
+    fetch_snapshot_state,
+    replace_snapshot,
+    save_snapshot_objects,
     save_snapshot_state,
 )
 from storage.engine import session_scope
@@ -59,7 +63,7 @@ class CrmGateway:
         self.engine = engine
         self.transport = transport or Transport(settings, patient=patient)
         self.fetcher = Fetcher(settings, self.transport)
-        self._now = now or (lambda: dt.datetime.now(dt.timezone.utc))
+        self._now = now or (lambda: dt.datetime.now(dt.UTC))
         self._pipelines: list[r.Pipeline] | None = None
         self._owners: list[r.Owner] | None = None
 
@@ -176,7 +180,7 @@ class CrmGateway:
                     row.object_id, kind, stamp, row.properties.get("hubspot_owner_id"),
                     row.properties.get(_TITLES[kind]), row.properties.get("hs_task_status"),
                     owner_of[row.object_id]))
-        floor = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+        floor = dt.datetime.min.replace(tzinfo=dt.UTC)
         for items in out.values():
             items.sort(key=lambda e: e.timestamp or floor, reverse=True)
         return out
@@ -199,7 +203,7 @@ class CrmGateway:
                     row.object_id, kind, r.parse_time(row.properties.get("hs_timestamp")),
                     row.properties.get("hubspot_owner_id"), row.properties.get(_TITLES[kind]),
                     row.properties.get("hs_task_status"), company_id))
-        floor = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+        floor = dt.datetime.min.replace(tzinfo=dt.UTC)
         return sorted(found, key=lambda e: e.timestamp or floor, reverse=True)
 
     def engagement_contacts(self, engagements: Iterable[r.Engagement]) -> dict[str, tuple[str, ...]]:
@@ -270,7 +274,7 @@ class CrmGateway:
         max_age = dt.timedelta(hours=self.settings.hubspot_snapshot_max_age_h)
         full_at = None if cached is None else cached[2]
         if full_at is not None and full_at.tzinfo is None:
-            full_at = full_at.replace(tzinfo=dt.timezone.utc)  # drivers that drop the zone store UTC
+            full_at = full_at.replace(tzinfo=dt.UTC)  # drivers that drop the zone store UTC
         if cached is None or full_at is None or cached[0] != scope_key or now - full_at > max_age:
             started_ms = int(now.timestamp() * 1000)
             rows = enrich(self.fetcher.list_all(object_type, props, progress))

@@ -21,12 +21,12 @@ def parse_time(value: str | None) -> dt.datetime | None:
         return None
     text = value.strip()
     if text.isdigit():
-        return dt.datetime.fromtimestamp(int(text) / 1000, tz=dt.timezone.utc)
+        return dt.datetime.fromtimestamp(int(text) / 1000, tz=dt.UTC)
     try:
         parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def parse_date(value: str | None) -> dt.date | None:
@@ -193,9 +193,10 @@ def stage_times_from_v2(props: Props, stage_ids: tuple[str, ...]) -> tuple[Stage
 
 def stage_times_from_history(changes: list[tuple[str, str]]) -> tuple[StageTime, ...]:
     """dealstage history -> per-stage times; a stage entered twice keeps its latest entry."""
-    ordered = sorted(((parse_time(ts), value) for value, ts in changes if parse_time(ts)), key=lambda c: c[0])
+    timed = [(when, value) for value, ts in changes if (when := parse_time(ts)) is not None]
+    ordered = sorted(timed, key=lambda c: c[0])
     latest: dict[str, StageTime] = {}
     for index, (entered, stage_id) in enumerate(ordered):
         exited = ordered[index + 1][0] if index + 1 < len(ordered) else None
-        latest[stage_id] = StageTime(stage_id, entered, exited)  # type: ignore[arg-type]
+        latest[stage_id] = StageTime(stage_id, entered, exited)
     return tuple(sorted(latest.values(), key=lambda s: s.entered_at))

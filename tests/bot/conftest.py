@@ -12,12 +12,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from socketserver import ThreadingMixIn
 from typing import Any
 from urllib.parse import urlencode
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
-from socketserver import ThreadingMixIn
 
 from bot.app import build_runtime, create_app
 from bot.http import make_wsgi_app
@@ -123,7 +123,8 @@ def make_bot(sample_service: Any, slack_api: SlackStandIn) -> Iterator[Any]:
     def build(**overrides: Any) -> BotServer:
         settings = bot_settings(sample_service, slack_api, **overrides)
         runtime = build_runtime(settings, knowledge=KnowledgeService(settings, engine=sample_service.engine))
-        httpd = make_server("127.0.0.1", 0, make_wsgi_app(create_app(runtime)), server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
+        httpd = make_server("127.0.0.1", 0, make_wsgi_app(create_app(runtime)), server_class=_ThreadingWSGIServer,
+                            handler_class=_QuietHandler)
         thread = threading.Thread(target=httpd.serve_forever, daemon=True)
         thread.start()
         servers.append(httpd)

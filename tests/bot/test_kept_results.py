@@ -12,9 +12,9 @@ from bot.jobs import Job
 from bot.replies import ReplyTo
 from bot.runtime import BotRuntime
 from sandbox.server import SandboxServer
+from sandbox.slack_api import SlackStandIn
 from storage.crm_snapshot import clear_snapshot
 from storage.engine import session_scope
-from sandbox.slack_api import SlackStandIn
 from tests.scheduler.conftest import crm, runtime, slack  # noqa: F401 - fixtures
 
 

@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from bot.blocks import render_result
 from bot.blocks.churn import render_alerts
 from bot.owners import SlackOwnerDirectory, owner_ids_of
+from sandbox.slack_api import SlackStandIn
 from skills.churn import ChurnFinding, ChurnReport
 from skills.crm.records import Owner
 from skills.velocity import (
@@ -23,9 +24,8 @@ from skills.velocity import (
     VelocityReport,
     Window,
 )
-from sandbox.slack_api import SlackStandIn
 
-NOW = dt.datetime(2025, 6, 4, 10, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 6, 4, 10, 0, tzinfo=dt.UTC)
 OWNERS = [Owner("1", "Ava", "Adams", "Ava.Adams@example.com"), Owner("2", "Ben", "Brown", "ben@example.com"),
           Owner("3", None, None, "nameless@example.com")]
 EMAILS = [o.email for o in OWNERS if o.email]

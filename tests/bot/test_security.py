@@ -21,8 +21,8 @@ from slack_bolt.listener.custom_listener import CustomListener
 from bot.app import build_runtime, create_app
 from bot.http import make_wsgi_app
 from knowledge.service import KnowledgeService
-from tests.bot.conftest import SIGNING_SECRET, BotServer, Reply, _QuietHandler, _ThreadingWSGIServer, bot_settings, sign
 from sandbox.slack_api import SlackStandIn
+from tests.bot.conftest import SIGNING_SECRET, BotServer, Reply, _QuietHandler, _ThreadingWSGIServer, bot_settings, sign
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -274,7 +274,8 @@ def oversize_body_unread(bot: BotServer) -> Reply:
     chunk = b"a" * 65536
     h = headers(chunk)
     return raw_request(bot, "POST", "/slack/events",
-                       [("Content-Type", FORM), ("Content-Length", "1500000"), ("X-Slack-Request-Timestamp", h["X-Slack-Request-Timestamp"]),
+                       [("Content-Type", FORM), ("Content-Length", "1500000"), ("X-Slack-Request-Timestamp",
+                                                                                h["X-Slack-Request-Timestamp"]),
                         ("X-Slack-Signature", h["X-Slack-Signature"])], send=chunk)
 
 

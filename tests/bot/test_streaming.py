@@ -88,7 +88,8 @@ def test_first_text_reaches_slack_within_two_seconds_of_the_first_token(
     assert first_text["at"] < llm.token_times[-1], "text must go out while the model is still writing"
 
 
-def test_default_closing_blocks_carry_the_cited_sources(sample_service: Any, llm: OpenAIStandIn, client: WebClient, slack_api: SlackStandIn) -> None:
+def test_default_closing_blocks_carry_the_cited_sources(sample_service: Any, llm: OpenAIStandIn, client: WebClient,
+                                                        slack_api: SlackStandIn) -> None:
     ts = post(client, answer_events(sample_service, llm))
     blocks = reply(slack_api, ts)["blocks"]
     assert blocks[0]["type"] == "context" and blocks[0]["elements"][0]["text"].startswith("Sources: <")

@@ -11,7 +11,10 @@ from storage.crm_snapshot import clear_snapshot
 from storage.engine import session_scope
 from tests.bot.conftest import BotServer
 from tests.skills.account_fixtures import (  # noqa: F401  (fixtures)
-    PLANTED_NAME, TOKEN, planted_portal, skill_server,
+    PLANTED_NAME,
+    TOKEN,
+    planted_portal,
+    skill_server,
 )
 
 

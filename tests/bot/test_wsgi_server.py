@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from sandbox.slack_api import SlackStandIn
 from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET, sign
 from tests.conftest import free_port
-from sandbox.slack_api import SlackStandIn
 
 
 def test_gunicorn_serves_the_bot(sample_service: Any, slack_api: SlackStandIn, tmp_path: Path) -> None:
@@ -52,7 +52,8 @@ def test_gunicorn_serves_the_bot(sample_service: Any, slack_api: SlackStandIn, t
         ts = int(time.time())
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/slack/events", data=body, method="POST",
-            headers={"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": sign(body, ts)},
+            headers={"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": str(ts),
+                     "X-Slack-Signature": sign(body, ts)},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 200

@@ -42,7 +42,8 @@ def test_validate(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(broken), "--json"])
     payload = json.loads(result.stdout)
     assert result.exit_code == 1 and payload["valid"] is False
-    assert payload["problems"][0] == {"file": str(broken), "line": line, "path": "assets[2].answers[0]", "message": payload["problems"][0]["message"], "severity": "error"}
+    assert payload["problems"][0] == {"file": str(broken), "line": line, "path": "assets[2].answers[0]",
+                                      "message": payload["problems"][0]["message"], "severity": "error"}
 
 
 def test_index_ask_stages_content(runner: CliRunner) -> None:
@@ -54,7 +55,8 @@ def test_index_ask_stages_content(runner: CliRunner) -> None:
     assert answer["answered"] is True and answer["persona_id"] == "cfo"
     assert answer["sources"][0]["ref_id"] == "as-roi-calculator"
     assert set(answer["sources"][0]) == {"n", "kind", "ref_id", "title", "url", "why", "score"}
-    assert {"question", "text", "confidence", "stage_id", "stage_name", "stage_how", "persona_name", "open_questions", "used_llm", "latency_ms", "note"} <= set(answer)
+    assert {"question", "text", "confidence", "stage_id", "stage_name", "stage_how", "persona_name", "open_questions", "used_llm",
+            "latency_ms", "note"} <= set(answer)
 
     text = runner.invoke(app, ["ask", "CFO wants to know the return on investment"])
     assert text.exit_code == 0 and "[1] ROI calculator — https://www.fieldline.example/roi" in text.output

@@ -73,8 +73,8 @@ def test_churn_dry_run_respects_the_ledger(runner: CliRunner) -> None:
     assert len(payload["messages"]) == 1
     from sqlmodel import select
 
-    from skills.churn_alerts import record_alerts_sent
     from skills.churn import ChurnFinding
+    from skills.churn_alerts import record_alerts_sent
     from storage.churn_ledger import AlertSent, record_churn_response
     from storage.engine import make_engine, session_scope
 

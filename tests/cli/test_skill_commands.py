@@ -25,7 +25,8 @@ def server() -> Iterator[SandboxServer]:
 @pytest.fixture
 def runner(tmp_path: Path, model_dir: Path, server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.chdir(tmp_path)
-    for name in ("DATABASE_URL", "JOURNEYBOT_DATABASE_URL", "JOURNEYBOT_CHROMA_HOST", "JOURNEYBOT_LLM_PROVIDER", "JOURNEYBOT_JOURNEY_MAP_PATH"):
+    for name in ("DATABASE_URL", "JOURNEYBOT_DATABASE_URL", "JOURNEYBOT_CHROMA_HOST", "JOURNEYBOT_LLM_PROVIDER",
+                 "JOURNEYBOT_JOURNEY_MAP_PATH"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("JOURNEYBOT_DATA_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("JOURNEYBOT_EMBEDDING_MODEL_DIR", str(model_dir))

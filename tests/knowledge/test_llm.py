@@ -128,7 +128,8 @@ def test_no_provider_means_no_model(sample_service: Any) -> None:
 
 def test_a_missing_integration_package_names_what_to_install(sample_service: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "langchain_ollama", None)  # as if not installed
-    with pytest.raises(ValueError, match=r"^JOURNEYBOT_LLM_PROVIDER=ollama needs the langchain-ollama package: pip install langchain-ollama"):
+    with pytest.raises(ValueError,
+                       match=r"^JOURNEYBOT_LLM_PROVIDER=ollama needs the langchain-ollama package: pip install langchain-ollama"):
         build_chat_model(llm_settings(sample_service, llm_provider="ollama"))
 
 
@@ -202,7 +203,8 @@ def test_streamed_answer_comes_in_deltas_then_the_cited_answer(
     assert body["stream"] is True and body["messages"][0]["content"] == SYSTEM_PROMPT
 
 
-def test_streamed_i_dont_know_is_no_answer(provider: tuple[BaseChatModel, ScriptedModel], streamer: Callable[..., list[str | Answer]]) -> None:
+def test_streamed_i_dont_know_is_no_answer(provider: tuple[BaseChatModel, ScriptedModel], streamer: Callable[...,
+                                                                                                             list[str | Answer]]) -> None:
     chat, server = provider
     server.mode = "unknown"
     deltas, answer = _split(streamer(chat))

@@ -12,7 +12,7 @@ from sandbox.generator import generate_portal
 from sandbox.model import Portal
 from sandbox.server import SandboxServer
 
-NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)
 TOKEN = "sandbox-test-token"
 
 

@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from sandbox.generator import generate_portal
 from sandbox.model import SALES_PIPELINE, Portal, PortalSize
 
-NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)
 
 DAY = 86_400_000
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from hubspot import HubSpot
 from hubspot.crm.associations.v4 import (
-    BatchInputPublicFetchAssociationsBatchRequest, PublicFetchAssociationsBatchRequest,
+    BatchInputPublicFetchAssociationsBatchRequest,
+    PublicFetchAssociationsBatchRequest,
 )
 from hubspot.crm.deals import BatchReadInputSimplePublicObjectId, PublicObjectSearchRequest, SimplePublicObjectId
 from urllib3.util.retry import Retry

@@ -17,14 +17,14 @@ from bot.runtime import BotRuntime
 from knowledge.service import KnowledgeService
 from sandbox.generator import generate_portal
 from sandbox.server import SandboxServer
+from sandbox.slack_api import SlackStandIn
 from storage.crm_snapshot import clear_snapshot
 from storage.engine import session_scope
 from storage.subscriptions import Subscription, add_subscription
 from tests.bot.conftest import bot_settings
 from tests.skills.conftest import SKILL_NOW, SKILL_TOKEN
-from sandbox.slack_api import SlackStandIn
 
-MONDAY_0900 = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.timezone.utc)  # ISO week 2025-W23
+MONDAY_0900 = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)  # ISO week 2025-W23
 LEASE_S = 600
 
 

@@ -11,12 +11,12 @@ from sqlmodel import Session, col, select
 
 from bot.owners import clear_cache
 from bot.runtime import BotRuntime
+from sandbox.slack_api import SlackStandIn
+from scheduler.runs import execute
 from storage.churn_ledger import AlertSent
 from storage.engine import session_scope
-from scheduler.runs import execute
 from storage.subscriptions import Subscription
 from tests.scheduler.conftest import MONDAY_0900, posts
-from sandbox.slack_api import SlackStandIn
 
 
 def test_churn_alerts_posted_once_then_cooldown(runtime: BotRuntime, slack: SlackStandIn,

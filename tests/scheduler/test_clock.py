@@ -12,12 +12,12 @@ import pytest
 
 from bot.runtime import BotRuntime
 from config import Settings
+from sandbox.slack_api import SlackStandIn
 from scheduler import clock
 from scheduler.periods import last_fire_time
 from storage.engine import create_all, make_engine, session_scope
 from storage.subscriptions import Subscription, add_subscription, deactivate_subscription, list_runs
 from tests.scheduler.conftest import posts
-from sandbox.slack_api import SlackStandIn
 
 
 def test_sync_jobs_follows_the_subscriptions(tmp_path: Path) -> None:
@@ -60,7 +60,7 @@ def test_a_subscription_whose_first_fire_passed_before_the_clock_saw_it_runs_at_
     settings = Settings.from_mapping({"data_dir": tmp_path})
     engine = make_engine(settings.database_url)
     create_all(engine)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     with session_scope(engine) as session:
         owed = add_subscription(session, channel_id="C1", kind="digest", cron="* * * * *")
         owed_row = session.get(Subscription, owed.id)
@@ -71,7 +71,7 @@ def test_a_subscription_whose_first_fire_passed_before_the_clock_saw_it_runs_at_
     scheduler.start(paused=True)
     try:
         clock.sync_jobs(scheduler, engine)
-        assert scheduler.get_job(f"sub-{owed.id}").next_run_time <= dt.datetime.now(dt.timezone.utc)
+        assert scheduler.get_job(f"sub-{owed.id}").next_run_time <= dt.datetime.now(dt.UTC)
         assert scheduler.get_job(f"sub-{fresh.id}").next_run_time > now + dt.timedelta(days=1)
     finally:
         scheduler.shutdown(wait=False)
@@ -87,7 +87,7 @@ def test_a_misfired_run_within_the_grace_runs_once_on_start(tmp_path: Path, runt
     before.start(paused=True)
     clock.sync_jobs(before, runtime.knowledge.engine)
     before.shutdown(wait=False)
-    latest = last_fire_time(sub.cron, sub.timezone, dt.datetime.now(dt.timezone.utc))
+    latest = last_fire_time(sub.cron, sub.timezone, dt.datetime.now(dt.UTC))
     assert latest is not None
 
     # restart as the leader does (paused, sync, resume) after three fire times went by
@@ -139,7 +139,7 @@ def test_the_leader_prunes_old_slack_event_receipts(runtime: BotRuntime, tmp_pat
     from storage.slack_state import EventReceipt
 
     engine = runtime.knowledge.engine
-    old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=8)
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=8)
     with session_scope(engine) as session:
         session.add(EventReceipt(event_id="EvOLD-prune", received_at=old))
         session.add(EventReceipt(event_id="EvNEW-prune"))

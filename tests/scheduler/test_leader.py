@@ -11,7 +11,7 @@ from scheduler.leader import Leader
 from storage.engine import create_all, session_scope
 from storage.subscriptions import ScheduledRun, add_subscription, claim_run
 
-T0 = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
 
 
 def test_only_one_leader_and_the_follower_takes_over(engine: Engine) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from scheduler.periods import granularity, last_fire_time, period_key
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.mark.parametrize("cron,fire,tz,key", [

@@ -14,12 +14,12 @@ from bot.posting import post
 from bot.runtime import BotRuntime
 from sandbox.faults import Fault, FaultPlan
 from sandbox.server import SandboxServer
+from sandbox.slack_api import SlackStandIn
 from scheduler.clock import retry_due
 from scheduler.runs import RunOutcome, execute, run_metadata
 from storage.engine import session_scope
 from storage.subscriptions import Subscription, claim_run, fetch_run, list_runs, mark_posting
 from tests.scheduler.conftest import LEASE_S, MONDAY_0900, posts
-from sandbox.slack_api import SlackStandIn
 
 WEEK = dt.timedelta(days=7)
 AFTER_LEASE = dt.timedelta(seconds=LEASE_S + 1)
@@ -171,7 +171,7 @@ def test_a_refused_post_is_retried_with_backoff_then_fails_for_good(runtime: Bot
     slack.outside[sub.channel_id] = "not_in_channel"
     first = execute(runtime, sub.id, MONDAY_0900)
     assert first.status == "retrying" and "not_in_channel" in first.detail
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     assert [o for o in retry_due(runtime, now=now) if o.subscription_id == sub.id] == []  # still in its pause
     statuses = []
     for attempt in range(1, MAX_ATTEMPTS + 2):

@@ -27,7 +27,7 @@ from skills.crm import CrmGateway
 from storage.engine import make_engine
 from storage.migrate import upgrade_database
 
-NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)
 NOW_MS = int(NOW.timestamp() * 1000)
 DAY_MS = 86_400_000
 TOKEN = "skills-test-token"

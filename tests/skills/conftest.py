@@ -16,7 +16,7 @@ from skills.context import SkillContext
 from storage.crm_snapshot import clear_snapshot
 from storage.engine import session_scope
 
-SKILL_NOW = dt.datetime(2025, 6, 4, 10, 0, tzinfo=dt.timezone.utc)  # a Wednesday
+SKILL_NOW = dt.datetime(2025, 6, 4, 10, 0, tzinfo=dt.UTC)  # a Wednesday
 SKILL_TOKEN = "skill-test-token"
 DAY_MS = 86_400_000
 

@@ -17,12 +17,19 @@ from sandbox.server import SandboxServer
 from skills.account import SKILL, WEIGHTS, AccountChoices, AccountReadiness, run_account
 from skills.context import SkillContext
 from skills.registry import Registry, SkillInputError
-
 from tests.skills.account_fixtures import (  # noqa: F401  (fixtures)
-    EMAIL, NOW_MS, PHONE, PLANTED_DOMAIN, PLANTED_NAME, PLANTED_PEOPLE, Planted, expected_engagement,
-    planted_portal, skill_ctx, skill_server,
+    EMAIL,
+    NOW_MS,
+    PHONE,
+    PLANTED_DOMAIN,
+    PLANTED_NAME,
+    PLANTED_PEOPLE,
+    Planted,
+    expected_engagement,
+    planted_portal,
+    skill_ctx,
+    skill_server,
 )
-
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ from sandbox.server import SandboxServer
 from skills.churn import SKILL, ChurnReport, run_churn
 from skills.context import SkillContext
 from skills.registry import Registry, SkillInputError
-
 from tests.skills.conftest import DAY_MS, SKILL_NOW, SKILL_TOKEN, add_object, link, ms
 
 NOW_MS = ms(SKILL_NOW)

@@ -12,12 +12,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.blocks.churn import render_alerts
-from skills.churn_alerts import decide_alerts, record_alerts_sent, select_new_alerts
 from skills.churn import ChurnFinding
+from skills.churn_alerts import decide_alerts, record_alerts_sent, select_new_alerts
 from storage.churn_ledger import last_alert_sent, record_churn_response
 from storage.engine import create_all, make_engine, session_scope
 
-NOW = dt.datetime(2025, 6, 4, 8, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 6, 4, 8, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
 
 

@@ -14,9 +14,14 @@ from sandbox.model import Portal
 from skills.context import SkillContext
 from skills.deal import SKILL, DealChoices, DealContent, run_deal
 from skills.registry import SkillInputError
-
 from tests.skills.account_fixtures import (  # noqa: F401  (fixtures)
-    EMAIL, PHONE, PLANTED_NAME, Planted, planted_portal, skill_ctx, skill_server,
+    EMAIL,
+    PHONE,
+    PLANTED_NAME,
+    Planted,
+    planted_portal,
+    skill_ctx,
+    skill_server,
 )
 
 

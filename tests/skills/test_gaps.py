@@ -27,7 +27,7 @@ from storage.engine import session_scope
 from storage.question_log import record_question
 from tests.conftest import SAMPLE_MAP
 
-NOW = dt.datetime(2026, 6, 15, 9, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 6, 15, 9, 0, tzinfo=dt.UTC)
 CONVERSION = {"awareness": 0.4, "research": 0.35, "consideration": 0.3, "decision": 0.08, "onboarding": 0.9}
 PLANTED_EMPTY = {
     ("expansion", "technical-evaluator"),

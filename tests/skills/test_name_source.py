@@ -11,7 +11,10 @@ from skills.crm import CrmGateway
 from skills.name_source import CrmNames, directory_from_crm
 from skills.understanding import understander_for
 from tests.skills.account_fixtures import (  # noqa: F401  (fixtures)
-    PLANTED_NAME, planted_portal, skill_ctx, skill_server,
+    PLANTED_NAME,
+    planted_portal,
+    skill_ctx,
+    skill_server,
 )
 
 

@@ -137,9 +137,9 @@ def test_no_time_phrase() -> None:
 
 
 def test_an_llm_tool_call_decides_first_and_its_failure_falls_back(sample_service: Any) -> None:
+    from config import Settings
     from knowledge.llm import build_chat_model
     from skills.llm_routing import route_with_llm
-    from config import Settings
     from tests.standins.openai_api import OpenAIStandIn
 
     server = OpenAIStandIn().start()

@@ -18,7 +18,6 @@ from sandbox.server import SandboxServer
 from skills.context import SkillContext
 from skills.registry import Registry, SkillInputError
 from skills.velocity import SKILL, VelocityReport, run_velocity
-
 from tests.skills.conftest import DAY_MS, SKILL_NOW, SKILL_TOKEN, add_object, link, ms
 
 PLANTED_NAME = "Planted stalled renewal of Nova"
@@ -139,9 +138,9 @@ def check(report: VelocityReport, want: dict[str, Any], which: str) -> None:
 # --- tests -----------------------------------------------------------------------------
 def test_default_window_is_last_full_iso_week(ctx: SkillContext) -> None:
     report = run_velocity(ctx)
-    assert report.window.start == dt.datetime(2025, 5, 26, tzinfo=dt.timezone.utc)
-    assert report.window.end == dt.datetime(2025, 6, 2, tzinfo=dt.timezone.utc)
-    assert report.previous_window.start == dt.datetime(2025, 5, 19, tzinfo=dt.timezone.utc)
+    assert report.window.start == dt.datetime(2025, 5, 26, tzinfo=dt.UTC)
+    assert report.window.end == dt.datetime(2025, 6, 2, tzinfo=dt.UTC)
+    assert report.previous_window.start == dt.datetime(2025, 5, 19, tzinfo=dt.UTC)
     assert not report.partial
     assert [p.label for p in report.pipelines] == ["Sales Pipeline", "Renewals"]
 
@@ -159,9 +158,9 @@ def test_figures_match_raw_records(ctx: SkillContext, portal: Portal, sample_ser
 def test_week_over_week_deltas(ctx: SkillContext) -> None:
     week = run_velocity(ctx, week="2025-05-21")  # a Wednesday: week of Monday 2025-05-19
     before = run_velocity(ctx, week="2025-05-12")
-    assert week.window.start == dt.datetime(2025, 5, 19, tzinfo=dt.timezone.utc)
+    assert week.window.start == dt.datetime(2025, 5, 19, tzinfo=dt.UTC)
     assert week.previous_window == before.window
-    for this, last in zip(week.pipelines, before.pipelines):
+    for this, last in zip(week.pipelines, before.pipelines, strict=False):
         assert this.previous == last.current
         data = this.to_dict()["totals"]
         for name, metric in this.metrics().items():
@@ -170,7 +169,7 @@ def test_week_over_week_deltas(ctx: SkillContext) -> None:
         assert data["created_count"]["delta"] == this.current.created - last.current.created
         if this.current.win_rate is not None and last.current.win_rate is not None:
             assert data["win_rate"]["delta"] == pytest.approx(this.current.win_rate - last.current.win_rate, abs=1e-3)
-        for stage, old in zip(this.stages, last.stages):
+        for stage, old in zip(this.stages, last.stages, strict=False):
             assert stage.previous_conversion == old.conversion
             assert stage.previous_days == old.days
 

@@ -15,7 +15,6 @@ from sandbox.server import SandboxServer
 from skills.context import SkillContext
 from skills.velocity import run_velocity
 from skills.velocity_chart import draw_velocity_chart
-
 from tests.skills.conftest import SKILL_NOW, SKILL_TOKEN
 
 

@@ -42,7 +42,7 @@ def test_an_event_is_claimed_once_even_concurrently(engine: Engine) -> None:
     with session_scope(engine) as session:
         assert claim_event(session, "Ev123") is False
         assert claim_event(session, "Ev124") is True
-        assert prune_events(session, dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=1)) == 2
+        assert prune_events(session, dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)) == 2
 
 
 def test_channel_config_defaults_and_updates(engine: Engine) -> None:

@@ -33,13 +33,15 @@ def test_sqlite_runs_in_wal_mode(engine: Engine) -> None:
 def test_question_log_roundtrip(engine: Engine) -> None:
     upgrade_database(engine)
     with session_scope(engine) as session:
-        first = record_question(session, question="what do I send the CFO?", stage_id="decision", persona_id="finance", top_sources=["as-roi-calculator"], confidence=0.8, answered=True, latency_ms=12.5, channel="C1", user="U1")
-        record_question(session, question="banana bread?", stage_id=None, persona_id=None, top_sources=[], confidence=0.1, answered=False, latency_ms=3.0)
+        first = record_question(session, question="what do I send the CFO?", stage_id="decision", persona_id="finance",
+                                top_sources=["as-roi-calculator"], confidence=0.8, answered=True, latency_ms=12.5, channel="C1", user="U1")
+        record_question(session, question="banana bread?", stage_id=None, persona_id=None, top_sources=[], confidence=0.1,
+                        answered=False, latency_ms=3.0)
         first_id = first.id
     with session_scope(engine) as session:
         everything = list_questions(session)
         unanswered = list_questions(session, unanswered_only=True)
-        future = list_questions(session, since=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1))
+        future = list_questions(session, since=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
     assert [e.question for e in everything] == ["banana bread?", "what do I send the CFO?"]
     assert everything[1].top_sources == ["as-roi-calculator"] and everything[1].asked_at.tzinfo is not None
     assert [e.question for e in unanswered] == ["banana bread?"]
@@ -52,7 +54,8 @@ def test_question_log_roundtrip(engine: Engine) -> None:
 
 
 def _release(name: str) -> IndexRelease:
-    return IndexRelease(collection=name, map_name="m", map_version="1", map_sha256="abc", map_json="{}", embedding_model="x", unit_count=1, embedded_count=1)
+    return IndexRelease(collection=name, map_name="m", map_version="1", map_sha256="abc", map_json="{}", embedding_model="x",
+                        unit_count=1, embedded_count=1)
 
 
 def test_exactly_one_active_release_per_prefix(engine: Engine) -> None:

@@ -16,7 +16,7 @@ from sandbox.server import SandboxServer
 from skills.crm import CrmGateway
 from storage.migrate import upgrade_database
 
-CRM_NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
+CRM_NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)
 CRM_TOKEN = "crm-test-token"
 
 

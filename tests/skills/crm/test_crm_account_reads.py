@@ -9,7 +9,6 @@ from sandbox.generator import generate_portal
 from sandbox.model import ENGAGEMENT_TYPES, CrmObject, Portal
 from sandbox.server import SandboxServer
 from skills.crm import CrmGateway
-
 from tests.skills.crm.conftest import CRM_NOW, CRM_TOKEN
 from tests.skills.crm.crm_expect import actual_deal, expected_deals
 

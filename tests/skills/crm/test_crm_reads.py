@@ -10,10 +10,9 @@ from sandbox.model import ENGAGEMENT_TYPES, Portal
 from sandbox.server import SandboxServer
 from skills.crm import CrmGateway
 from skills.crm.records import Contact
-
 from tests.skills.crm.crm_expect import actual_deal, check_deals, expected_deals
 
-CRM_NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
+CRM_NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)
 
 
 def test_pipelines(make_gateway: Callable[..., CrmGateway], crm_portal: Portal) -> None:
@@ -104,7 +103,7 @@ def test_engagements_per_company(make_gateway: Callable[..., CrmGateway], crm_po
                       key=lambda x: -int(crm_portal.objects[x[0]][x[1]].properties["hs_timestamp"]))
         got = [(e.type, int(e.id)) for e in found[str(company)]]
         assert got == want
-    since = dt.datetime(2025, 5, 1, tzinfo=dt.timezone.utc)
+    since = dt.datetime(2025, 5, 1, tzinfo=dt.UTC)
     recent = make_gateway().engagements([str(companies[0])], since=since)[str(companies[0])]
     assert all(e.timestamp and e.timestamp >= since for e in recent)
 

@@ -10,20 +10,18 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy.engine import Engine
 
-from config import Settings
-
 import sandbox.search
 import skills.crm.fetch
+from config import Settings
 from sandbox.faults import Fault, FaultPlan
 from sandbox.generator import generate_portal
 from sandbox.model import ENGAGEMENT_TYPES, Portal, PortalSize
 from sandbox.server import SandboxServer
 from skills.crm import CrmAuthError, CrmGateway, CrmUnavailable
 from skills.crm.ratelimit import RateLimiter
-
 from tests.skills.crm.crm_expect import check_deals
 
-NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)
 TOKEN = "crm-test-token"
 
 
