@@ -41,7 +41,7 @@ def dispatch_or_exit(name: str, text: str, **values: Any) -> tuple[Any, SkillRes
     from skills.context import SkillContext
 
     settings = load_settings()
-    ctx = SkillContext(settings, KnowledgeService(settings))
+    ctx = SkillContext(settings, KnowledgeService(settings), interactive=True, source="cli")
     match outcomes.run_skill(default_registry(), ctx, name, text, **values):
         case outcomes.Done(result):
             return ctx, result
@@ -49,7 +49,8 @@ def dispatch_or_exit(name: str, text: str, **values: Any) -> tuple[Any, SkillRes
             err.print(f"[red]{escape(message)}[/red]", highlight=False)
             raise typer.Exit(ExitCode.USAGE)
         case outcomes.CrmUnavailable(message, _):
-            err.print(f"[red]CRM: {escape(message)}[/red]", highlight=False)
+            done = "" if "no partial result" in message else " (no partial result was used)"
+            err.print(f"[red]CRM: {escape(message)}{done}[/red]", highlight=False)
             raise typer.Exit(ExitCode.FAILURE)
         case outcomes.Bug(error_id, _):
             err.print(f"[red]{name} failed unexpectedly (error id {error_id}); details are in the log.[/red]")

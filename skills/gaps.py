@@ -345,3 +345,13 @@ SKILL = Skill(
         "what assets are stale or need a refresh",
     ),
 )
+
+
+PLACES = {"slack": "Slack", "cli": "the CLI"}
+
+
+def asked_where(questions: Sequence[SlackQuestion]) -> str:
+    """"Asked in Slack", "Asked in the CLI", "Asked in Slack and the CLI": from the log's sources."""
+    sources = sorted({s for q in questions for s in q.source.split("+")}, key=lambda s: (s != "slack", s))
+    places = [PLACES.get(s, s) for s in sources] or ["Slack"]
+    return "Asked in " + (" and ".join(places) if len(places) < 3 else ", ".join(places[:-1]) + " and " + places[-1])

@@ -21,7 +21,7 @@ from bot.blocks.common import (
 )
 from bot.blocks.rendering import RenderOptions, renders
 from bot.message import MAX_BLOCKS, SlackMessage
-from skills.gaps import GapReport, StageGap
+from skills.gaps import GapReport, StageGap, asked_where
 
 LIST_SHOWN = 8  # items of one list inside a section before "… n more"
 
@@ -52,7 +52,7 @@ def _stage_text(gap: StageGap, names: dict[str, str]) -> str:
         more = f" and {len(titles) - LIST_SHOWN} more" if len(titles) > LIST_SHOWN else ""
         lines.append("_Stale:_ " + escape(", ".join(titles[:LIST_SHOWN])) + more)
     if gap.slack_questions:
-        lines.append(f"_Asked in Slack, not answered:_ {len(gap.slack_questions)}")
+        lines.append(f"_{asked_where(gap.slack_questions)}, not answered:_ {len(gap.slack_questions)}")
     return "\n".join(lines)
 
 
@@ -81,7 +81,7 @@ def _cross_stage(result: GapReport) -> list[Block]:
                           for a in result.stale_assets])
         out.append(section("\n".join(lines)))
     if result.slack_questions:
-        lines = ["*Asked in Slack, not answered by the map*"]
+        lines = [f"*{asked_where(result.slack_questions)}, not answered by the map*"]
         items = []
         for q in result.slack_questions:
             stage = f", {escape(stage_names[q.stage_id])}" if q.stage_id in stage_names else ""

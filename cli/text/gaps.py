@@ -3,20 +3,10 @@ then the lists that span stages (stale assets, questions reps asked), then the f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from cli.text import text_for
-from skills.gaps import GapReport, SlackQuestion, StageGap
+from skills.gaps import GapReport, StageGap, asked_where
 
 MAX_SLACK = 15
-PLACES = {"slack": "Slack", "cli": "the CLI"}
-
-
-def asked_where(questions: Sequence[SlackQuestion]) -> str:
-    """"Asked in Slack", "Asked in the CLI", "Asked in Slack and the CLI": from the log's sources."""
-    sources = sorted({s for q in questions for s in q.source.split("+")}, key=lambda s: (s != "slack", s))
-    places = [PLACES.get(s, s) for s in sources] or ["Slack"]
-    return "Asked in " + (" and ".join(places) if len(places) < 3 else ", ".join(places[:-1]) + " and " + places[-1])
 
 
 def _stage(gap: StageGap, persona_names: dict[str, str]) -> list[str]:
