@@ -37,12 +37,13 @@ LAZY_HELP = {
     "digest": "The weekly velocity digest as it would be posted: headline, stage table, stalled deals, chart.",
     "churn": "Churn-risk alerts for customers; --dry-run previews the scheduled alerts (cooldown, snoozes, acks applied).",
     "slack": "The Slack bot's processes (the web process is bot.wsgi).",
+    "run": "Post a subscription's period now, as the clock would (once per period unless --force).",
 }
 # Commands that read or write the database and the data directory: checked first (cli.preflight).
 NEEDS_STATE = frozenset({"index", "ask", "stages", "content", "route", "gaps", "account", "deal", "velocity",
-                         "churn", "digest", "subscribe", "unsubscribe", "subscriptions"})
+                         "churn", "digest", "subscribe", "unsubscribe", "subscriptions", "run"})
 ORDER = ("where", "validate", "index", "ask", "stages", "content", "route", "gaps", "account", "deal", "velocity",
-         "digest", "churn", "subscribe", "unsubscribe", "subscriptions", "demo", "sandbox", "schema", "model", "db",
+         "digest", "churn", "subscribe", "unsubscribe", "subscriptions", "run", "demo", "sandbox", "schema", "model", "db",
          "crm", "slack")
 
 

@@ -117,7 +117,32 @@ def _subscription_filters(channel: str) -> str:
     return " ".join(f"--{k} {shlex.quote(str(v))}" for k, v in filters.items())
 
 
+def run(
+    subscription_id: Annotated[int, typer.Argument(help="The id from `journeybot subscriptions`.")],
+    now: Annotated[bool, typer.Option("--now", help="Post the period we are in now, not the last one due.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Post again even if this period was posted already.")] = False,
+) -> None:
+    """Post a subscription's period now, as the clock would (once per period unless --force)."""
+    import datetime as dt
+
+    from bot.app import SlackNotConfigured, build_runtime
+    from scheduler.manual import run_subscription_now
+    from skills.registry import SkillInputError
+
+    try:
+        runtime = build_runtime(load_settings())
+        outcome = run_subscription_now(runtime, subscription_id, now=dt.datetime.now(dt.UTC), current=now, force=force)
+    except (SlackNotConfigured, SkillInputError) as exc:
+        err.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(ExitCode.USAGE) from None
+    out.print(f"subscription {subscription_id} ({outcome.period}): {outcome.status}"
+              + (f" - {outcome.detail}" if outcome.detail else ""), highlight=False)
+    if outcome.status in ("failed", "retrying", "delayed"):
+        raise typer.Exit(ExitCode.FAILURE)
+
+
 def register_schedule_commands(app: typer.Typer) -> None:
     """Add `digest` and `churn` (call after register_skill_commands(..., skip={"ask", "churn"}))."""
     app.command("digest")(digest)
+    app.command("run")(run)
     app.command("churn", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(churn)

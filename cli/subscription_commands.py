@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -62,21 +62,35 @@ def subscriptions(
     channel: Annotated[str | None, typer.Option(help="Only this channel.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List the active scheduled posts."""
+    """List the active scheduled posts, with each one's last run and next fire time."""
+    import datetime as dt
+
+    from scheduler.periods import next_fire_time
     from skills.schedules import describe
     from storage.engine import session_scope
-    from storage.subscriptions import list_subscriptions
+    from storage.subscriptions import latest_runs, list_subscriptions
 
+    now = dt.datetime.now(dt.UTC)
     with session_scope(_engine()) as session:
-        rows = [
-            {"id": s.id, "channel": s.channel_id, "kind": s.kind, "cron": s.cron, "timezone": s.timezone,
-             "filters": s.filters, "description": describe(s.kind, s.cron, s.timezone)}
-            for s in list_subscriptions(session, channel_id=channel)
-        ]
+        subs = list_subscriptions(session, channel_id=channel)
+        last = latest_runs(session, [s.id for s in subs if s.id is not None])
+        rows: list[dict[str, Any]] = []
+        for s in subs:
+            run = last.get(s.id or 0)
+            fire = next_fire_time(s.cron, s.timezone, now)
+            rows.append({"id": s.id, "channel": s.channel_id, "kind": s.kind, "cron": s.cron, "timezone": s.timezone,
+                         "filters": s.filters, "description": describe(s.kind, s.cron, s.timezone),
+                         "next_fire": fire.isoformat() if fire else None,
+                         "last_run": {"period": run.period, "state": run.state, "attempts": run.attempts,
+                                      "detail": run.detail} if run else None})
     if as_json:
         out.print_json(json.dumps({"subscriptions": rows}))
         return
     for row in rows:
-        out.print(f"{row['id']}: {row['description']} in {row['channel']}")
+        last_run = row["last_run"]
+        state = (f"; last run {last_run['period']}: {last_run['state']}" + (f" ({last_run['detail']})" if last_run["detail"] else "")
+                 if last_run else "; not run yet")
+        out.print(f"{row['id']}: {row['description']} in {row['channel']}; next {row['next_fire']}{state}",
+                  highlight=False)
     if not rows:
         out.print("no subscriptions")

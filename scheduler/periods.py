@@ -63,6 +63,12 @@ def trigger(cron: str, timezone: str) -> CronTrigger:
     return CronTrigger.from_crontab(cron, timezone=ZoneInfo(timezone))
 
 
+def next_fire_time(cron: str, timezone: str, now: dt.datetime) -> dt.datetime | None:
+    """The next scheduled fire time after `now` (operators want to know when)."""
+    fire: dt.datetime | None = trigger(cron, timezone).get_next_fire_time(None, now)
+    return fire
+
+
 def last_fire_time(cron: str, timezone: str, now: dt.datetime) -> dt.datetime | None:
     """The latest scheduled fire time at or before `now`: what a job that runs late (a
     coalesced misfire) is really for. APScheduler 3 does not pass it to the job."""

@@ -219,6 +219,13 @@ def _due_again(run: ScheduledRun, now: dt.datetime, backoff_s: Callable[[int], f
     return last + dt.timedelta(seconds=backoff_s(run.attempts)) <= now
 
 
+def forget_run(session: Session, subscription_id: int, period: str) -> bool:
+    """Drop a period's run record so the period can be posted again (an operator's --force)."""
+    result = session.execute(delete(ScheduledRun).where(col(ScheduledRun.subscription_id) == subscription_id,
+                                                        col(ScheduledRun.period) == period))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def latest_runs(session: Session, subscription_ids: Sequence[int]) -> dict[int, ScheduledRun]:
     """Each subscription's most recent run (what operators and App Home show)."""
     if not subscription_ids:

@@ -94,6 +94,8 @@ def test_subscriptions_from_the_cli(runner: CliRunner) -> None:
     assert made.exit_code == 0 and "digest every Monday at 09:00 Europe/Berlin in C0LEADERS" in made.output
     listed = json.loads(runner.invoke(app, ["subscriptions", "--json"]).stdout)["subscriptions"]
     assert [(s["channel"], s["cron"], s["timezone"]) for s in listed] == [("C0LEADERS", "0 9 * * mon", "Europe/Berlin")]
+    assert listed[0]["last_run"] is None and listed[0]["next_fire"].startswith("20")  # operators see when it fires next
+    assert "not run yet" in runner.invoke(app, ["subscriptions"]).stdout
     assert runner.invoke(app, ["subscribe", "C0LEADERS", "digest", "Mars/Base"]).exit_code == 2
     assert runner.invoke(app, ["unsubscribe", str(listed[0]["id"])]).exit_code == 0
     assert runner.invoke(app, ["unsubscribe", str(listed[0]["id"])]).exit_code == 2

@@ -190,3 +190,22 @@ def test_a_refused_post_is_retried_with_backoff_then_fails_for_good(runtime: Bot
     publish_home(runtime, "U0SUBSCRIBER")
     view = json.dumps(slack.of("views.publish")[-1]["params"])
     assert "failed: Slack refused the post: not_in_channel" in view
+
+
+def test_an_operator_runs_a_period_by_hand_once_unless_forced(runtime: BotRuntime, slack: SlackStandIn,
+                                                             subscribe: Callable[..., Subscription]) -> None:
+    from scheduler.manual import run_subscription_now
+    from skills.registry import SkillInputError
+
+    sub = subscribe()
+    now = MONDAY_0900 + dt.timedelta(hours=3)
+    first = run_subscription_now(runtime, sub.id, now=now)
+    assert first.status == "posted" and first.period == "2025-W23"
+    assert run_subscription_now(runtime, sub.id, now=now).status == "skipped"  # exactly once per period
+    again = run_subscription_now(runtime, sub.id, now=now, force=True)
+    assert again.status == "posted" and len(posts(slack, sub.channel_id)) == 2
+    try:
+        run_subscription_now(runtime, 999_999, now=now)
+        raise AssertionError("an unknown subscription must be refused")
+    except SkillInputError as exc:
+        assert "no active subscription 999999" in str(exc)
