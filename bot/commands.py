@@ -27,7 +27,7 @@ SUBCOMMANDS: tuple[SubCommand, ...] = (
     SubCommand("stage", "<stage>", "What a journey stage means: goal, exit criteria, what buyers ask.", "stage consideration"),
     SubCommand("content", "<stage> [--persona <persona>]", "Which content fits a stage, and a stakeholder.",
                "content decision --persona finance"),
-    SubCommand("config", "[view sales|marketing|cs|leadership | ephemeral on|off | crm on|off | skills ask,gaps,…|all]",
+    SubCommand("config", "[ephemeral on|off | crm on|off | skills ask,gaps,…|all]",
                "This channel's settings; admins change them.", "config", immediate=True),
     SubCommand("subscribe", "digest|churn|gaps [daily|weekly <day>|monthly <1-28>] [HH:MM] [Area/City] [filters]",
                "Post a digest, churn alerts or the gap audit in this channel on a schedule.",

@@ -9,8 +9,6 @@ from sqlalchemy import JSON, Column, delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col
 
-TEAM_VIEWS = ("sales", "marketing", "cs", "leadership")
-
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -20,7 +18,6 @@ class ChannelConfig(SQLModel, table=True):
     __tablename__ = "slack_channel_config"
 
     channel_id: str = Field(primary_key=True, max_length=32)
-    team_view: str = Field(default="sales", max_length=16)
     allowed_skills: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     ephemeral: bool = True
     crm_allowed: bool = False

@@ -49,7 +49,7 @@ def test_channel_config_defaults_and_updates(engine: Engine) -> None:
     upgrade_database(engine)
     with session_scope(engine) as session:
         config = fetch_channel_config(session, "C1")
-        assert (config.team_view, config.ephemeral, config.crm_allowed, config.allowed_skills) == ("sales", True, False, None)
+        assert (config.ephemeral, config.crm_allowed, config.allowed_skills) == (True, False, None)
         config.crm_allowed, config.allowed_skills = True, ["ask", "velocity"]
         save_channel_config(session, config, user_id="U0ADMIN")
     with session_scope(engine) as session:
