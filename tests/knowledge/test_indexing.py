@@ -4,6 +4,7 @@ incremental, atomic, and never from an invalid map."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -104,6 +105,12 @@ def test_readers_never_see_half_an_index(settings: Settings, tmp_path: Path) -> 
     try:
         for i in range(3):
             service.index(edited_map(tmp_path, "400 revenue teams", f"{401 + i} revenue teams"))
+        # The reader's first read can outlast all three builds on a loaded machine: let it
+        # read the final release too before it stops (what it saw in between is the point).
+        final = service.live.current().release.collection
+        deadline = time.monotonic() + 30
+        while final not in {c for c, _, _ in seen} and not errors and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:
         stop.set()
         thread.join(timeout=30)
