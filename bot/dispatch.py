@@ -66,15 +66,16 @@ def run_skill(
 
 
 def _keep_for_buttons(runtime: BotRuntime, skill_name: str, result: SkillResult, message: SlackMessage,
-                      channel: str) -> None:
-    """A result with *Show more* or *Share* is kept, and the buttons point at it: paging
-    and sharing then show this run, not a new one."""
+                      channel: str, result_id: int | None = None) -> None:
+    """A result with *Show more* or *Share* is kept (once: a page of a kept run points at
+    the same row), and the buttons point at it: paging and sharing then show this run."""
     buttons = [e for b in message.blocks if isinstance(b, ActionsBlock) for e in b.elements
                if isinstance(e, ButtonElement) and e.action_id in (ids.SHARE, ids.SHOW_MORE) and e.value]
     if not buttons:
         return
-    with runtime.session() as session:
-        result_id = save_result(session, skill_name, result, channel_id=channel)
+    if result_id is None:
+        with runtime.session() as session:
+            result_id = save_result(session, skill_name, result, channel_id=channel)
     for button in buttons:
         assert button.value is not None
         if button.action_id == ids.SHARE:
@@ -97,5 +98,5 @@ def render_kept(runtime: BotRuntime, skill_name: str, ref: str, *, channel: str,
     if result is None:
         return None
     message = render_result(skill_name, result, log_id=getattr(result, "log_id", None), ephemeral=not public, offset=offset)
-    _keep_for_buttons(runtime, skill_name, result, message, channel)
+    _keep_for_buttons(runtime, skill_name, result, message, channel, result_id)
     return message
