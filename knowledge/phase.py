@@ -19,7 +19,8 @@ POST_DEAL_STAGES = frozenset({"closedwon"})
 
 _PRE = re.compile(
     r"\b(prospects?|prospect's|target account|cold account|warming (?:them )?up|net[- ]new|"
-    r"(?:other|two|three|several) vendors|shortlist|not (?:yet )?(?:a )?customer|before (?:they|he|she) (?:buy|sign|pick|choose))\b"
+    r"(?:other|two|three|several) vendors|shortlist|not (?:yet )?(?:a )?customer|"
+    r"before (?:(?:they|he|she|we)(?:'ll| will)? )?(?:buy|buying|sign|signs|signing|pick|choose|commit|put pen to paper))\b"
 )
 _POST = re.compile(
     r"\b(customers?(?!\s+(?:stor(?:y|ies)|references?|case|proof|logos?|reviews?|quotes?))|customer's|"

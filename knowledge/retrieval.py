@@ -3,6 +3,7 @@ from Chroma, and BM25, combined into one ranking of assets and buyer questions."
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,14 @@ VOTE_STAGE_TEXT, VOTE_QUESTIONS, VOTE_ASSETS, VOTERS = 0.3, 1.0, 1.0, 5
 W_CLASSIFIER = 0.5
 # An implied persona needs the classifier this sure, and this far ahead of the next.
 PERSONA_MIN_PROB, PERSONA_MIN_MARGIN = 0.65, 0.4
+# A person described rather than named ("the person who signs off on spend"): the
+# describing clause alone is classified, with its own bar (calibrated on dev).
+CLAUSE_MIN_PROB, CLAUSE_MIN_MARGIN = 0.5, 0.3
+_PERSON_DESCRIBED = re.compile(
+    r"\b(?:guy|gal|person|people|woman|man|one|folks|lady|someone|somebody|exec)\s+"
+    r"(?:who|that|whose)\b[^.?!,;:()\u2013\u2014]*",
+    re.IGNORECASE,
+)
 STAGE_BONUS, PERSONA_BONUS, PERSONA_ANY_BONUS, PERSONA_OTHER_PENALTY = 0.10, 0.08, 0.03, 0.05
 
 
@@ -61,7 +70,7 @@ class Retrieval:
     assets: list[Hit] = field(default_factory=list)
     questions: list[Hit] = field(default_factory=list)
     top_dense: float = 0.0
-    persona_how: str | None = None  # "given", "named", "cued" (a title word) or "inferred"
+    persona_how: str | None = None  # "given", "named", "cued" (a title word), "inferred" or "described"
 
 
 class Retriever:
@@ -94,7 +103,8 @@ class Retriever:
     ) -> Retrieval:
         normalized = normalize(text)
         detection = self.detector.detect(normalized)
-        named_stage = stage_id or detection.stage_id
+        phase = question_phase(normalized)
+        named_stage = stage_id or self._named_stage(detection, phase)
         expanded = expand_acronyms(normalized)
         vector = self.embeddings.embed_query(expanded or text)
         persona, persona_how = self.persona_of(normalized, vector, detection, given=persona_id)
@@ -114,12 +124,23 @@ class Retriever:
         questions = self._rank_questions(question_dense, question_lex, named, persona)
         answer_strength = {h.unit.ref_id: h.dense for h in questions}
         assets = self._rank_assets(asset_dense, asset_lex, answer_strength, named, persona, named_stage)
-        stage = named or self._infer_stage(stage_dense, questions, assets, question_phase(normalized), vector)
+        stage = named or self._infer_stage(stage_dense, questions, assets, phase, vector)
         if stage is not None and named is None:
             questions = self._rank_questions(question_dense, question_lex, stage, persona)
             assets = self._rank_assets(asset_dense, asset_lex, answer_strength, stage, persona, None)
         top = max([*asset_dense.values(), *question_dense.values(), 0.0])
         return Retrieval(text, normalized, detection, stage, persona, assets[:k], questions[:k], top, persona_how)
+
+    def _named_stage(self, detection: Detection, phase: Phase | None) -> str | None:
+        """The stage the question names, unless it names it by another word for it and
+        says it stands on the other side of the sale: "how long does implementation take,
+        before they sign?" is asked in the decision stage, about onboarding."""
+        sid = detection.stage_id
+        if sid is None or phase is None or self.phases.get(sid) == phase:
+            return sid
+        stage = next(s for s in self.journey_map.stages if s.id == sid)
+        own_names = {normalize(stage.name).lower(), stage.id.replace("-", " ")}
+        return sid if (detection.stage_phrase or "") in own_names else None
 
     def persona_of(
         self, normalized: str, vector: list[float], detection: Detection, *, given: str | None = None
@@ -133,9 +154,16 @@ class Retriever:
         cued = self.inference.cued_persona(normalized)
         if cued:
             return cued, "cued"
-        ranked = sorted(self.inference.personas(vector).items(), key=lambda kv: -kv[1])
-        if ranked and ranked[0][1] >= PERSONA_MIN_PROB and ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0.0) >= PERSONA_MIN_MARGIN:
-            return ranked[0][0], "inferred"
+        sure = _sure(self.inference.personas(vector), PERSONA_MIN_PROB, PERSONA_MIN_MARGIN)
+        if sure:
+            return sure, "inferred"
+        described = _PERSON_DESCRIBED.search(normalized)
+        if described:
+            # "the guy who owns the revenue number": the clause says who, the rest says what.
+            clause = self.embeddings.embed_query(described.group(0))
+            sure = _sure(self.inference.personas(clause), CLAUSE_MIN_PROB, CLAUSE_MIN_MARGIN)
+            if sure:
+                return sure, "described"
         return None, None
 
     def _infer_stage(
@@ -217,6 +245,14 @@ class Retriever:
                 reasons.append(f"answers “{self.units['question:' + best_question].title}”")
             hits.append(Hit(unit, round(score, 4), d, lex, "; ".join(reasons)))
         return sorted(hits, key=lambda h: (-h.score, h.unit.id))
+
+
+def _sure(probabilities: dict[str, float], min_prob: float, min_margin: float) -> str | None:
+    """The leading class when it is this probable and this far ahead of the next."""
+    ranked = sorted(probabilities.values(), reverse=True)
+    if not ranked or ranked[0] < min_prob or ranked[0] - (ranked[1] if len(ranked) > 1 else 0.0) < min_margin:
+        return None
+    return max(probabilities, key=lambda k: probabilities[k])
 
 
 def _normalised(scores: dict[str, float]) -> dict[str, float]:

@@ -79,9 +79,10 @@ def find_entities(text: str, directory: NameDirectory, common_words: Collection[
 
 def _is_plain_word(text: str, word: tuple[str, int, int], common_words: Collection[str]) -> bool:
     """A one-word name that is also an everyday word ("summit", "bright") counts only
-    when written with a capital letter."""
-    token, start, _ = word
-    return token in common_words and not text[start : start + 1].isupper()
+    when written with a capital letter or as a possessive ("lakeside's kickoff")."""
+    token, start, end = word
+    possessive = text[end : end + 2] in ("'s", "\u2019s")
+    return token in common_words and not text[start : start + 1].isupper() and not possessive
 
 
 def _typos(

@@ -126,6 +126,13 @@ class NameDirectory:
             part = core[:n]
             if len("".join(part)) >= 4 and not all(t.isdigit() for t in core[n:]):
                 yield part
+        if floor > 1 and floor <= len(core):
+            # "Northwind EMEA expansion" for "Northwind Traders - EMEA expansion": the
+            # company by its leading part, then what the deal's name adds.
+            company, rest = core[: floor - 1], core[floor - 1 :]
+            for n in range(1, len(company)):
+                if len("".join(company[:n])) >= 4:
+                    yield company[:n] + rest
 
     @cached_property
     def max_words(self) -> int:

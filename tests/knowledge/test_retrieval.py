@@ -48,3 +48,19 @@ def test_caller_can_force_stage_and_persona(sample_service: Any) -> None:
     retrieval = sample_service.live.current().retriever.retrieve("anything good?", stage_id="onboarding", persona_id="end-user")
     assert retrieval.stage and retrieval.stage.how == "given" and retrieval.persona_id == "end-user"
     assert all("onboarding" in h.unit.stage_ids for h in retrieval.assets)
+
+
+def test_a_stage_word_for_the_other_side_of_the_sale_is_the_topic_not_the_stage(sample_service: Any) -> None:
+    retriever = sample_service.live.current().retriever
+    topic = retriever.retrieve("buyer asked how long implementation takes before they sign - got a timeline doc?")
+    assert topic.stage is not None and topic.stage.how == "inferred" and topic.stage.stage_id != "onboarding"
+    said = retriever.retrieve("what happens in the onboarding stage, before they sign?")
+    assert said.stage is not None and said.stage.how == "named" and said.stage.stage_id == "onboarding"
+
+
+def test_a_person_described_rather_than_named_gets_a_persona(sample_service: Any) -> None:
+    retriever = sample_service.live.current().retriever
+    text = "the person who signed originally wants to see results before we talk about more seats. what do I bring?"
+    retrieval = retriever.retrieve(text)
+    assert (retrieval.persona_id, retrieval.persona_how) == ("economic-buyer", "described")
+    assert retriever.retrieve("what do I bring to the results meeting?").persona_how != "described"

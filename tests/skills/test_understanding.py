@@ -161,3 +161,21 @@ def test_an_llm_tool_call_decides_first_and_its_failure_falls_back(sample_servic
         assert (fallback.skill, fallback.how) == ("churn", "meaning")
     finally:
         server.stop()
+
+
+def test_a_deal_named_by_its_company_s_short_name_and_what_it_adds() -> None:
+    directory = NameDirectory.of([
+        NamedRecord("company", "c1", "Northwind Traders"),
+        NamedRecord("deal", "d1", "Northwind Traders - Platform", "c1"),
+        NamedRecord("deal", "d2", "Northwind Traders - EMEA expansion", "c1"),
+    ])
+    found = find_entities("Northwind EMEA expansion: who hasn't had content yet?", directory)
+    assert [(e.type, e.record.id if e.record else None) for e in found] == [("deal", "d2")]
+    assert [(e.type, e.record.id if e.record else None) for e in find_entities("how is Northwind?", directory)] == [
+        ("company", "c1")]
+
+
+def test_a_possessive_makes_an_everyday_word_a_name() -> None:
+    directory = NameDirectory.of([NamedRecord("company", "c9", "Lakeside")])
+    assert [e.record.id for e in find_entities("lakeside's kickoff is friday", directory, {"lakeside"}) if e.record] == ["c9"]
+    assert find_entities("a lakeside offsite", directory, {"lakeside"}) == []
