@@ -1,19 +1,24 @@
 """Which skill a message asks for, learned from the example utterances each skill
-declares: the message's embedding against theirs (nearest examples per skill), with no
-list of patterns to keep up."""
+declares: the message's embedding against theirs (nearest examples per skill), plus a
+linear classifier fitted on the same examples (and the map's own questions for `ask`),
+with no list of patterns to keep up."""
 
 from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
+from knowledge.inference import LinearModel, fit_ridge
 from skills.registry import Registry
 
 TOP_EXAMPLES = 3
+# The classifier's probability counts this much next to the nearest examples' similarity
+# (calibrated on the dev split with the classifier's own L2 and temperature).
+LEARNED_WEIGHT, LEARNED_L2, LEARNED_TEMPERATURE = 0.05, 1.0, 6.0
 # Names and time phrases the examples' placeholders are filled with; a message's own
 # names are replaced by the same ones, so only the way it asks is compared.
 FILLERS: dict[str, tuple[str, ...]] = {
@@ -34,6 +39,10 @@ class IntentModel:
     skills: tuple[str, ...]
     vectors: np.ndarray  # (examples, 384), unit length
     owners: np.ndarray  # skill index of each example
+    # Fitted once per set of extra examples (a live release's map questions).
+    _learned: dict[tuple[tuple[str, int], ...], tuple[tuple[np.ndarray, ...], LinearModel | None]] = field(
+        default_factory=dict, compare=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     @classmethod
     def build(cls, registry: Registry, embeddings: Embedder) -> IntentModel:
@@ -62,7 +71,26 @@ class IntentModel:
                 own = np.concatenate([own, more @ query - extra_discount])
             top = np.sort(own)[::-1][:TOP_EXAMPLES]
             out[name] = float(top.mean()) if len(top) else 0.0
+        learned = self.learned(extra)
+        if learned is not None:
+            for name, probability in learned.probabilities(query).items():
+                out[name] += LEARNED_WEIGHT * probability
         return out
+
+    def learned(self, extra: dict[str, np.ndarray] | None = None) -> LinearModel | None:
+        """The classifier over the examples and `extra`, fitted on first use (~0.1 s)."""
+        extra = {k: v for k, v in sorted((extra or {}).items()) if k in self.skills and len(v)}
+        key = tuple((name, id(vectors)) for name, vectors in extra.items())
+        with self._lock:
+            kept = self._learned.get(key)
+            if kept is None or any(a is not b for a, b in zip(kept[0], extra.values(), strict=True)):
+                vectors = np.vstack([self.vectors, *extra.values()])
+                labels = [(self.skills[i],) for i in self.owners]
+                labels += [(name,) for name, more in extra.items() for _ in range(len(more))]
+                self._learned.clear()  # one live release at a time
+                kept = (tuple(extra.values()), fit_ridge(vectors, labels, temperature=LEARNED_TEMPERATURE, l2=LEARNED_L2))
+                self._learned[key] = kept
+            return kept[1]
 
 
 def fill(utterance: str) -> str:
