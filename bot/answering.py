@@ -35,6 +35,7 @@ def _perform(runtime: BotRuntime, job: Job, *, retry: bool) -> None:
         outcome = answer_command(runtime, job.text, job.to)
         deliver(runtime.client, outcome.message, job.to, ephemeral=outcome.ephemeral)
     elif job.kind == "message":
-        answer_message(runtime, job.text, job.to, event_id=job.event_id, retry=retry, since=job.message.get("ts"))
+        answer_message(runtime, job.text, job.to, event_id=job.event_id, retry=retry, since=job.message.get("ts"),
+                       team_id=job.message.get("team"))
     else:
         press(runtime, job)

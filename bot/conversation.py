@@ -5,25 +5,33 @@ no repetition, and ask back with buttons rather than guess."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from bot.blocks import render_clarify
+from bot.blocks.ask import streamed_closing
 from bot.button_values import RunRef
 from bot.dispatch import run_skill
 from bot.message import SlackMessage
 from bot.posting import post
 from bot.replies import ReplyTo, attach
 from bot.runtime import BotRuntime
+from bot.streaming import stream_to_thread
+from knowledge.answers import Answer
+from skills.ask import stream_ask
 from skills.registry import ThreadFacts
 from skills.understanding import ThreadMemory, Understanding
 from storage.slack_state import fetch_thread_context, save_thread_context
+
+if TYPE_CHECKING:
+    from knowledge.llm_stream import AnswerEvent
 
 log = logging.getLogger(__name__)
 ANSWER_EVENT = "journeybot_answer"
 
 
 def answer_message(runtime: BotRuntime, text: str, to: ReplyTo, *, event_id: str | None = None, retry: bool = False,
-                   since: str | None = None) -> None:
+                   since: str | None = None, team_id: str | None = None) -> None:
     """Answer `text` in the thread (or in line, in a DM), publicly: a mention or DM is a
     conversation. On a retried job (its worker died), first look for the answer it may
     already have posted after `since` (the message's ts): answers carry their event id as
@@ -32,7 +40,7 @@ def answer_message(runtime: BotRuntime, text: str, to: ReplyTo, *, event_id: str
         log.info("event %s was answered before its worker stopped; not posting again", event_id)
         return
     metadata = {"event_type": ANSWER_EVENT, "event_payload": {"event_id": event_id}} if event_id else None
-    _answer(runtime, text, to, metadata)
+    _answer(runtime, text, to, metadata, team_id)
 
 
 def understand(runtime: BotRuntime, text: str, memory: ThreadMemory | None = None) -> Understanding:
@@ -47,7 +55,8 @@ def clarify_options(runtime: BotRuntime, result: Understanding) -> list[tuple[st
             for o in result.clarify.options]
 
 
-def _answer(runtime: BotRuntime, text: str, to: ReplyTo, metadata: dict[str, Any] | None) -> None:
+def _answer(runtime: BotRuntime, text: str, to: ReplyTo, metadata: dict[str, Any] | None,
+            team_id: str | None = None) -> None:
     channel, thread_ts = to.channel, to.thread_ts or ""
     memory = _memory(runtime, channel, thread_ts)
     result = understand(runtime, text, memory)
@@ -59,12 +68,33 @@ def _answer(runtime: BotRuntime, text: str, to: ReplyTo, metadata: dict[str, Any
     values: dict[str, Any] = dict(result.arguments)
     if result.skill == "ask":
         values.update(_map_context(runtime, result, memory))
+        if runtime.knowledge.asker.chat is not None and to.thread_ts:
+            _stream_ask(runtime, values, to, metadata, team_id)
+            return
     outcome = run_skill(runtime, result.skill, "", channel=channel, user=to.user, **values)
     _remember(runtime, outcome.result, channel, thread_ts)  # before posting: a quick follow-up finds it
     post(runtime.client, SlackMessage(outcome.message.text, outcome.message.blocks), channel=channel,
          thread_ts=to.thread_ts, metadata=metadata)
     if outcome.message.files:
         attach(runtime.client, outcome.message.files, to, private=False)
+
+
+def _stream_ask(runtime: BotRuntime, values: dict[str, Any], to: ReplyTo, metadata: dict[str, Any] | None,
+                team_id: str | None) -> None:
+    """With an LLM, the answer appears in the thread as the model writes it."""
+    assert to.thread_ts is not None
+    final: list[Answer] = []
+
+    def events() -> Iterator[AnswerEvent]:
+        for event in stream_ask(runtime.context(to.channel, to.user), **values):
+            if isinstance(event, Answer):
+                final.append(event)
+            yield event
+
+    stream_to_thread(runtime.client, events(), channel=to.channel, thread_ts=to.thread_ts, team_id=team_id,
+                     user_id=to.user, render_final=streamed_closing, metadata=metadata)
+    if final:
+        _remember(runtime, final[0], to.channel, to.thread_ts)
 
 
 def _already_answered(runtime: BotRuntime, to: ReplyTo, event_id: str, since: str | None) -> bool:

@@ -66,11 +66,14 @@ def stream_to_thread(
     render_final: RenderFinal = source_blocks,
     buffer_chars: int = BUFFER_CHARS,
     flush_every_s: float = FLUSH_EVERY_S,
+    metadata: dict[str, Any] | None = None,
 ) -> str | None:
     """Post `events` (text deltas, then one final Answer, as `knowledge.llm_stream.stream_answer`
     yields them; "" is a heartbeat) as one reply in the thread. Returns the reply's ts, or
-    None when Slack took nothing."""
-    reply = _ThreadReply(client, channel=channel, thread_ts=thread_ts, team_id=team_id, user_id=user_id)
+    None when Slack took nothing. `metadata` goes on the final message (a rerun job finds
+    its answer by it)."""
+    reply = _ThreadReply(client, channel=channel, thread_ts=thread_ts, team_id=team_id, user_id=user_id,
+                         metadata=metadata)
     pending = shown = ""
     pending_since = last_flush = time.monotonic()
     final: Answer | None = None
@@ -124,8 +127,10 @@ class _ThreadReply:
     """The one reply message: a Slack stream while Slack accepts it, else a posted
     message that is edited."""
 
-    def __init__(self, client: WebClient, *, channel: str, thread_ts: str, team_id: str | None, user_id: str | None) -> None:
+    def __init__(self, client: WebClient, *, channel: str, thread_ts: str, team_id: str | None, user_id: str | None,
+                 metadata: dict[str, Any] | None = None) -> None:
         self.client = client
+        self.metadata = metadata
         self.channel = channel
         self.thread_ts = thread_ts
         self.team_id = team_id
@@ -153,7 +158,7 @@ class _ThreadReply:
         self.text += scrub(rest)
         if self.streaming:
             try:
-                self._stream().stop(markdown_text=scrub(rest) or None, blocks=blocks or None)
+                self._stream().stop(markdown_text=scrub(rest) or None, blocks=blocks or None, metadata=self.metadata)
                 self.ts = self._stream().ts
                 return
             except SLACK_ERRORS as exc:
@@ -204,6 +209,8 @@ class _ThreadReply:
         clean = scrub(text)
         payload: dict[str, Any] = {"text": clean[:MAX_FALLBACK_CHARS],
                    "blocks": [{"type": "markdown", "text": clean[:MAX_MARKDOWN_CHARS]}] + list(blocks or [])}
+        if force and self.metadata:
+            payload["metadata"] = self.metadata
         try:
             if self.ts is None:
                 self.ts = self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, **payload).get("ts")

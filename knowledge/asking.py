@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,10 @@ from storage.question_log import record_question
 if TYPE_CHECKING:  # langchain's chat models take half a second to import: only with an LLM
     from langchain_core.language_models.chat_models import BaseChatModel
 
+    from knowledge.llm_stream import AnswerEvent
+    from knowledge.models import JourneyMap
+    from knowledge.retrieval import Retrieval
+
 logger = logging.getLogger(__name__)  # not `log`: ask() has a parameter of that name
 
 
@@ -30,6 +35,7 @@ class Asker:
     chat: BaseChatModel | None = None
     top_k: int = 5
     language: LanguageDetector | None = None  # default: the one for the embedding model's vocabulary
+    llm_timeout_s: float = 20.0
 
     def ask(
         self,
@@ -56,7 +62,7 @@ class Asker:
 
             return answer_with_fallback(self.chat, retrieval, extractive, state.journey_map)
 
-        check = (self.language or detector_for(self.live.embeddings.model_dir)).check(question)
+        check = self._language().check(question)
         if check.english:
             answer = self.live.run(answer_from)
         else:
@@ -66,19 +72,59 @@ class Asker:
             answer = not_english_answer(question, check)
         answer.latency_ms = round((time.perf_counter() - started) * 1000, 2)
         if log and check.english:
-            with session_scope(self.engine) as session:
-                entry = record_question(
-                    session,
-                    question=question,
-                    stage_id=answer.stage_id,
-                    persona_id=answer.persona_id,
-                    top_sources=[s.ref_id for s in answer.sources],
-                    confidence=answer.confidence,
-                    answered=answer.answered,
-                    latency_ms=answer.latency_ms,
-                    channel=channel,
-                    user=user,
-                    source=source,
-                )
-                answer.log_id = entry.id
+            self._log(answer, channel=channel, user=user, source=source)
         return answer
+
+    def stream(
+        self,
+        question: str,
+        *,
+        stage_id: str | None = None,
+        persona_id: str | None = None,
+        channel: str | None = None,
+        user: str | None = None,
+        source: str | None = None,
+    ) -> Iterator[AnswerEvent]:
+        """As `ask`, but the model's text as it writes it (str deltas, "" a heartbeat), then
+        the final Answer, logged like any other. Without a model, or for a question in
+        another language, only the final Answer comes."""
+        if self.chat is None or not self._language().check(question).english:
+            yield self.ask(question, stage_id=stage_id, persona_id=persona_id, channel=channel, user=user,
+                           source=source)
+            return
+        if not question.strip():
+            raise InputError("ask needs a question, e.g. “CFO keeps asking about ROI, what do I send?”")
+        from knowledge.llm_stream import stream_answer
+
+        started = time.perf_counter()
+
+        def prepared(state: LiveState) -> tuple[Retrieval, Answer, JourneyMap]:
+            retrieval = state.retriever.retrieve(question, stage_id=stage_id, persona_id=persona_id, k=self.top_k)
+            return retrieval, compose_answer(retrieval, state.journey_map), state.journey_map
+
+        retrieval, extractive, journey_map = self.live.run(prepared)
+        for event in stream_answer(self.chat, retrieval, extractive, journey_map, timeout_s=self.llm_timeout_s):
+            if isinstance(event, Answer):
+                event.latency_ms = round((time.perf_counter() - started) * 1000, 2)
+                self._log(event, channel=channel, user=user, source=source)
+            yield event
+
+    def _language(self) -> LanguageDetector:
+        return self.language or detector_for(self.live.embeddings.model_dir)
+
+    def _log(self, answer: Answer, *, channel: str | None, user: str | None, source: str | None) -> None:
+        with session_scope(self.engine) as session:
+            entry = record_question(
+                session,
+                question=answer.question,
+                stage_id=answer.stage_id,
+                persona_id=answer.persona_id,
+                top_sources=[s.ref_id for s in answer.sources],
+                confidence=answer.confidence,
+                answered=answer.answered,
+                latency_ms=answer.latency_ms,
+                channel=channel,
+                user=user,
+                source=source,
+            )
+            answer.log_id = entry.id

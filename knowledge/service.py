@@ -62,7 +62,8 @@ class KnowledgeService:
             from knowledge.llm import build_chat_model
 
             chat = build_chat_model(self.settings)
-        return Asker(self.live, self.engine, chat, self.settings.retrieval_top_k)
+        return Asker(self.live, self.engine, chat, self.settings.retrieval_top_k,
+                     llm_timeout_s=self.settings.llm_timeout_s)
 
     def validate(self, path: Path | None = None) -> ValidatedMap:
         return load_map(path or self.settings.journey_map_path)

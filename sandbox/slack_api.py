@@ -239,6 +239,8 @@ class SlackStandIn:
             message["text"] += self._stream_text(params) or ""
             message["blocks"] = blocks or None
             message["stream_state"] = "stopped"
+            if params.get("metadata"):
+                message["metadata"] = params["metadata"]
         return {"ok": True, "channel": params["channel"], "ts": message["ts"], "message": {"text": message["text"]}}
 
     def _refusal(self, method: str, params: dict[str, Any]) -> str | None:

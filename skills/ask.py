@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
 from knowledge.answers import Answer
 from knowledge.catalog import resolve_persona, resolve_stage
 from skills.context import SkillContext
 from skills.registry import Arg, Skill
 
+if TYPE_CHECKING:
+    from knowledge.llm_stream import AnswerEvent
+
 
 def run_ask(ctx: SkillContext, question: str, stage: str | None = None, persona: str | None = None) -> Answer:
-    journey_map = ctx.journey_map
-    stage_id = resolve_stage(journey_map, stage).id if stage else None
-    persona_id = resolve_persona(journey_map, persona).id if persona else None
+    stage_id, persona_id = _forced(ctx, stage, persona)
     return ctx.knowledge.asker.ask(question, stage_id=stage_id, persona_id=persona_id, channel=ctx.channel,
                                    user=ctx.user, source=ctx.origin)
+
+
+def stream_ask(
+    ctx: SkillContext, question: str, stage: str | None = None, persona: str | None = None
+) -> Iterator[AnswerEvent]:
+    """`ask` as the model writes it (with an LLM configured): text deltas, then the Answer."""
+    stage_id, persona_id = _forced(ctx, stage, persona)
+    return ctx.knowledge.asker.stream(question, stage_id=stage_id, persona_id=persona_id, channel=ctx.channel,
+                                      user=ctx.user, source=ctx.origin)
+
+
+def _forced(ctx: SkillContext, stage: str | None, persona: str | None) -> tuple[str | None, str | None]:
+    journey_map = ctx.journey_map
+    return (resolve_stage(journey_map, stage).id if stage else None,
+            resolve_persona(journey_map, persona).id if persona else None)
 
 
 SKILL = Skill(

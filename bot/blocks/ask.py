@@ -3,6 +3,8 @@ place (a rep clicks what the answer recommends), what was detected, then the but
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_sdk.models.blocks import Block, ButtonElement
 
 from bot import ids
@@ -63,6 +65,18 @@ def render(answer: Answer, *, log_id: int | None = None, ephemeral: bool = False
         blocks += actions(buttons, ids.FEEDBACK_BLOCK)
     fallback = [answer.text] + (["Sources: " + " ".join(s.url for s in answer.sources)] if answer.sources else [])
     return finish(fallback, blocks)
+
+
+def streamed_closing(answer: Answer) -> list[dict[str, Any]]:
+    """What closes an answer streamed into a thread (its text is already there): the
+    sources as links, what was detected, and the feedback buttons; no Share (it is public)."""
+    notes = []
+    if answer.sources:
+        notes.append("Sources: " + " · ".join(link(s.url, f"[{s.n}] {s.title}") for s in answer.sources))
+    notes += [_detected(answer)] + ([escape(answer.note)] if answer.note else [])
+    blocks: list[Block] = [context(*notes)]
+    blocks += actions(answer_buttons(answer, answer.log_id, ephemeral=False), ids.FEEDBACK_BLOCK)
+    return [block.to_dict() for block in finish([answer.text], blocks).blocks]
 
 
 @renders(Answer)

@@ -23,7 +23,8 @@ def register(app: App, runtime: BotRuntime, queue: WorkQueue) -> None:
         to = ReplyTo(event["channel"], event.get("user", ""), event.get("thread_ts") or (None if direct else event["ts"]))
         event_id = body.get("event_id")
         try:
-            queue.enqueue(Job("message", to, text=event.get("text", ""), event_id=event_id, message={"ts": event["ts"]}))
+            queue.enqueue(Job("message", to, text=event.get("text", ""), event_id=event_id,
+                              message={"ts": event["ts"], "team": body.get("team_id")}))
         except Exception:
             if event_id:  # not queued: let Slack's retry through
                 with runtime.session() as session:
