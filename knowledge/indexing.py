@@ -112,7 +112,7 @@ def index_map(
         live = active is not None and open_collection(client, active.collection) is not None
         known = _stored_vectors(client, active.collection) if active and live and not force else {}
         reusing = _ReusingEmbeddings(embeddings, known)
-        # Names sort by creation time (microseconds), which is how old releases are retired.
+        # Creation time (microseconds) and digest: unique per build, readable in a Chroma listing.
         name = f"{prefix}-{dt.datetime.now(dt.UTC).strftime('%Y%m%d%H%M%S%f')}-{digest[:8]}"
         _fill(client, name, units, reusing, progress)
         release = IndexRelease(
