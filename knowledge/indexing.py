@@ -20,11 +20,13 @@ from sqlalchemy.engine import Engine
 
 from config import Settings
 from knowledge.embeddings import MiniLMEmbeddings
+from knowledge.live import ensure_collection
 from knowledge.models import JourneyMap
 from knowledge.units import Unit, build_units
-from knowledge.vectorstore import chroma_client, collection_names, open_store
+from knowledge.vectorstore import chroma_client, collection_names, open_collection, open_store
 from storage.engine import session_scope
-from storage.index_release import IndexRelease, activate_release, fetch_active_release
+from storage.index_release import IndexRelease, activate_release, fetch_active_release, release_collections
+from storage.locks import exclusive
 
 log = logging.getLogger(__name__)
 
@@ -85,38 +87,47 @@ def index_map(
     progress: Progress | None = None,
     force: bool = False,
 ) -> IndexReport:
-    """Make `journey_map` the live index; re-embeds only what changed."""
+    """Make `journey_map` the live index; re-embeds only what changed. One build at a
+    time per database: a process that finds no index (or a changed map) at the same
+    moment as another waits for that build and then uses it instead of building again."""
     started = time.perf_counter()
     prefix = settings.chroma_collection_prefix
     client = chroma_client(settings)
     units = build_units(journey_map)
     digest = release_digest(journey_map, units)
-    with session_scope(engine) as session:
-        active = fetch_active_release(session, prefix)
-    live = set(collection_names(client, prefix))
-    if active is not None and active.collection in live and active.map_sha256 == digest and not force:
-        if progress:
-            progress(len(units), len(units))
-        return IndexReport(active.collection, len(units), 0, len(units), True, time.perf_counter() - started)
-
-    known = _stored_vectors(client, active.collection) if active and active.collection in live and not force else {}
-    reusing = _ReusingEmbeddings(embeddings, known)
-    # Names sort by creation time (microseconds), which is how old releases are retired.
-    name = f"{prefix}-{dt.datetime.now(dt.UTC).strftime('%Y%m%d%H%M%S%f')}-{digest[:8]}"
-    _fill(client, name, units, reusing, progress)
-    release = IndexRelease(
-        collection=name,
-        map_name=journey_map.name,
-        map_version=journey_map.version,
-        map_sha256=digest,
-        map_json=journey_map.model_dump_json(),
-        embedding_model=EMBEDDING_MODEL_ID,
-        unit_count=len(units),
-        embedded_count=reusing.embedded,
-    )
-    with session_scope(engine) as session:
-        activate_release(session, release, prefix)
-    _drop_old_collections(client, prefix, keep=name)
+    with exclusive(engine, f"index-{prefix}"):
+        with session_scope(engine) as session:
+            active = fetch_active_release(session, prefix)
+        if active is not None and active.map_sha256 == digest and not force:
+            # Built already (maybe by the process this one waited for); a Chroma of this
+            # process's own that lacks it gets the same release's collection, not a new release.
+            present = open_collection(client, active.collection) is not None
+            if not present:
+                ensure_collection(settings, engine, active, embeddings)
+            if progress:
+                progress(len(units), len(units))
+            rebuilt = 0 if present else len(units)
+            return IndexReport(active.collection, len(units), rebuilt, len(units) - rebuilt, True,
+                               time.perf_counter() - started)
+        live = active is not None and open_collection(client, active.collection) is not None
+        known = _stored_vectors(client, active.collection) if active and live and not force else {}
+        reusing = _ReusingEmbeddings(embeddings, known)
+        # Creation time (microseconds) and digest: unique per build, readable in a Chroma listing.
+        name = f"{prefix}-{dt.datetime.now(dt.UTC).strftime('%Y%m%d%H%M%S%f')}-{digest[:8]}"
+        _fill(client, name, units, reusing, progress)
+        release = IndexRelease(
+            collection=name,
+            map_name=journey_map.name,
+            map_version=journey_map.version,
+            map_sha256=digest,
+            map_json=journey_map.model_dump_json(),
+            embedding_model=EMBEDDING_MODEL_ID,
+            unit_count=len(units),
+            embedded_count=reusing.embedded,
+        )
+        with session_scope(engine) as session:
+            activate_release(session, release, prefix)
+        drop_retired_collections(client, engine, prefix, keep=name)
     log.info("index %s live: %d units, %d embedded", name, len(units), reusing.embedded)
     return IndexReport(name, len(units), reusing.embedded, len(units) - reusing.embedded, False, time.perf_counter() - started)
 
@@ -167,7 +178,16 @@ def _stored_vectors(client: ClientAPI, collection: str) -> dict[str, list[float]
     return known
 
 
-def _drop_old_collections(client: ClientAPI, prefix: str, keep: str) -> None:
-    names = [n for n in collection_names(client, prefix) if n != keep]
-    for name in names[: max(0, len(names) - (KEEP_COLLECTIONS - 1))]:
-        client.delete_collection(name)
+def drop_retired_collections(client: ClientAPI, engine: Engine, prefix: str, keep: str) -> None:
+    """Drop this database's retired collections from `client`, keeping `keep` and the
+    newest KEEP_COLLECTIONS releases (the live one and the one before it, for readers
+    still on it). Only collections this database's release table lists are touched:
+    a Chroma folder or server shared by several deployments (one database each) holds
+    their collections under the same prefix, and those are never ours to drop."""
+    with session_scope(engine) as session:
+        owned = release_collections(session, prefix)
+    kept = {keep, *owned[:KEEP_COLLECTIONS]}
+    present = set(collection_names(client, prefix))
+    for name in owned:
+        if name in present and name not in kept:
+            client.delete_collection(name)

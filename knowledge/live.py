@@ -3,15 +3,17 @@
 Processes pick up a new release on their next question (one small query per question),
 so re-indexing never needs a restart. A process that finds the live release's collection
 missing from its Chroma (its local folder deleted, or `release` indexed in another
-container) rebuilds it from the map stored with the release: once, under a lock that
-every process sharing the database sees.
+container) rebuilds it from the map stored with the release: once per Chroma, under a
+lock every process using that Chroma sees. The collection is opened on first use, so a
+process that needs only the map (the clock's digest) never rebuilds one.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.engine import Engine
@@ -23,24 +25,40 @@ from knowledge.retrieval import Retriever
 from knowledge.vectorstore import chroma_client, open_collection
 from storage.engine import session_scope
 from storage.index_release import IndexRelease, fetch_active_release
-from storage.locks import exclusive
+from storage.locks import exclusive, file_lock
 
 if TYPE_CHECKING:
     from chromadb import Collection
 
 
 T = TypeVar("T")
+REBUILD_LOCK_FILE = ".journeybot-rebuild.lock"
 
 
 class IndexNotBuilt(RuntimeError):
     """No index release is live yet."""
 
 
-@dataclass(frozen=True)
+class ReleaseRetired(RuntimeError):
+    """The release's collection is gone because a newer release replaced it: read the new one."""
+
+
 class LiveState:
-    release: IndexRelease
-    journey_map: JourneyMap
-    retriever: Retriever
+    """One release: its map at once, its retriever (and Chroma collection) on first use."""
+
+    def __init__(self, release: IndexRelease, journey_map: JourneyMap, open_retriever: Callable[[], Retriever]) -> None:
+        self.release = release
+        self.journey_map = journey_map
+        self._open_retriever = open_retriever
+        self._retriever: Retriever | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def retriever(self) -> Retriever:
+        with self._lock:
+            if self._retriever is None:
+                self._retriever = self._open_retriever()
+            return self._retriever
 
 
 class LiveIndex:
@@ -59,24 +77,12 @@ class LiveIndex:
         with self._lock:
             if self._state is None or self._state.release.id != release.id:
                 journey_map = JourneyMap.model_validate_json(release.map_json)
-                collection = self._collection(release)
-                self._state = LiveState(release, journey_map, Retriever(journey_map, collection, self.embeddings))
+                self._state = LiveState(release, journey_map, lambda: self._retriever(release, journey_map))
             return self._state
 
-    def _collection(self, release: IndexRelease) -> Collection:
-        client = chroma_client(self.settings)
-        found = open_collection(client, release.collection)
-        if found is None:
-            from knowledge.indexing import rebuild_collection
-
-            with exclusive(self.engine, f"rebuild-{release.collection}"):
-                found = open_collection(client, release.collection)  # another process may have just done it
-                if found is None:
-                    rebuild_collection(client, release, self.embeddings)
-                    found = open_collection(client, release.collection)
-        if found is None:
-            raise RuntimeError(f"index collection {release.collection} is missing and could not be rebuilt")
-        return found
+    def _retriever(self, release: IndexRelease, journey_map: JourneyMap) -> Retriever:
+        collection = ensure_collection(self.settings, self.engine, release, self.embeddings)
+        return Retriever(journey_map, collection, self.embeddings)
 
     def run(self, action: Callable[[LiveState], T]) -> T:
         """Run `action` on the live release; if that release was retired mid-way (its
@@ -89,3 +95,44 @@ class LiveIndex:
             if fresh.release.id == state.release.id:
                 raise
             return action(fresh)
+
+
+def ensure_collection(settings: Settings, engine: Engine, release: IndexRelease,
+                      embeddings: MiniLMEmbeddings) -> Collection:
+    """The release's collection in this process's Chroma, rebuilt from the release's map
+    when missing. Only a live release is rebuilt: a retired one's collection was dropped
+    on purpose (ReleaseRetired tells the reader to take the new release)."""
+    client = chroma_client(settings)
+    found = open_collection(client, release.collection)
+    if found is not None:
+        return found
+    from knowledge.indexing import drop_retired_collections, rebuild_collection
+
+    with rebuild_lock(settings, engine):
+        found = open_collection(client, release.collection)  # another process may have just done it
+        if found is None:
+            with session_scope(engine) as session:
+                active = fetch_active_release(session, settings.chroma_collection_prefix)
+            if active is None or active.id != release.id:
+                raise ReleaseRetired(f"index collection {release.collection} was retired by a newer release")
+            rebuild_collection(client, release, embeddings)
+            # A folder of this process's own also holds the releases it rebuilt before.
+            drop_retired_collections(client, engine, settings.chroma_collection_prefix, keep=release.collection)
+            found = open_collection(client, release.collection)
+    if found is None:
+        raise RuntimeError(f"index collection {release.collection} is missing and could not be rebuilt")
+    return found
+
+
+@contextmanager
+def rebuild_lock(settings: Settings, engine: Engine) -> Iterator[None]:
+    """Held while a missing collection is rebuilt, by the processes that share one Chroma:
+    a lock file in a local Chroma folder (processes with folders of their own, e.g. one
+    per container, rebuild side by side instead of queueing), the database's lock for a
+    Chroma server (every process of a deployment uses the same one)."""
+    if settings.chroma_host:
+        with exclusive(engine, f"rebuild-{settings.chroma_host}:{settings.chroma_port}"):
+            yield
+    else:
+        with file_lock(Path(settings.chroma_path or ".") / REBUILD_LOCK_FILE):
+            yield

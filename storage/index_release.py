@@ -63,3 +63,14 @@ def list_releases(session: Session, collection_prefix: str) -> list[IndexRelease
         .order_by(col(IndexRelease.id).desc())
     )
     return list(session.exec(query))
+
+
+def release_collections(session: Session, collection_prefix: str) -> list[str]:
+    """The collection of every release this database made under the prefix, newest first:
+    which collections in a shared Chroma belong to this deployment."""
+    query = (
+        select(IndexRelease.collection)
+        .where(col(IndexRelease.collection).startswith(collection_prefix))
+        .order_by(col(IndexRelease.id).desc())
+    )
+    return list(session.exec(query))

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-_local = threading.Lock()  # in-memory SQLite: one process is all there is
+_local = threading.RLock()  # in-memory SQLite: one process is all there is (re-entrant: locks nest)
 
 
 def lock_key(name: str) -> int:
@@ -41,8 +41,16 @@ def exclusive(engine: Engine, name: str) -> Iterator[None]:
             yield
         return
     path = Path(database)
-    lock_file = path.with_name(f"{path.name}.{name}.lock")
-    with lock_file.open("a") as handle:
+    with file_lock(path.with_name(f"{path.name}.{name}.lock")):
+        yield
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file `path` (created if missing) for the block: seen
+    by every process on the machine that uses the same path, and by no other machine."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

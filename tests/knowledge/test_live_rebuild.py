@@ -62,7 +62,7 @@ def test_another_container_rebuilds_from_the_shared_database(
 
     def ask(live: LiveIndex) -> None:
         barrier.wait()
-        maps.append(live.current().journey_map.name)
+        maps.append(live.current().retriever.journey_map.name)  # the retriever needs the collection
 
     threads = [threading.Thread(target=ask, args=(live,)) for live in twins]
     for thread in threads:
