@@ -63,14 +63,13 @@ def subscriptions(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the active scheduled posts, with each one's last run and next fire time."""
-    import datetime as dt
-
     from scheduler.periods import next_fire_time
     from skills.schedules import describe
     from storage.engine import session_scope
     from storage.subscriptions import latest_runs, list_subscriptions
+    from storage.timestamps import utc_now
 
-    now = dt.datetime.now(dt.UTC)
+    now = utc_now()
     with session_scope(_engine()) as session:
         subs = list_subscriptions(session, channel_id=channel)
         last = latest_runs(session, [s.id for s in subs if s.id is not None])
