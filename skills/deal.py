@@ -12,11 +12,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from knowledge.models import JourneyMap, Stage
-from skills.account_lookup import AssetPick, Candidate, Member, closest_names, direct_id, match_names, members, pick_assets
+from skills.account_lookup import Ambiguous, AssetPick, Candidate, Member, RecordFinder, members, pick_assets
 from skills.context import SkillContext
-from skills.crm import CrmGateway, CrmNotFound
+from skills.crm import CrmGateway
 from skills.crm.records import Deal
-from skills.registry import Arg, Skill, SkillInputError
+from skills.registry import Arg, Skill
 from skills.stage_map import journey_stage_for
 
 TOP_QUESTIONS = 6
@@ -119,39 +119,16 @@ def run_deal(ctx: SkillContext, deal: str) -> DealContent | DealChoices:
 
 
 def find_deal(gateway: CrmGateway, text: str, labels: dict[tuple[str, str], tuple[str, str]]) -> Deal | DealChoices:
-    """By HubSpot URL or id (one read), else by fuzzy name over the cached deal list."""
-    query = text.strip()
-    if not query:
-        raise SkillInputError("`deal` needs a deal: its name, its HubSpot id or its record URL.")
-    deal_id = direct_id(query, "deal")
-    if deal_id is not None:
-        return _deal_by_id(gateway, deal_id)
-    deals = gateway.deals()
-    match = match_names(query, [(d.id, d.name) for d in deals])
-    by_id = {d.id: d for d in deals}
-    if match.picked is not None:
-        return by_id[match.picked]
-    if match.candidates:
-        candidates = []
-        for deal_id, score in match.candidates:
-            d = by_id[deal_id]
-            stage = labels.get((d.pipeline_id, d.stage_id), ("", d.stage_id))[1]
-            amount = f", {d.amount:,.0f}" if d.amount is not None else ""
-            candidates.append(Candidate(d.id, d.name, f"{stage}{amount}", score))
-        shown = f" (showing {len(candidates)})" if match.total > len(candidates) else ""
-        return DealChoices(query, candidates, match.total, f"{match.total} deals match {query!r}{shown}; which one? "
-                                                          "Reply with the name, id or record URL.")
-    near = closest_names(query, [d.name for d in deals])
-    hint = f" Closest names: {', '.join(near)}." if near else ""
-    raise SkillInputError(f"no deal in HubSpot matches {query!r}.{hint} Try the exact name, the HubSpot id or "
-                          "the record URL.")
-
-
-def _deal_by_id(gateway: CrmGateway, deal_id: str) -> Deal:
-    try:
-        return gateway.deal(deal_id)
-    except CrmNotFound:
-        raise SkillInputError(f"no deal with HubSpot id {deal_id} (deleted, or not a deal id).") from None
+    """By HubSpot URL or id (one read), else by name over the cached deal list."""
+    found = RecordFinder("deal", "deals", "deal", gateway.deal, gateway.deals).find(text)
+    if not isinstance(found, Ambiguous):
+        return found
+    candidates = []
+    for d, score in found.fits:
+        stage = labels.get((d.pipeline_id, d.stage_id), ("", d.stage_id))[1]
+        amount = f", {d.amount:,.0f}" if d.amount is not None else ""
+        candidates.append(Candidate(d.id, d.name, f"{stage}{amount}", score))
+    return DealChoices(found.query, candidates, found.total, found.message)
 
 
 def deal_content(journey_map: JourneyMap, deal: DealSummary, people: Sequence[Member]) -> DealContent:
