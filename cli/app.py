@@ -117,8 +117,9 @@ app.add_typer(crm_app, name="crm")
 app.command("sandbox")(sandbox_command)
 app.command("demo")(demo)
 app.command("route")(route)
-for subscription_command in (subscription_commands.subscribe, subscription_commands.unsubscribe,
-                             subscription_commands.subscriptions):
+# The schedule's filters (--pipeline P) belong to the schedule, not to the command.
+app.command(context_settings={"ignore_unknown_options": True})(subscription_commands.subscribe)
+for subscription_command in (subscription_commands.unsubscribe, subscription_commands.subscriptions):
     app.command()(subscription_command)
 for knowledge_command in (
     knowledge_commands.validate,
