@@ -220,7 +220,7 @@ class Candidate:
     score: float
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Member:
     """A contact's place in the buying committee (no email or phone, ever)."""
 
@@ -238,9 +238,9 @@ def members(journey_map: JourneyMap, contacts: Sequence[Contact]) -> list[Member
     for contact in sorted(contacts, key=lambda c: (c.name.casefold(), c.id)):
         hit = match_persona(journey_map, contact)
         persona = journey_map.persona(hit.persona_id) if hit else None
-        out.append(Member(contact.id, contact.name, contact.job_title, persona.id if persona else None,
-                          persona.name if persona else None, hit.matched_by if hit else None,
-                          hit.evidence if hit else None))
+        out.append(Member(contact_id=contact.id, name=contact.name, job_title=contact.job_title,
+                          persona_id=persona.id if persona else None, persona_name=persona.name if persona else None,
+                          matched_by=hit.matched_by if hit else None, evidence=hit.evidence if hit else None))
     return out
 
 

@@ -6,6 +6,7 @@ this application; they expire after `RESULT_TTL`."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import pickle
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlmodel import Field, Session, SQLModel, col
 
 from storage.timestamps import UtcDateTime, utc_now
 
+log = logging.getLogger(__name__)
 RESULT_TTL = dt.timedelta(days=2)
 
 
@@ -42,7 +44,11 @@ def fetch_result(session: Session, result_id: int, skill: str, *, channel_id: st
         return None
     if row.created_at < utc_now() - RESULT_TTL:
         return None
-    return pickle.loads(row.payload)  # noqa: S301 - our own rows, written by save_result
+    try:
+        return pickle.loads(row.payload)  # noqa: S301 - our own rows, written by save_result
+    except (AttributeError, ImportError, pickle.UnpicklingError) as exc:  # kept before an upgrade moved its class
+        log.info("kept result %s no longer loads (%s): treated as expired", result_id, exc)
+        return None
 
 
 def prune_results(session: Session, older_than: dt.datetime) -> int:
