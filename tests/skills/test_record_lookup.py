@@ -6,23 +6,18 @@ legal form, still picks one. Real sandbox portal, real gateway."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from knowledge.service import KnowledgeService
 from sandbox.generator import generate_portal
 from sandbox.model import Portal
 from sandbox.server import SandboxServer
 from skills.account import AccountChoices, AccountReadiness, run_account
 from skills.account_lookup import match_names
 from skills.context import SkillContext
-from skills.crm import CrmGateway
 from skills.deal import DealChoices, DealContent, run_deal
-from storage.engine import make_engine
-from storage.migrate import upgrade_database
-from tests.skills.account_fixtures import NOW, TOKEN, skill_settings
+from tests.skills.account_fixtures import NOW, TOKEN, crm_skill_context
 
 GLOBEX = ("Globex Corporation", "Globex Logistics")
 
@@ -45,14 +40,9 @@ def globex_portal() -> tuple[Portal, dict[str, str]]:
 @pytest.fixture(scope="module")
 def globex_ctx(globex_portal: tuple[Portal, dict[str, str]], sample_service: Any,
                tmp_path_factory: pytest.TempPathFactory) -> Iterator[SkillContext]:
-    with SandboxServer(globex_portal[0], token=TOKEN, rate_limit=None, search_rate_limit=None) as server:
-        settings = skill_settings(sample_service, server.base_url)
-        ctx = SkillContext(settings, KnowledgeService(settings, engine=sample_service.engine), clock=lambda: NOW)
-        engine = make_engine(f"sqlite:///{Path(tmp_path_factory.mktemp('globex')) / 'crm.db'}")
-        upgrade_database(engine)
-        ctx.gateway = CrmGateway(settings, engine=engine, now=ctx.clock)  # type: ignore[misc]
+    with SandboxServer(globex_portal[0], token=TOKEN, rate_limit=None, search_rate_limit=None) as server, \
+            crm_skill_context(sample_service, server, tmp_path_factory.mktemp("globex")) as ctx:
         yield ctx
-        engine.dispose()
 
 
 def test_account_asks_back_when_a_name_fits_two_companies_equally(globex_ctx: SkillContext) -> None:
