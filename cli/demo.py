@@ -123,8 +123,8 @@ def _scheduled_posts(settings: Settings, knowledge: Any) -> None:
     from sandbox.slack_api import SlackStandIn
     from scheduler.periods import last_fire_time
     from scheduler.runs import execute
-    from skills.context import utc_now
     from storage.subscriptions import add_subscription, list_subscriptions
+    from storage.timestamps import utc_now
 
     slack = SlackStandIn().start()
     try:

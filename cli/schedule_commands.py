@@ -123,15 +123,14 @@ def run(
     force: Annotated[bool, typer.Option("--force", help="Post again even if this period was posted already.")] = False,
 ) -> None:
     """Post a subscription's period now, as the clock would (once per period unless --force)."""
-    import datetime as dt
-
     from bot.app import SlackNotConfigured, build_runtime
     from scheduler.manual import run_subscription_now
     from skills.registry import SkillInputError
+    from storage.timestamps import utc_now
 
     try:
         runtime = build_runtime(load_settings())
-        outcome = run_subscription_now(runtime, subscription_id, now=dt.datetime.now(dt.UTC), current=now, force=force)
+        outcome = run_subscription_now(runtime, subscription_id, now=utc_now(), current=now, force=force)
     except (SlackNotConfigured, SkillInputError) as exc:
         err.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(ExitCode.USAGE) from None

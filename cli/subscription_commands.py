@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from cli.exit_codes import ExitCode
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
@@ -31,19 +33,17 @@ def subscribe(
 ) -> None:
     """Post a skill's result to a channel on a schedule."""
     from skills.registry import SkillInputError
-    from skills.schedules import describe, parse_subscription
+    from skills.schedules import parse_subscription, subscribe, summary
     from storage.engine import session_scope
-    from storage.subscriptions import add_subscription
 
     try:
         request = parse_subscription(" ".join(schedule))
+        with session_scope(_engine()) as session:
+            sub = subscribe(session, channel, request, created_by="cli")
     except SkillInputError as exc:
         err.print(f"[red]{exc}[/red]", highlight=False)
-        raise typer.Exit(2) from exc
-    with session_scope(_engine()) as session:
-        sub = add_subscription(session, channel_id=channel, kind=request.kind, cron=request.cron,
-                               timezone=request.timezone, filters=request.filters, created_by="cli")
-        out.print(f"subscription {sub.id}: {describe(request.kind, request.cron, request.timezone)} in {channel}")
+        raise typer.Exit(ExitCode.USAGE) from None
+    out.print(f"subscription {sub.id}: {summary(sub)} in {channel}", highlight=False)
 
 
 def unsubscribe(subscription_id: Annotated[int, typer.Argument(help="The id from `journeybot subscriptions`.")]) -> None:
@@ -54,7 +54,7 @@ def unsubscribe(subscription_id: Annotated[int, typer.Argument(help="The id from
     with session_scope(_engine()) as session:
         if not deactivate_subscription(session, subscription_id):
             err.print(f"[red]no active subscription {subscription_id}[/red]")
-            raise typer.Exit(2)
+            raise typer.Exit(ExitCode.USAGE)
     out.print(f"subscription {subscription_id} removed")
 
 
@@ -63,14 +63,13 @@ def subscriptions(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the active scheduled posts, with each one's last run and next fire time."""
-    import datetime as dt
-
     from scheduler.periods import next_fire_time
     from skills.schedules import describe
     from storage.engine import session_scope
     from storage.subscriptions import latest_runs, list_subscriptions
+    from storage.timestamps import utc_now
 
-    now = dt.datetime.now(dt.UTC)
+    now = utc_now()
     with session_scope(_engine()) as session:
         subs = list_subscriptions(session, channel_id=channel)
         last = latest_runs(session, [s.id for s in subs if s.id is not None])

@@ -3,7 +3,8 @@ drift: `python -m config.reference` prints it."""
 
 from __future__ import annotations
 
-from config.settings import Settings, env_name
+from config.environment import env_name
+from config.settings import Settings
 
 SPECIAL_DEFAULTS = {
     "journey_map_path": "the packaged sample map",

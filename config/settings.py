@@ -2,31 +2,26 @@
 
 Every other module receives a `Settings` instance; none reads `os.environ` itself.
 Tests build one from a dict with `Settings.from_mapping({...})`, which ignores the
-environment entirely. A value that does not fit raises `ConfigError` with one line
-naming the variable, because a traceback never tells a user which setting to fix.
+environment entirely. `config.environment` reads the process's environment
+(`load_settings`); `config.database_url` holds the URL rules.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import threading
 from pathlib import Path
 from typing import Any, Literal
 
 from platformdirs import user_data_dir
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from config.errors import ConfigError
+from config.database_url import normalize_database_url, redact_url
 
 SAMPLE_MAP = Path(__file__).resolve().parent.parent / "knowledge" / "data" / "sample_map.yaml"
 DEFAULT_MODEL_DIR = Path.home() / ".cache" / "journeybot" / "models" / "all-MiniLM-L6-v2"
 # Per user, not per working directory: a command run from another folder finds the same state.
 DEFAULT_DATA_DIR = Path(user_data_dir("journeybot", appauthor=False))
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-_URL_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://")
-_URL_PASSWORD = re.compile(r"^(?P<head>[^:/]+://[^:/@]*:)[^@]*(?P<tail>@)")
 
 
 class Settings(BaseSettings):
@@ -247,23 +242,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        """Only PostgreSQL and SQLite; the Heroku form postgres:// (and a bare postgresql://)
-        gets the psycopg driver, the one installed. The value is never echoed: it may hold a password."""
-        value = value.strip()
-        if not value:
-            return value
-        match = _URL_SCHEME.match(value)
-        if match is None:
-            raise ValueError("is not a database URL: use postgresql+psycopg://USER:PASSWORD@HOST:5432/DB "
-                             "or sqlite:///PATH/journeybot.db")
-        scheme = match["scheme"].lower()
-        backend = scheme.split("+", 1)[0]
-        if backend in ("postgres", "postgresql") and scheme in ("postgres", "postgresql", "postgresql+psycopg2"):
-            return "postgresql+psycopg://" + value[match.end():]
-        if backend not in ("postgresql", "sqlite"):
-            raise ValueError(f"names a {backend} database: only PostgreSQL (postgresql+psycopg://...) "
-                             "and SQLite (sqlite:///...) are supported")
-        return value
+        return normalize_database_url(value)
 
     @field_validator("log_level")
     @classmethod
@@ -317,66 +296,3 @@ class _MappingOnlySettings(Settings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings,)
-
-
-def env_name(field: str) -> str:
-    """The environment variable that sets `field`."""
-    return "DATABASE_URL" if field == "database_url" else f"JOURNEYBOT_{field.upper()}"
-
-
-def redact_url(url: str) -> str:
-    return _URL_PASSWORD.sub(r"\g<head>***\g<tail>", url)
-
-
-def describe_problems(exc: ValidationError) -> str:
-    """One line naming every variable that does not fit, and what to do."""
-    fields = Settings.model_fields
-    parts = []
-    for error in exc.errors():
-        loc = str(error["loc"][0]) if error["loc"] else ""
-        field = "database_url" if loc.upper() in ("DATABASE_URL", "JOURNEYBOT_DATABASE_URL") else loc
-        name = env_name(field) if field in fields else loc
-        hidden = field == "database_url" or (field in fields and "SecretStr" in str(fields[field].annotation))
-        if error["type"] == "value_error":
-            parts.append(f"{name} {str(error['ctx']['error'])}")
-            continue
-        shown = "" if hidden else f"={error.get('input')!r}"
-        default = fields[field].default if field in fields else None
-        hint = f" (default {default})" if default not in (None, "") else ""
-        parts.append(f"{name}{shown}: {error['msg']}; fix it or unset it{hint}")
-    return "; ".join(parts)
-
-
-_cache: dict[tuple[object, ...], Settings] = {}
-_cache_lock = threading.Lock()
-
-
-def _environment_key() -> tuple[object, ...]:
-    """What the settings are read from: this process's variables, its folder and `.env`."""
-    names = tuple(sorted((k, v) for k, v in os.environ.items()
-                         if k.upper().startswith("JOURNEYBOT_") or k.upper() == "DATABASE_URL"))
-    cwd = os.getcwd()
-    try:
-        stat = os.stat(".env")
-        dotenv: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
-    except OSError:
-        dotenv = None
-    return (cwd, names, dotenv)
-
-
-def load_settings() -> Settings:
-    """The settings of this process's environment, read once per distinct environment
-    (entry points and commands call this freely); raises ConfigError naming the variable."""
-    key = _environment_key()
-    with _cache_lock:
-        cached = _cache.get(key)
-    if cached is not None:
-        return cached
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        raise ConfigError(describe_problems(exc)) from exc
-    with _cache_lock:
-        _cache.clear()  # one environment at a time; tests change it between calls
-        _cache[key] = settings
-    return settings

@@ -8,7 +8,7 @@ import threading
 from types import FrameType
 
 from bot.app import build_runtime
-from config.settings import load_settings
+from config import load_settings
 from scheduler.clock import Clock
 
 

@@ -28,6 +28,7 @@ from storage.engine import make_engine, session_scope
 from storage.result_store import RESULT_TTL, prune_results
 from storage.slack_state import prune_events
 from storage.subscriptions import fetch_subscription, list_subscriptions, runs_to_retry
+from storage.timestamps import utc_now
 
 log = logging.getLogger(__name__)
 EVENT_RECEIPT_TTL = dt.timedelta(days=7)
@@ -81,7 +82,7 @@ def sync_jobs(scheduler: BaseScheduler, engine: Engine) -> SyncReport:
         wanted = {job_id(s.id): (s.id, s.cron, s.timezone, s.kind, s.created_at)
                   for s in list_subscriptions(session) if s.id is not None}
     report = SyncReport()
-    now = dt.datetime.now(dt.UTC)
+    now = utc_now()
     existing = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(JOB_PREFIX)}
     for jid, (sid, cron, timezone, kind, created_at) in wanted.items():
         name = f"{kind} {cron} {timezone}"
@@ -109,15 +110,14 @@ def _missed_since_created(cron: str, timezone: str, created_at: dt.datetime, now
     """A fire time fell between the subscription's creation and now (the clock reads
     subscriptions once a tick): that period is still owed."""
     fire = last_fire_time(cron, timezone, now)
-    created = created_at if created_at.tzinfo else created_at.replace(tzinfo=dt.UTC)
-    return fire is not None and fire >= created
+    return fire is not None and fire >= created_at
 
 
 def run_subscription(subscription_id: int) -> RunOutcome | None:
     """The stored jobs' entry point: run the latest due fire time of the subscription
     (late when coalescing a misfire, yet keyed to the period it was due in)."""
     deps = _installed()
-    now = dt.datetime.now(dt.UTC)
+    now = utc_now()
     with session_scope(deps.knowledge.engine) as session:
         subscription = fetch_subscription(session, subscription_id)
         if subscription is None or not subscription.active:
@@ -176,7 +176,7 @@ class Clock:
         else:
             sync_jobs(self.scheduler, self.engine)
         retry_due(self.deps)
-        now = dt.datetime.now(dt.UTC)
+        now = utc_now()
         with session_scope(self.engine) as session:  # Slack retries come within minutes; a week is plenty
             prune_events(session, now - EVENT_RECEIPT_TTL)
             prune_results(session, now - RESULT_TTL)  # kept runs behind Show more / Share

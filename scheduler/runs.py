@@ -40,6 +40,7 @@ from storage.subscriptions import (
     mark_delay_notice,
     mark_posting,
 )
+from storage.timestamps import utc_now
 
 if TYPE_CHECKING:
     from knowledge.service import KnowledgeService
@@ -102,10 +103,6 @@ def run_metadata(subscription_id: int, period: str, part: int = 0) -> dict[str, 
     return {"event_type": EVENT_TYPE, "event_payload": payload}
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def execute(
     deps: RunDeps,
     subscription_id: int,
@@ -118,7 +115,7 @@ def execute(
     per period however often, wherever and concurrently this is called. `now` (the wall
     clock, for leases) and `lease_s` default to the real clock and the settings."""
     fixed_clock = now is not None
-    now = now or _utc_now()
+    now = now or utc_now()
     lease = float(deps.settings.scheduler_lease_s if lease_s is None else lease_s)
     engine = deps.knowledge.engine
     with session_scope(engine) as session:
@@ -168,7 +165,7 @@ def execute(
     else:
         pages = [(render_result(skill, result, mentions=mentions), [])]
     with session_scope(engine) as session:
-        still_ours = mark_posting(session, run, now=now if fixed_clock else _utc_now())
+        still_ours = mark_posting(session, run, now=now if fixed_clock else utc_now())
     if not still_ours:
         return RunOutcome("skipped", subscription_id, period, detail="taken over by another worker")
     first_ts: str | None = None

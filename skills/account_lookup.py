@@ -1,5 +1,6 @@
 """Shared by `account` and `deal`: finding a record from what a rep typed (name, domain, id,
-HubSpot URL), asking back instead of guessing, and the committee/content vocabulary.
+HubSpot URL) with one `RecordFinder`, asking back instead of guessing, and the
+committee/content vocabulary.
 
 Fuzzy matching never picks between close candidates: a wrong account is worse than a
 question back.
@@ -8,8 +9,9 @@ question back.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz, process
@@ -17,6 +19,7 @@ from rapidfuzz import fuzz, process
 from knowledge.catalog import content_for
 from knowledge.models import ContentAsset, JourneyMap, Persona, Stage
 from skills.committee import match_persona
+from skills.crm import CrmNotFound
 from skills.crm.records import Contact
 from skills.names import core_tokens, name_tokens
 from skills.registry import SkillInputError
@@ -83,26 +86,40 @@ def direct_id(query: str, kind: str) -> str | None:
 
 
 def match_names(query: str, items: Sequence[tuple[str, str]]) -> NameMatch:
-    """Match `query` against (id, name) pairs: a unique exact name (ignoring case,
-    punctuation and legal suffixes) wins; else token-set similarity, picked only when
-    it leads clearly."""
-    q = normalize_name(query)
+    """Match `query` against (id, name) pairs. The full name as written wins. A name
+    without its legal suffixes fits no better than a name it leads ("Globex" fits Globex
+    Corporation and Globex Logistics alike: asked back), unless the query names a legal
+    form itself ("Globex Corp"). Otherwise token-set similarity, picked only when it
+    leads clearly."""
+    q_full = name_tokens(query)
+    q = core_tokens(q_full)
     if not q:
         return NameMatch(None)
-    names = [normalize_name(name) for _, name in items]
-    exact = [i for i, name in enumerate(names) if name == q]
-    if len(exact) == 1:
-        return NameMatch(items[exact[0]][0], [(items[exact[0]][0], 100.0)], 1)
-    if exact:
-        return NameMatch(None, [(items[i][0], 100.0) for i in exact[:MAX_CHOICES]], len(exact))
-    scored = process.extract(q, names, scorer=fuzz.token_set_ratio, score_cutoff=NAME_CUTOFF, limit=None)
+    fulls = [name_tokens(name) for _, name in items]
+    cores = [core_tokens(tokens) for tokens in fulls]
+    written = [i for i, tokens in enumerate(fulls) if tokens == q_full]
+    if len(written) == 1:
+        return _exactly(items, written)
+    same = [i for i, core in enumerate(cores) if core == q]
+    if same:
+        led = [] if q != q_full else [i for i, core in enumerate(cores) if len(core) > len(q) and core[:len(q)] == q]
+        return _exactly(items, same + sorted(led, key=lambda i: (len(cores[i]), cores[i])))
+    names = [" ".join(core) for core in cores]
+    joined = " ".join(q)
+    scored = process.extract(joined, names, scorer=fuzz.token_set_ratio, score_cutoff=NAME_CUTOFF, limit=None)
     if not scored:
         return NameMatch(None)
-    ranked = sorted(scored, key=lambda s: (-s[1], -fuzz.ratio(q, names[s[2]]), names[s[2]]))
+    ranked = sorted(scored, key=lambda s: (-s[1], -fuzz.ratio(joined, names[s[2]]), names[s[2]]))
     best = ranked[0][1]
     close = [s for s in ranked if s[1] >= best - NAME_MARGIN]
     candidates = [(items[s[2]][0], round(float(s[1]), 1)) for s in close[:MAX_CHOICES]]
     return NameMatch(candidates[0][0] if len(close) == 1 else None, candidates, len(close))
+
+
+def _exactly(items: Sequence[tuple[str, str]], fits: Sequence[int]) -> NameMatch:
+    """Names that fit equally well: the one, or all of them to ask back with."""
+    candidates = [(items[i][0], 100.0) for i in fits[:MAX_CHOICES]]
+    return NameMatch(candidates[0][0] if len(fits) == 1 else None, candidates, len(fits))
 
 
 def closest_names(query: str, names: Sequence[str], limit: int = 3) -> list[str]:
@@ -110,6 +127,87 @@ def closest_names(query: str, names: Sequence[str], limit: int = 3) -> list[str]
     found = process.extract(normalize_name(query), [normalize_name(n) for n in names], scorer=fuzz.WRatio,
                             score_cutoff=50, limit=limit)
     return [names[i] for _, _, i in found]
+
+
+class Named(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+R = TypeVar("R", bound=Named)
+
+
+@dataclass(frozen=True)
+class Ambiguous(Generic[R]):
+    """Several records fit what was typed about equally: the rep is asked which one."""
+
+    query: str
+    fits: list[tuple[R, float]]  # (record, score), best first, at most MAX_CHOICES
+    total: int  # how many fit as closely
+    message: str
+
+
+def _no_key(_: object) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class RecordFinder(Generic[R]):
+    """Finds one CRM record of a kind from what a rep typed: a record URL or id (one
+    read), another exact key such as a domain, else the name over the cached list
+    (`match_names`). One finder for every kind, so accounts and deals ask back alike."""
+
+    kind: str  # as in HubSpot record URLs: "company", "deal"
+    plural: str
+    skill: str  # the command that shows one
+    by_id: Callable[[str], R]  # one read; CrmNotFound when there is none
+    records: Callable[[], Sequence[R]]  # the cached list names are matched in
+    key: str = ""  # another exact key reps type instead of a name ("domain"), if any
+    key_in: Callable[[str], str | None] = _no_key  # that key, normalized, in a text (None: not one)
+    key_of: Callable[[R], str | None] = _no_key  # a record's raw key
+
+    def find(self, text: str) -> R | Ambiguous[R]:
+        query = text.strip()
+        key = f"{self.key}, " if self.key else ""
+        if not query:
+            raise SkillInputError(f"`{self.skill}` needs a {self.kind}: its name, {'its ' + key if key else ''}"
+                                  "its HubSpot id or its record URL.")
+        record_id = direct_id(query, self.kind)
+        if record_id is not None:
+            try:
+                return self.by_id(record_id)
+            except CrmNotFound:
+                raise SkillInputError(f"no {self.kind} with HubSpot id {record_id} (deleted, or not a {self.kind} id)."
+                                      ) from None
+        records = self.records()
+        wanted = self.key_in(query) if self.key else None
+        if wanted is not None:
+            hits = [r for r in records if self.key_in(self.key_of(r) or "") == wanted]
+            if len(hits) == 1:
+                return hits[0]
+            if hits:
+                return self._ambiguous(query, [(r, 100.0) for r in hits], len(hits))
+        match = match_names(query, [(r.id, r.name) for r in records])
+        by_id = {r.id: r for r in records}
+        if match.picked is not None:
+            return by_id[match.picked]
+        if match.candidates:
+            return self._ambiguous(query, [(by_id[i], score) for i, score in match.candidates], match.total)
+        near = closest_names(query, [r.name for r in records])
+        hint = f" Closest names: {', '.join(near)}." if near else ""
+        what = f"{self.key} or name" if wanted is not None else "name"
+        raise SkillInputError(f"no {self.kind} in HubSpot matches the {what} {query!r}.{hint} "
+                              f"Try the exact name, {'the ' + key if key else ''}the HubSpot id or the record URL.")
+
+    def _ambiguous(self, query: str, fits: list[tuple[R, float]], total: int) -> Ambiguous[R]:
+        shown = fits[:MAX_CHOICES]
+        more = f" (showing {len(shown)})" if total > len(shown) else ""
+        key = f"{self.key}, " if self.key else ""
+        return Ambiguous(query, shown, total, f"{total} {self.plural} match {query!r}{more}; which one? "
+                                              f"Reply with the name, {key}id or record URL.")
 
 
 @dataclass
@@ -122,7 +220,7 @@ class Candidate:
     score: float
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Member:
     """A contact's place in the buying committee (no email or phone, ever)."""
 
@@ -140,9 +238,9 @@ def members(journey_map: JourneyMap, contacts: Sequence[Contact]) -> list[Member
     for contact in sorted(contacts, key=lambda c: (c.name.casefold(), c.id)):
         hit = match_persona(journey_map, contact)
         persona = journey_map.persona(hit.persona_id) if hit else None
-        out.append(Member(contact.id, contact.name, contact.job_title, persona.id if persona else None,
-                          persona.name if persona else None, hit.matched_by if hit else None,
-                          hit.evidence if hit else None))
+        out.append(Member(contact_id=contact.id, name=contact.name, job_title=contact.job_title,
+                          persona_id=persona.id if persona else None, persona_name=persona.name if persona else None,
+                          matched_by=hit.matched_by if hit else None, evidence=hit.evidence if hit else None))
     return out
 
 

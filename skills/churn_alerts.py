@@ -25,10 +25,6 @@ from skills.churn import SEVERITIES, ChurnFinding
 from storage.churn_ledger import last_alert_sent, list_churn_responses, record_alert_sent
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def _rank(severity: str) -> int:
     return SEVERITIES.index(severity) if severity in SEVERITIES else -1
 
@@ -46,27 +42,26 @@ class AlertDecision:
 
 def decide_alerts(session: Session, findings: Sequence[ChurnFinding], now: dt.datetime,
                   cooldown_days: int, *, scope: str = "") -> list[AlertDecision]:
-    """One decision per finding, in the findings' order (module docstring for the rules)."""
-    now = _utc(now)
+    """One decision per finding, in the findings' order (module docstring for the rules).
+    `now` is tz-aware, like every datetime the ledger returns."""
     since = now - dt.timedelta(days=cooldown_days)
     out: list[AlertDecision] = []
     for f in findings:
         responses = list_churn_responses(session, f.company_id, f.rule)  # newest first
-        snooze = next((r for r in responses if r.response == "snooze" and r.until is not None
-                       and _utc(r.until) > now), None)
-        if snooze is not None:
-            out.append(AlertDecision(f, False, f"snoozed by {snooze.user} until {_utc(snooze.until).isoformat()}"))  # type: ignore[arg-type]
+        snooze = next((r for r in responses if r.response == "snooze" and r.until is not None and r.until > now), None)
+        if snooze is not None and snooze.until is not None:
+            out.append(AlertDecision(f, False, f"snoozed by {snooze.user} until {snooze.until.isoformat()}"))
             continue
-        ack = next((r for r in responses if r.response == "ack" and _utc(r.at) > since), None)
+        ack = next((r for r in responses if r.response == "ack" and r.at > since), None)
         if ack is not None:
-            out.append(AlertDecision(f, False, f"acknowledged by {ack.user} on {_utc(ack.at).isoformat()}"))
+            out.append(AlertDecision(f, False, f"acknowledged by {ack.user} on {ack.at.isoformat()}"))
             continue
         last = last_alert_sent(session, f.company_id, f.rule, scope=scope)
-        if last is not None and _utc(last.sent_at) > since:
+        if last is not None and last.sent_at > since:
             if _rank(f.severity) > _rank(last.severity):
                 out.append(AlertDecision(f, True, f"worsened ({last.severity} -> {f.severity})"))
             else:
-                out.append(AlertDecision(f, False, f"cooldown: alerted {_utc(last.sent_at).isoformat()} "
+                out.append(AlertDecision(f, False, f"cooldown: alerted {last.sent_at.isoformat()} "
                                                    f"({last.severity}), {cooldown_days}-day cooldown"))
             continue
         out.append(AlertDecision(f, True, "new"))
@@ -83,4 +78,4 @@ def record_alerts_sent(session: Session, findings: Sequence[ChurnFinding], now: 
                        scope: str = "") -> None:
     """Write one ledger row per alerted finding (call after the post succeeded)."""
     for f in findings:
-        record_alert_sent(session, f.company_id, f.rule, f.severity, scope=scope, at=_utc(now))
+        record_alert_sent(session, f.company_id, f.rule, f.severity, scope=scope, at=now)

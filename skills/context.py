@@ -15,15 +15,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import Engine
 
 from config import Settings
+from storage.timestamps import utc_now
 
 if TYPE_CHECKING:
     from knowledge.models import JourneyMap
     from knowledge.service import KnowledgeService
     from skills.crm import CrmGateway
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass

@@ -13,6 +13,7 @@ import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal, Protocol
 
 import numpy as np
@@ -39,7 +40,7 @@ class Embedder(Protocol):
     def embed(self, texts: list[str]) -> np.ndarray: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Match:
     """How one buyer question is covered; `score` is the best same-stage cosine when
     no asset lists the question (None when it is explicit or the stage has no assets)."""
@@ -116,20 +117,22 @@ def match_questions(
             explicit.setdefault(question_id, []).append(asset.id)
     matches: list[Match] = []
     for row, (stage, question) in enumerate(journey_map.questions()):
-        base = (stage.id, question.id, question.text, tuple(question.personas))
+        match = partial(Match, stage_id=stage.id, question_id=question.id, text=question.text,
+                        personas=tuple(question.personas))
         if question.id in explicit:
-            matches.append(Match(*base, "explicit", tuple(explicit[question.id])))
+            matches.append(match(answered="explicit", asset_ids=tuple(explicit[question.id])))
             continue
         ranked = sorted(
             ((float(scores[row, col]), a.id) for col, a in enumerate(journey_map.assets) if stage.id in a.stages),
             reverse=True,
         )
         if not ranked:
-            matches.append(Match(*base, "none", ()))
+            matches.append(match(answered="none", asset_ids=()))
             continue
         best, nearest = ranked[0]
         above = tuple(asset_id for score, asset_id in ranked if score >= threshold)
-        matches.append(Match(*base, "semantic" if above else "none", above, round(best, 3), nearest))
+        matches.append(match(answered="semantic" if above else "none", asset_ids=above, score=round(best, 3),
+                             nearest_asset_id=nearest))
     return matches
 
 

@@ -8,15 +8,15 @@ An unmapped deal stage is said plainly rather than guessed from the label.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from knowledge.models import JourneyMap, Stage
-from skills.account_lookup import AssetPick, Candidate, Member, closest_names, direct_id, match_names, members, pick_assets
+from skills.account_lookup import Ambiguous, AssetPick, Candidate, Member, RecordFinder, members, pick_assets
 from skills.context import SkillContext
-from skills.crm import CrmGateway, CrmNotFound
+from skills.crm import CrmGateway
 from skills.crm.records import Deal
-from skills.registry import Arg, Skill, SkillInputError
+from skills.registry import Arg, Skill
 from skills.stage_map import journey_stage_for
 
 TOP_QUESTIONS = 6
@@ -37,7 +37,7 @@ class DealChoices:
         return asdict(self)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DealSummary:
     id: str
     name: str
@@ -60,7 +60,7 @@ class QuestionRef:
     answered_by: list[str]  # asset titles
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PersonaContent:
     persona_id: str
     persona_name: str
@@ -76,21 +76,24 @@ class NotEngaged:
     why: str
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DealContent:
+    """The content plan of one deal; the journey-stage fields stay empty while its deal
+    stage is not mapped to a journey stage."""
+
     deal: DealSummary
     mapped: bool
     mapping_note: str
-    journey_stage_id: str | None
-    journey_stage_name: str | None
-    target_days: float | None
-    over_target: bool | None
     personas: list[PersonaContent]
     not_yet_engaged: list[NotEngaged]
     unmatched_contacts: list[Member]
-    questions: list[QuestionRef]
-    handoff_criteria: list[str]
-    trigger_out: str | None
+    journey_stage_id: str | None = None
+    journey_stage_name: str | None = None
+    target_days: float | None = None
+    over_target: bool | None = None
+    questions: list[QuestionRef] = field(default_factory=list)
+    handoff_criteria: list[str] = field(default_factory=list)
+    trigger_out: str | None = None
     kind: str = "deal_content"
 
     def to_dict(self) -> dict[str, Any]:
@@ -112,46 +115,24 @@ def run_deal(ctx: SkillContext, deal: str) -> DealContent | DealChoices:
     company = gateway.company(company_ids[0]) if company_ids else None
     pipeline, label = labels.get((found.pipeline_id, found.stage_id), (found.pipeline_id, found.stage_id))
     days = found.days_in_current_stage(ctx.now)
-    summary = DealSummary(found.id, found.name, found.amount, pipeline, found.stage_id, label, found.is_closed,
-                          found.is_won, None if days is None else round(days, 1), company.id if company else None,
-                          company.name if company else None)
+    summary = DealSummary(id=found.id, name=found.name, amount=found.amount, pipeline=pipeline, stage_id=found.stage_id,
+                          stage_label=label, is_closed=found.is_closed, is_won=found.is_won,
+                          days_in_stage=None if days is None else round(days, 1),
+                          company_id=company.id if company else None, company_name=company.name if company else None)
     return deal_content(ctx.journey_map, summary, members(ctx.journey_map, contacts))
 
 
 def find_deal(gateway: CrmGateway, text: str, labels: dict[tuple[str, str], tuple[str, str]]) -> Deal | DealChoices:
-    """By HubSpot URL or id (one read), else by fuzzy name over the cached deal list."""
-    query = text.strip()
-    if not query:
-        raise SkillInputError("`deal` needs a deal: its name, its HubSpot id or its record URL.")
-    deal_id = direct_id(query, "deal")
-    if deal_id is not None:
-        return _deal_by_id(gateway, deal_id)
-    deals = gateway.deals()
-    match = match_names(query, [(d.id, d.name) for d in deals])
-    by_id = {d.id: d for d in deals}
-    if match.picked is not None:
-        return by_id[match.picked]
-    if match.candidates:
-        candidates = []
-        for deal_id, score in match.candidates:
-            d = by_id[deal_id]
-            stage = labels.get((d.pipeline_id, d.stage_id), ("", d.stage_id))[1]
-            amount = f", {d.amount:,.0f}" if d.amount is not None else ""
-            candidates.append(Candidate(d.id, d.name, f"{stage}{amount}", score))
-        shown = f" (showing {len(candidates)})" if match.total > len(candidates) else ""
-        return DealChoices(query, candidates, match.total, f"{match.total} deals match {query!r}{shown}; which one? "
-                                                          "Reply with the name, id or record URL.")
-    near = closest_names(query, [d.name for d in deals])
-    hint = f" Closest names: {', '.join(near)}." if near else ""
-    raise SkillInputError(f"no deal in HubSpot matches {query!r}.{hint} Try the exact name, the HubSpot id or "
-                          "the record URL.")
-
-
-def _deal_by_id(gateway: CrmGateway, deal_id: str) -> Deal:
-    try:
-        return gateway.deal(deal_id)
-    except CrmNotFound:
-        raise SkillInputError(f"no deal with HubSpot id {deal_id} (deleted, or not a deal id).") from None
+    """By HubSpot URL or id (one read), else by name over the cached deal list."""
+    found = RecordFinder("deal", "deals", "deal", gateway.deal, gateway.deals).find(text)
+    if not isinstance(found, Ambiguous):
+        return found
+    candidates = []
+    for d, score in found.fits:
+        stage = labels.get((d.pipeline_id, d.stage_id), ("", d.stage_id))[1]
+        amount = f", {d.amount:,.0f}" if d.amount is not None else ""
+        candidates.append(Candidate(d.id, d.name, f"{stage}{amount}", score))
+    return DealChoices(found.query, candidates, found.total, found.message)
 
 
 def deal_content(journey_map: JourneyMap, deal: DealSummary, people: Sequence[Member]) -> DealContent:
@@ -163,23 +144,26 @@ def deal_content(journey_map: JourneyMap, deal: DealSummary, people: Sequence[Me
         note = (f"Deal stage “{deal.stage_label}” ({deal.stage_id}, pipeline {deal.pipeline}) is not mapped to "
                 f"any journey stage in the map “{journey_map.name}”; add it to a stage's hubspot.deal_stages. "
                 "No stage content can be recommended until then.")
-        personas = [PersonaContent(p.id, p.name, [m for m in people if m.persona_id == p.id], None, [])
-                    for p in engaged]
+        personas = [PersonaContent(persona_id=p.id, persona_name=p.name, contacts=[m for m in people if m.persona_id == p.id],
+                                   motivation=None, assets=[]) for p in engaged]
         missing = [NotEngaged(p.id, p.name, "no contact on this deal") for p in journey_map.personas
                    if p not in engaged]
-        return DealContent(deal, False, note, None, None, None, None, personas, missing, unmatched, [], [], None)
+        return DealContent(deal=deal, mapped=False, mapping_note=note, personas=personas, not_yet_engaged=missing,
+                           unmatched_contacts=unmatched)
     note = f"Deal stage “{deal.stage_label}” maps to the journey stage {stage.name}."
-    personas = [PersonaContent(p.id, p.name, [m for m in people if m.persona_id == p.id],
-                               p.stage_motivations.get(stage.id), pick_assets(journey_map, stage, p,
-                                                                              ASSETS_PER_PERSONA))
+    personas = [PersonaContent(persona_id=p.id, persona_name=p.name, contacts=[m for m in people if m.persona_id == p.id],
+                               motivation=p.stage_motivations.get(stage.id),
+                               assets=pick_assets(journey_map, stage, p, ASSETS_PER_PERSONA))
                 for p in engaged]
     missing = [NotEngaged(p.id, p.name, p.stage_motivations.get(stage.id) or
                           f"asks {sum(1 for q in stage.questions if p.id in q.personas)} of this stage's questions")
                for p in journey_map.personas if p not in engaged]
     over = None if deal.days_in_stage is None or deal.is_closed else deal.days_in_stage > stage.target_days_in_stage
-    return DealContent(deal, True, note, stage.id, stage.name, stage.target_days_in_stage, over, personas, missing,
-                       unmatched, top_questions(journey_map, stage, {p.id for p in engaged}),
-                       list(stage.handoff_criteria), stage.trigger_out)
+    return DealContent(deal=deal, mapped=True, mapping_note=note, personas=personas, not_yet_engaged=missing,
+                       unmatched_contacts=unmatched, journey_stage_id=stage.id, journey_stage_name=stage.name,
+                       target_days=stage.target_days_in_stage, over_target=over,
+                       questions=top_questions(journey_map, stage, {p.id for p in engaged}),
+                       handoff_criteria=list(stage.handoff_criteria), trigger_out=stage.trigger_out)
 
 
 def top_questions(journey_map: JourneyMap, stage: Stage, engaged: set[str]) -> list[QuestionRef]:

@@ -1,6 +1,7 @@
 """Subscriptions as people type them: `digest weekly mon 09:00 Europe/Berlin`,
 `churn daily 08:30`, `gaps monthly 1 --owner "Ava Adams"` -> kind, crontab, timezone,
-filters. Shared by Slack, the CLI and the scheduler, so they agree on the grammar."""
+filters. Shared by Slack, the CLI and the scheduler, so they agree on the grammar; and
+`subscribe`, the one way both store one."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from functools import cache
 from typing import Any, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlmodel import Session
+
 from skills.registry import Schedule, Skill, SkillInputError
-from storage.subscriptions import SubscriptionKind
+from storage.subscriptions import Subscription, SubscriptionKind, add_subscription
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")  # public, private and direct-message conversations
 USAGE = (
     "subscribe digest|churn|gaps [daily|weekly <mon..sun>|monthly <1-28>] [HH:MM] [Area/City] "
     "[--pipeline P (digest)] [--owner O] [--min_severity low|medium|high (churn)]"
@@ -123,3 +127,19 @@ def describe(kind: str, cron: str, timezone: str) -> str:
     else:
         when = "every day"
     return f"{kind} {when} at {at} {timezone}"
+
+
+def summary(subscription: Subscription) -> str:
+    """What a channel receives, as people read it back: `describe` plus its filters."""
+    filters = "".join(f" --{k} {v}" for k, v in subscription.filters.items())
+    return f"{describe(subscription.kind, subscription.cron, subscription.timezone)}{filters}"
+
+
+def subscribe(session: Session, channel_id: str, request: ScheduleRequest, *, created_by: str) -> Subscription:
+    """Store what `parse_subscription` read for a channel: the one way Slack and the CLI
+    subscribe (Slack first checks, in bot/, who asks and that it can post there)."""
+    if not _CHANNEL_ID.match(channel_id):
+        raise SkillInputError(f"{channel_id!r} is not a Slack channel id: use the id (like C0123456, at the bottom "
+                              "of the channel's details in Slack), not its name")
+    return add_subscription(session, channel_id=channel_id, kind=request.kind, cron=request.cron,
+                            timezone=request.timezone, filters=request.filters, created_by=created_by)

@@ -10,11 +10,9 @@ from typing import Literal
 
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from storage.timestamps import UtcDateTime, utc_now
+
 Response = Literal["ack", "snooze"]
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class ChurnResponse(SQLModel, table=True):
@@ -25,8 +23,8 @@ class ChurnResponse(SQLModel, table=True):
     rule: str = Field(max_length=40)
     response: str = Field(max_length=10)
     user: str = Field(max_length=32)
-    at: dt.datetime = Field(default_factory=_now)
-    until: dt.datetime | None = None
+    at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    until: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 def record_churn_response(
@@ -56,12 +54,12 @@ class AlertSent(SQLModel, table=True):
     rule: str = Field(max_length=40)
     severity: str = Field(max_length=10)
     scope: str = Field(default="", max_length=64)
-    sent_at: dt.datetime = Field(default_factory=_now)
+    sent_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
 
 
 def record_alert_sent(session: Session, company_id: str, rule: str, severity: str, *, scope: str = "",
                       at: dt.datetime | None = None) -> AlertSent:
-    entry = AlertSent(company_id=company_id, rule=rule, severity=severity, scope=scope, sent_at=at or _now())
+    entry = AlertSent(company_id=company_id, rule=rule, severity=severity, scope=scope, sent_at=at or utc_now())
     session.add(entry)
     session.flush()
     return entry

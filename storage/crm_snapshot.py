@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import BigInteger, Column, Text, delete, insert, select
 from sqlmodel import Field, Session, SQLModel, col
 
+from storage.timestamps import UtcDateTime, utc_now
+
 
 class CrmSnapshotObject(SQLModel, table=True):
     """One cached object: its properties (and stage history, when it was needed)."""
@@ -35,8 +37,8 @@ class CrmSnapshotState(SQLModel, table=True):
 
     object_type: str = Field(primary_key=True, max_length=32)
     scope_key: str = Field(max_length=64)
-    full_sync_at: dt.datetime
-    synced_at: dt.datetime
+    full_sync_at: dt.datetime = Field(sa_type=UtcDateTime)
+    synced_at: dt.datetime = Field(sa_type=UtcDateTime)
     high_watermark_ms: int = Field(default=0, sa_type=BigInteger)
     object_count: int = 0
 
@@ -109,7 +111,7 @@ def replace_snapshot(session: Session, object_type: str, rows: Sequence[Snapshot
 
 def save_snapshot_state(session: Session, object_type: str, *, scope_key: str, high_watermark_ms: int,
                         object_count: int, full: bool, now: dt.datetime | None = None) -> CrmSnapshotState:
-    now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    now = now or utc_now()
     state = session.get(CrmSnapshotState, object_type)
     if state is None:
         state = CrmSnapshotState(object_type=object_type, scope_key=scope_key, full_sync_at=now, synced_at=now)

@@ -13,16 +13,14 @@ import datetime as dt
 from sqlalchemy import Text, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+from storage.timestamps import UtcDateTime, utc_now
 
 
 class IndexRelease(SQLModel, table=True):
     __tablename__ = "index_release"
 
     id: int | None = Field(default=None, primary_key=True)
-    created_at: dt.datetime = Field(default_factory=_now)
+    created_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
     collection: str = Field(index=True)
     map_name: str
     map_version: str

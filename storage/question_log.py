@@ -10,16 +10,14 @@ import datetime as dt
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel, col, select
 
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+from storage.timestamps import UtcDateTime, utc_now
 
 
 class QuestionLogEntry(SQLModel, table=True):
     __tablename__ = "question_log"
 
     id: int | None = Field(default=None, primary_key=True)
-    asked_at: dt.datetime = Field(default_factory=_now, index=True)
+    asked_at: dt.datetime = Field(default_factory=utc_now, index=True, sa_type=UtcDateTime)
     question: str
     stage_id: str | None = Field(default=None, index=True)
     persona_id: str | None = Field(default=None)

@@ -6,17 +6,17 @@ this application; they expire after `RESULT_TTL`."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import pickle
 from typing import Any
 
 from sqlalchemy import Column, LargeBinary, delete
 from sqlmodel import Field, Session, SQLModel, col
 
+from storage.timestamps import UtcDateTime, utc_now
+
+log = logging.getLogger(__name__)
 RESULT_TTL = dt.timedelta(days=2)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class StoredResult(SQLModel, table=True):
@@ -26,7 +26,7 @@ class StoredResult(SQLModel, table=True):
     skill: str = Field(max_length=40)
     channel_id: str = Field(default="", max_length=32)  # read back only in the conversation it was shown in
     payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    created_at: dt.datetime = Field(default_factory=_now, index=True)
+    created_at: dt.datetime = Field(default_factory=utc_now, index=True, sa_type=UtcDateTime)
 
 
 def save_result(session: Session, skill: str, result: Any, *, channel_id: str) -> int:
@@ -42,10 +42,13 @@ def fetch_result(session: Session, result_id: int, skill: str, *, channel_id: st
     row = session.get(StoredResult, result_id)
     if row is None or row.skill != skill or row.channel_id != channel_id:
         return None
-    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.UTC)
-    if created < _now() - RESULT_TTL:
+    if row.created_at < utc_now() - RESULT_TTL:
         return None
-    return pickle.loads(row.payload)  # noqa: S301 - our own rows, written by save_result
+    try:
+        return pickle.loads(row.payload)  # noqa: S301 - our own rows, written by save_result
+    except (AttributeError, ImportError, pickle.UnpicklingError) as exc:  # kept before an upgrade moved its class
+        log.info("kept result %s no longer loads (%s): treated as expired", result_id, exc)
+        return None
 
 
 def prune_results(session: Session, older_than: dt.datetime) -> int:

@@ -9,9 +9,7 @@ from sqlalchemy import JSON, Column, delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col
 
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+from storage.timestamps import UtcDateTime, utc_now
 
 
 class ChannelConfig(SQLModel, table=True):
@@ -22,14 +20,14 @@ class ChannelConfig(SQLModel, table=True):
     ephemeral: bool = True
     crm_allowed: bool = False
     updated_by: str | None = Field(default=None, max_length=32)
-    updated_at: dt.datetime = Field(default_factory=_now)
+    updated_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
 
 
 class EventReceipt(SQLModel, table=True):
     __tablename__ = "slack_event_receipt"
 
     event_id: str = Field(primary_key=True, max_length=64)
-    received_at: dt.datetime = Field(default_factory=_now, index=True)
+    received_at: dt.datetime = Field(default_factory=utc_now, index=True, sa_type=UtcDateTime)
 
 
 class ThreadContext(SQLModel, table=True):
@@ -41,7 +39,7 @@ class ThreadContext(SQLModel, table=True):
     persona_id: str | None = Field(default=None, max_length=64)
     account: str | None = Field(default=None, max_length=200)  # the company's CRM id
     deal: str | None = Field(default=None, max_length=200)  # the deal's CRM id
-    updated_at: dt.datetime = Field(default_factory=_now)
+    updated_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
 
 
 def fetch_channel_config(session: Session, channel_id: str) -> ChannelConfig:
@@ -51,7 +49,7 @@ def fetch_channel_config(session: Session, channel_id: str) -> ChannelConfig:
 
 def save_channel_config(session: Session, config: ChannelConfig, *, user_id: str | None) -> ChannelConfig:
     config.updated_by = user_id
-    config.updated_at = _now()
+    config.updated_at = utc_now()
     merged = session.merge(config)
     session.flush()
     return merged
@@ -99,7 +97,7 @@ def save_thread_context(
     context.persona_id = persona_id or context.persona_id
     context.account = account or context.account
     context.deal = deal or context.deal
-    context.updated_at = _now()
+    context.updated_at = utc_now()
     session.add(context)
     session.flush()
     return context

@@ -13,6 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from storage.timestamps import UtcDateTime, utc_now
+
 SubscriptionKind = Literal["digest", "churn", "gaps"]
 # delayed: waiting for the CRM (retried every tick); retrying: not posted for another
 # reason (retried after a growing pause, a bounded number of times); failed: for good.
@@ -21,10 +23,6 @@ RunState = Literal["running", "posting", "posted", "delayed", "retrying", "faile
 # "posting" means chat.postMessage may have gone out, so a taker-over checks Slack first.
 HELD_STATES = ("running", "posting")
 RETRY_STATES = ("delayed", "retrying", "failed")
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class Subscription(SQLModel, table=True):
@@ -37,7 +35,7 @@ class Subscription(SQLModel, table=True):
     timezone: str = Field(default="UTC", max_length=64)
     filters: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_by: str | None = Field(default=None, max_length=32)
-    created_at: dt.datetime = Field(default_factory=_now)
+    created_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
     active: bool = True
 
 
@@ -50,12 +48,12 @@ class ScheduledRun(SQLModel, table=True):
     period: str = Field(max_length=40)
     state: str = Field(default="running", max_length=16)
     attempts: int = 1
-    started_at: dt.datetime = Field(default_factory=_now)
-    finished_at: dt.datetime | None = None
+    started_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    finished_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
     message_ts: str | None = Field(default=None, max_length=32)
     detail: str = ""
     delay_notice_sent: bool = False
-    fire_time: dt.datetime | None = None
+    fire_time: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class SchedulerLease(SQLModel, table=True):
@@ -110,13 +108,9 @@ def deactivate_subscription(session: Session, subscription_id: int, channel_id: 
     return True
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-
-
 def is_stale(run: ScheduledRun, now: dt.datetime, lease_s: float) -> bool:
     """A held run whose worker stopped renewing it (crashed) within the lease."""
-    return run.state in HELD_STATES and _aware(run.started_at) <= now - dt.timedelta(seconds=lease_s)
+    return run.state in HELD_STATES and run.started_at <= now - dt.timedelta(seconds=lease_s)
 
 
 def claim_run(
@@ -133,7 +127,7 @@ def claim_run(
     None when it was posted already or another worker holds it. The unique key and a
     compare-and-set on (state, attempts) make the claim safe across processes; a stale
     "posting" run keeps that state so the new holder looks in Slack before posting."""
-    now = now or _now()
+    now = now or utc_now()
     existing = session.exec(
         select(ScheduledRun).where(col(ScheduledRun.subscription_id) == subscription_id, col(ScheduledRun.period) == period)
     ).first()
@@ -166,7 +160,7 @@ def claim_run(
 def mark_posting(session: Session, run: ScheduledRun, *, now: dt.datetime | None = None) -> bool:
     """Record that this holder is about to post (renewing its lease); False when another
     worker took the run over meanwhile, and this one must not post."""
-    now = now or _now()
+    now = now or utc_now()
     result = session.execute(
         update(ScheduledRun)
         .where(col(ScheduledRun.id) == run.id, col(ScheduledRun.attempts) == run.attempts,
@@ -201,7 +195,7 @@ def runs_to_retry(session: Session, *, now: dt.datetime | None = None, lease_s: 
     """Delayed runs (the CRM was down), retrying runs whose backoff (by attempts so far,
     from when the last attempt ended) has passed, and stale held runs, of active
     subscriptions, oldest first."""
-    now = now or _now()
+    now = now or utc_now()
     query = (
         select(ScheduledRun)
         .join(Subscription, col(Subscription.id) == col(ScheduledRun.subscription_id))
@@ -215,7 +209,7 @@ def runs_to_retry(session: Session, *, now: dt.datetime | None = None, lease_s: 
 def _due_again(run: ScheduledRun, now: dt.datetime, backoff_s: Callable[[int], float]) -> bool:
     if run.state != "retrying":
         return False
-    last = _aware(run.finished_at or run.started_at)
+    last = run.finished_at or run.started_at
     return last + dt.timedelta(seconds=backoff_s(run.attempts)) <= now
 
 
@@ -272,7 +266,7 @@ def finish_run(session: Session, run: ScheduledRun, state: RunState, *, detail: 
     run.state = state
     run.detail = detail
     run.message_ts = message_ts or run.message_ts
-    run.finished_at = _now()
+    run.finished_at = utc_now()
     merged = session.merge(run)
     session.flush()
     return merged

@@ -21,7 +21,7 @@ from bot.blocks.common import (
 )
 from bot.blocks.rendering import RenderOptions, renders
 from bot.message import MAX_BLOCKS, SlackMessage
-from skills.gaps import GapReport, StageGap, asked_where
+from skills.gap_report import GapReport, StageGap, asked_where
 
 LIST_SHOWN = 8  # items of one list inside a section before "… n more"
 

@@ -4,7 +4,7 @@ then the lists that span stages (stale assets, questions reps asked), then the f
 from __future__ import annotations
 
 from cli.text import text_for
-from skills.gaps import GapReport, StageGap, asked_where
+from skills.gap_report import GapReport, StageGap, asked_where
 
 MAX_SLACK = 15
 

@@ -36,7 +36,8 @@ from skills.churn import ChurnFinding, ChurnReport, playbook_for, run_churn
 from skills.context import SkillContext
 from skills.coverage import Match
 from skills.deal import DealChoices, DealContent, run_deal
-from skills.gaps import GapReport, SlackQuestion, run_gaps
+from skills.gap_report import GapReport, SlackQuestion
+from skills.gaps import run_gaps
 from skills.velocity import VelocityReport, run_velocity
 from tests.skills.account_fixtures import (  # noqa: F401 (module fixtures used by name)
     EMAIL,
@@ -159,9 +160,11 @@ def test_gaps_real_report_attaches_heatmap(gap_report: GapReport) -> None:
 
 def test_huge_gaps_is_truncated_with_show_more(gap_report: GapReport) -> None:
     base = next(g for g in gap_report.stages if g.unanswered)
-    many = tuple(Match(base.stage_id, f"q{n}", f"Question number {n}?", (), "none", ()) for n in range(500))
+    many = tuple(Match(stage_id=base.stage_id, question_id=f"q{n}", text=f"Question number {n}?", personas=(), answered="none",
+                       asset_ids=()) for n in range(500))
     stages = tuple(dataclasses.replace(base, rank=n + 1, unanswered=many) for n in range(80))
-    slack = tuple(SlackQuestion(f"Asked thing {n}?", dt.datetime(2026, 1, 1), 1, base.stage_id, None, "C1")
+    slack = tuple(SlackQuestion(question=f"Asked thing {n}?", last_asked=dt.datetime(2026, 1, 1), times_asked=1,
+                                stage_id=base.stage_id, persona_id=None, channel="C1")
                   for n in range(500))
     huge = dataclasses.replace(gap_report, stages=stages, slack_questions=slack, heatmap_path=None)
     payload = check(render_result("gaps", huge))

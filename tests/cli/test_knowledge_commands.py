@@ -102,6 +102,15 @@ def test_subscriptions_from_the_cli(runner: CliRunner) -> None:
     assert "no subscriptions" in runner.invoke(app, ["subscriptions"]).stdout
 
 
+def test_cli_subscribe_wants_a_channel_id_and_takes_filters(runner: CliRunner) -> None:
+    named = runner.invoke(app, ["subscribe", "#leaders", "digest", "weekly"])
+    assert named.exit_code == 2 and "not a Slack channel id" in named.output
+    made = runner.invoke(app, ["subscribe", "C0LEADERS", "digest", "weekly", "tue", "--pipeline", "default"])
+    assert made.exit_code == 0 and "digest every Tuesday at 09:00 UTC --pipeline default in C0LEADERS" in made.output
+    assert [s["channel"] for s in json.loads(runner.invoke(app, ["subscriptions", "--json"]).stdout)["subscriptions"]] == [
+        "C0LEADERS"]
+
+
 def test_where_and_version(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://jb:hunter2@db.internal:5432/jb")
     where = runner.invoke(app, ["where", "--json"])

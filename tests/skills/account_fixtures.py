@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,15 +148,23 @@ def skill_settings(sample_service: Any, base_url: str) -> Settings:
     return Settings.from_mapping(values)
 
 
+@contextmanager
+def crm_skill_context(sample_service: Any, server: SandboxServer, folder: Path) -> Iterator[SkillContext]:
+    """The knowledge side on the session's indexed sample map; the gateway's snapshot in a
+    private SQLite file in `folder`, so no other test's portal can leak into it."""
+    settings = skill_settings(sample_service, server.base_url)
+    ctx = SkillContext(settings, KnowledgeService(settings, engine=sample_service.engine), clock=lambda: NOW)
+    engine = make_engine(f"sqlite:///{folder / 'crm.db'}")
+    upgrade_database(engine)
+    ctx.gateway = CrmGateway(settings, engine=engine, now=ctx.clock)  # type: ignore[misc]
+    try:
+        yield ctx
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="module")
 def skill_ctx(sample_service: Any, skill_server: SandboxServer,
               tmp_path_factory: pytest.TempPathFactory) -> Iterator[SkillContext]:
-    """The knowledge side on the session's indexed sample map; the gateway's snapshot in a
-    private SQLite file, so no other test's portal can leak into it."""
-    settings = skill_settings(sample_service, skill_server.base_url)
-    ctx = SkillContext(settings, KnowledgeService(settings, engine=sample_service.engine), clock=lambda: NOW)
-    engine = make_engine(f"sqlite:///{Path(tmp_path_factory.mktemp('skills-crm')) / 'crm.db'}")
-    upgrade_database(engine)
-    ctx.gateway = CrmGateway(settings, engine=engine, now=ctx.clock)  # type: ignore[misc]
-    yield ctx
-    engine.dispose()
+    with crm_skill_context(sample_service, skill_server, tmp_path_factory.mktemp("skills-crm")) as ctx:
+        yield ctx

@@ -21,7 +21,8 @@ from knowledge.models import JourneyMap
 from knowledge.service import KnowledgeService
 from skills.context import SkillContext
 from skills.coverage import SEMANTIC_THRESHOLD, THIN_CELL_MAX, Match, match_questions, months_before, similarity
-from skills.gaps import SKILL, GapReport, build_report, run_gaps
+from skills.gap_report import GapReport, build_report
+from skills.gaps import SKILL, run_gaps
 from skills.registry import SkillInputError, parse_args
 from storage.engine import session_scope
 from storage.question_log import record_question

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from skills.registry import SkillInputError
-from skills.schedules import describe, parse_subscription
+from skills.schedules import describe, parse_subscription, subscribe, summary
+from storage.engine import create_all, make_engine, session_scope
+from storage.subscriptions import list_subscriptions
 
 
 @pytest.mark.parametrize(
@@ -45,3 +49,21 @@ def test_describe() -> None:
     assert describe("digest", "0 9 * * mon", "Europe/Berlin") == "digest every Monday at 09:00 Europe/Berlin"
     assert describe("churn", "15 8 * * *", "UTC") == "churn every day at 08:15 UTC"
     assert describe("gaps", "0 7 3 * *", "UTC") == "gaps on day 3 of every month at 07:00 UTC"
+
+
+def test_subscribe_stores_what_was_parsed_and_reads_it_back(tmp_path: Path) -> None:
+    """The one subscribe step of Slack and the CLI, on a real SQLite database."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'subs.db'}")
+    create_all(engine)
+    request = parse_subscription("churn daily 08:15 America/New_York --min_severity high")
+    with session_scope(engine) as session:
+        made = subscribe(session, "C0CSTEAM", request, created_by="U0ADMIN")
+    assert summary(made) == "churn every day at 08:15 America/New_York --min_severity high"
+    for channel in ("#cs-team", "cs-team", "c0cs"):  # a name instead of the id is refused, nothing stored
+        with pytest.raises(SkillInputError, match="not a Slack channel id"), session_scope(engine) as session:
+            subscribe(session, channel, request, created_by="cli")
+    with session_scope(engine) as session:
+        [stored] = list_subscriptions(session)
+        assert (stored.id, stored.channel_id, stored.kind, stored.cron, stored.timezone, stored.filters, stored.created_by) == (
+            made.id, "C0CSTEAM", "churn", "15 8 * * *", "America/New_York", {"min_severity": "high"}, "U0ADMIN")
+    engine.dispose()
