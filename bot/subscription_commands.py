@@ -41,10 +41,11 @@ def handle_subscription(runtime: BotRuntime, name: str, text: str, *, channel: s
         return render_error(unpostable)
     try:
         with runtime.session() as session:
-            subscription = subscribe(session, channel, request, created_by=user)
+            subscribed = subscribe(session, channel, request, created_by=user)
+            said = subscribed.describe()
     except SkillInputError as exc:
         return render_error(str(exc))
-    return _text(f"Subscribed (id {subscription.id}): {summary(subscription)}.")
+    return _text(f"{said}.")
 
 
 def _may_manage(runtime: BotRuntime, channel: str, user: str) -> str | None:

@@ -33,17 +33,18 @@ def subscribe(
 ) -> None:
     """Post a skill's result to a channel on a schedule."""
     from skills.registry import SkillInputError
-    from skills.schedules import parse_subscription, subscribe, summary
+    from skills.schedules import parse_subscription, subscribe
     from storage.engine import session_scope
 
     try:
         request = parse_subscription(" ".join(schedule))
         with session_scope(_engine()) as session:
-            sub = subscribe(session, channel, request, created_by="cli")
+            done = subscribe(session, channel, request, created_by="cli")
+            said = f"{done.describe()} in {channel}"
     except SkillInputError as exc:
         err.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(ExitCode.USAGE) from None
-    out.print(f"subscription {sub.id}: {summary(sub)} in {channel}", highlight=False)
+    out.print(said, highlight=False)
 
 
 def unsubscribe(subscription_id: Annotated[int, typer.Argument(help="The id from `journeybot subscriptions`.")]) -> None:

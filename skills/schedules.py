@@ -15,7 +15,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session
 
 from skills.registry import Schedule, Skill, SkillInputError
-from storage.subscriptions import Subscription, SubscriptionKind, add_subscription
+from storage.subscriptions import (
+    Subscription,
+    SubscriptionKind,
+    add_subscription,
+    list_subscriptions,
+    reschedule_subscription,
+)
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -135,11 +141,27 @@ def summary(subscription: Subscription) -> str:
     return f"{describe(subscription.kind, subscription.cron, subscription.timezone)}{filters}"
 
 
-def subscribe(session: Session, channel_id: str, request: ScheduleRequest, *, created_by: str) -> Subscription:
+@dataclass(frozen=True)
+class Subscribed:
+    subscription: Subscription
+    updated: bool  # an existing subscription got the new schedule (same id, no repost)
+
+    def describe(self) -> str:
+        verb = "Rescheduled" if self.updated else "Subscribed"
+        return f"{verb} (id {self.subscription.id}): {summary(self.subscription)}"
+
+
+def subscribe(session: Session, channel_id: str, request: ScheduleRequest, *, created_by: str) -> Subscribed:
     """Store what `parse_subscription` read for a channel: the one way Slack and the CLI
-    subscribe (Slack first checks, in bot/, who asks and that it can post there)."""
+    subscribe (Slack first checks, in bot/, who asks and that it can post there). The
+    same kind with the same filters in the same channel is the same subscription: a new
+    time or zone edits it, so a period it already posted is not posted twice."""
     if not _CHANNEL_ID.match(channel_id):
         raise SkillInputError(f"{channel_id!r} is not a Slack channel id: use the id (like C0123456, at the bottom "
                               "of the channel's details in Slack), not its name")
-    return add_subscription(session, channel_id=channel_id, kind=request.kind, cron=request.cron,
-                            timezone=request.timezone, filters=request.filters, created_by=created_by)
+    same = next((s for s in list_subscriptions(session, channel_id=channel_id)
+                 if s.kind == request.kind and dict(s.filters) == dict(request.filters)), None)
+    if same is not None:
+        return Subscribed(reschedule_subscription(session, same, cron=request.cron, timezone=request.timezone), True)
+    return Subscribed(add_subscription(session, channel_id=channel_id, kind=request.kind, cron=request.cron,
+                                       timezone=request.timezone, filters=request.filters, created_by=created_by), False)

@@ -85,6 +85,15 @@ def add_subscription(
     return subscription
 
 
+def reschedule_subscription(session: Session, subscription: Subscription, *, cron: str, timezone: str) -> Subscription:
+    """A new crontab or zone for a subscription, keeping its id: the runs it posted stay
+    its own, so a period it already posted is not posted again."""
+    subscription.cron, subscription.timezone = cron, timezone
+    session.add(subscription)
+    session.flush()
+    return subscription
+
+
 def list_subscriptions(session: Session, *, channel_id: str | None = None, active_only: bool = True) -> list[Subscription]:
     query = select(Subscription).order_by(col(Subscription.id))
     if channel_id is not None:

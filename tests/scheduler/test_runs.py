@@ -209,3 +209,18 @@ def test_an_operator_runs_a_period_by_hand_once_unless_forced(runtime: BotRuntim
         raise AssertionError("an unknown subscription must be refused")
     except SkillInputError as exc:
         assert "no active subscription 999999" in str(exc)
+
+
+def test_a_rescheduled_subscription_does_not_post_its_period_again(runtime: BotRuntime, slack: SlackStandIn,
+                                                                   subscribe: Callable[..., Subscription]) -> None:
+    from skills.schedules import parse_subscription
+    from skills.schedules import subscribe as subscribe_channel
+
+    sub = subscribe()
+    assert execute(runtime, sub.id, MONDAY_0900).status == "posted"
+    with session_scope(runtime.knowledge.engine) as session:
+        edited = subscribe_channel(session, sub.channel_id, parse_subscription("digest weekly mon 11:00 UTC"), created_by="cli")
+    assert edited.updated and edited.subscription.id == sub.id
+    later_same_week = execute(runtime, sub.id, MONDAY_0900 + dt.timedelta(hours=2))
+    assert later_same_week.status == "skipped" and later_same_week.period == "2025-W23"
+    assert len(posts(slack, sub.channel_id)) == 1

@@ -57,7 +57,7 @@ def test_subscribe_stores_what_was_parsed_and_reads_it_back(tmp_path: Path) -> N
     create_all(engine)
     request = parse_subscription("churn daily 08:15 America/New_York --min_severity high")
     with session_scope(engine) as session:
-        made = subscribe(session, "C0CSTEAM", request, created_by="U0ADMIN")
+        made = subscribe(session, "C0CSTEAM", request, created_by="U0ADMIN").subscription
     assert summary(made) == "churn every day at 08:15 America/New_York --min_severity high"
     for channel in ("#cs-team", "cs-team", "c0cs"):  # a name instead of the id is refused, nothing stored
         with pytest.raises(SkillInputError, match="not a Slack channel id"), session_scope(engine) as session:
@@ -66,4 +66,25 @@ def test_subscribe_stores_what_was_parsed_and_reads_it_back(tmp_path: Path) -> N
         [stored] = list_subscriptions(session)
         assert (stored.id, stored.channel_id, stored.kind, stored.cron, stored.timezone, stored.filters, stored.created_by) == (
             made.id, "C0CSTEAM", "churn", "15 8 * * *", "America/New_York", {"min_severity": "high"}, "U0ADMIN")
+    engine.dispose()
+
+
+def test_subscribing_again_with_another_time_edits_the_subscription(tmp_path: Path) -> None:
+    """Same channel, kind and filters: the same subscription at the new time (its id, and
+    so its posted periods, kept); other filters: a subscription of its own."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'subs.db'}")
+    create_all(engine)
+    with session_scope(engine) as session:
+        first = subscribe(session, "C0LEADS", parse_subscription("digest weekly mon 09:00 UTC"), created_by="cli")
+        moved = subscribe(session, "C0LEADS", parse_subscription("digest weekly mon 07:30 Europe/Berlin"), created_by="cli")
+        other = subscribe(session, "C0LEADS", parse_subscription("digest weekly mon 09:00 UTC --pipeline default"),
+                          created_by="cli")
+        said = (first.describe(), moved.describe())
+        ids = (first.subscription.id, moved.subscription.id, other.subscription.id)
+        assert (first.updated, moved.updated, other.updated) == (False, True, False)
+    assert ids[0] == ids[1] != ids[2]
+    assert said[0].startswith("Subscribed (id") and said[1] == f"Rescheduled (id {ids[0]}): digest every Monday at 07:30 Europe/Berlin"
+    with session_scope(engine) as session:
+        stored = {s.id: (s.cron, s.timezone, s.filters) for s in list_subscriptions(session)}
+    assert stored == {ids[0]: ("30 7 * * mon", "Europe/Berlin", {}), ids[2]: ("0 9 * * mon", "UTC", {"pipeline": "default"})}
     engine.dispose()
