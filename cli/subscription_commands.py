@@ -31,7 +31,19 @@ def subscribe(
     channel: Annotated[str, typer.Argument(help="Slack channel id, e.g. C0123456.")],
     schedule: Annotated[list[str], typer.Argument(help='e.g. digest weekly mon 09:00 Europe/Berlin --pipeline default')],
 ) -> None:
-    """Post a skill's result to a channel on a schedule."""
+    """Post a skill's result to a channel on a schedule.
+
+    SCHEDULE is KIND \\[daily | weekly mon..sun | monthly 1-28] [HH:MM] [Area/City] [FILTERS]:
+
+    - digest (or velocity): default every Monday at 09:00; filter --pipeline P
+
+    - churn (or alerts): default every day at 08:00; filters --owner O, --min_severity low|medium|high
+
+    - gaps (or audit): default on day 1 of every month at 09:00; filter --stale_months N
+
+    The zone defaults to UTC. Subscribing a channel again to the same kind and filters
+    changes that subscription's time (same id: a period it posted is not posted again).
+    """
     from skills.registry import SkillInputError
     from skills.schedules import parse_subscription, subscribe
     from storage.engine import session_scope

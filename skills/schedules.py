@@ -28,7 +28,7 @@ _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")  # public, private and direct-message conversations
 USAGE = (
     "subscribe digest|churn|gaps [daily|weekly <mon..sun>|monthly <1-28>] [HH:MM] [Area/City] "
-    "[--pipeline P (digest)] [--owner O] [--min_severity low|medium|high (churn)]"
+    "[--pipeline P (digest)] [--owner O] [--min_severity low|medium|high (churn)] [--stale_months N (gaps)]"
 )
 
 

@@ -129,3 +129,18 @@ def test_churn_dry_run_for_a_channel_matches_what_the_scheduler_would_post_there
                                                "--min_severity", "high"]).stdout)
     assert (first["company_id"], first["rule"]) in {(s["company_id"], s["rule"]) for s in again["skipped"]}
     assert len(elsewhere["would_alert"]) == len(everywhere["would_alert"])  # another channel's ledger is its own
+
+
+def test_subscribe_help_shows_the_schedule_grammar_of_every_kind() -> None:
+    """The grammar in `journeybot subscribe --help` is checked against the skills'
+    declared schedules, so a new kind, default or filter cannot go unmentioned."""
+    from cli.app import app
+    from skills.schedules import describe, schedulable
+
+    shown = " ".join(CliRunner().invoke(app, ["subscribe", "--help"], env={"COLUMNS": "200"}).output.split())
+    assert "weekly mon..sun" in shown and "monthly 1-28" in shown and "[Area/City]" in shown
+    for kind, (_, schedule) in schedulable().items():
+        default = describe(kind, schedule.cron, "UTC").removesuffix(" UTC").removeprefix(kind + " ")
+        assert f"{kind} (or {', '.join(schedule.aliases)}): default {default}" in shown, kind
+        for name in schedule.filters:
+            assert f"--{name}" in shown, (kind, name)
