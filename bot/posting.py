@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from slack_sdk import WebClient
@@ -35,11 +37,15 @@ def post(
         extra: dict[str, Any] = {"metadata": metadata} if metadata else {}
         response = client.chat_postMessage(channel=channel, text=message.text, blocks=blocks, thread_ts=thread_ts, **extra)
         ts = response.get("ts")
-    for path in message.files:
+    upload(client, message.files, channel=channel, thread_ts=ts or thread_ts)
+    return ts
+
+
+def upload(client: WebClient, files: Sequence[Path], *, channel: str, thread_ts: str | None) -> None:
+    """Share charts and tables in the channel (in the thread, when there is one); a file
+    Slack refuses is logged, the message it belongs to stands."""
+    for path in files:
         try:
-            client.files_upload_v2(
-                channel=channel, file=str(path), filename=path.name, title=path.stem, thread_ts=ts or thread_ts
-            )
+            client.files_upload_v2(channel=channel, file=str(path), filename=path.name, title=path.stem, thread_ts=thread_ts)
         except SlackApiError as exc:
             log.warning("could not upload %s: %s", path.name, exc.response.get("error"))
-    return ts

@@ -227,8 +227,15 @@ class SlackWorkspace:
             file_id = f"F{len(self.calls):06d}"
             return {"ok": True, "upload_url": f"http://127.0.0.1:{port}/upload/{file_id}", "file_id": file_id}
         if method == "files.completeUploadExternal":
-            files = params.get("files") or []
-            return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
+            files = [{"id": f.get("id"), "title": f.get("title")} for f in params.get("files") or []]
+            if params.get("channel_id"):  # shared: Slack posts it as a message (in the thread, if given)
+                share = {"type": "message", "subtype": "file_share", "ts": self._next_ts(), "text": "",
+                         "files": files, "user": BOT_USER, "bot_id": "B0JOURNEY"}
+                if params.get("thread_ts"):
+                    share["thread_ts"] = params["thread_ts"]
+                with self._lock:
+                    self.messages.setdefault(str(params["channel_id"]), []).append(share)
+            return {"ok": True, "files": files}
         if method == "users.lookupByEmail":
             wanted = str(params.get("email", "")).lower()
             user: str | None = next((u for e, u in self.users_by_email.items() if e.lower() == wanted), None)

@@ -21,7 +21,7 @@ from bot.blocks import render_note, render_result
 from bot.blocks.churn import alert_pages
 from bot.message import SlackMessage
 from bot.owners import SlackOwnerDirectory
-from bot.posting import post
+from bot.posting import post, upload
 from config import Settings
 from scheduler.periods import period_key
 from skills import outcome as outcomes
@@ -135,6 +135,7 @@ def execute(
             return RunOutcome("failed", subscription_id, period, detail=f"history: {exc.response.get('error')}")
         if found is not None:
             _finish(engine, run, "posted", "found in channel history after a restart", found)
+            _complete_recovered(deps, kind, filters, channel, fire_time, found)
             return RunOutcome("recovered", subscription_id, period, found)
 
     skill = skill_for(kind)
@@ -188,6 +189,26 @@ def execute(
                 record_alerts_sent(session, shown, fire_time, scope=channel)
     _finish(engine, run, "posted", "", first_ts)
     return RunOutcome("posted", subscription_id, period, first_ts)
+
+
+def _complete_recovered(deps: RunDeps, kind: str, filters: dict[str, Any], channel: str, fire_time: dt.datetime,
+                        ts: str) -> None:
+    """A worker that died right after posting may not have uploaded the post's chart: when
+    its thread holds no file, the run's files are made again (as of the fire time) and
+    shared there. Best effort: the post itself is out already."""
+    try:
+        thread = deps.client.conversations_replies(channel=channel, ts=ts, limit=100).get("messages") or []
+        if any(m.get("files") for m in thread):
+            return
+        skill = skill_for(kind)
+        if skill is None:
+            return
+        ctx = SkillContext(deps.settings, deps.knowledge, clock=lambda: fire_time, channel=channel)
+        outcome = outcomes.run_skill(deps.registry, ctx, skill, **filters)
+        if isinstance(outcome, outcomes.Done) and not isinstance(outcome.result, ChurnReport):
+            upload(deps.client, render_result(skill, outcome.result).files, channel=channel, thread_ts=ts)
+    except SlackApiError as exc:
+        log.warning("could not complete the recovered post %s in %s: %s", ts, channel, exc.response.get("error"))
 
 
 def _owner_mentions(deps: RunDeps, ctx: SkillContext, result: object) -> dict[str, str]:

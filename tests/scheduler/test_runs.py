@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from bot.blocks import render_result
@@ -42,8 +43,9 @@ def test_weekly_digest_posts_once_per_week(runtime: BotRuntime, slack: SlackStan
         assert [(r.period, r.state) for r in list_runs(session, sub.id)] == [("2025-W23", "posted"), ("2025-W24", "posted")]
 
 
-def _post_then_crash(runtime: BotRuntime, sub: Subscription, now: dt.datetime) -> str:
-    """What a worker does up to chat.postMessage, then dies before finish_run."""
+def _post_then_crash(runtime: BotRuntime, sub: Subscription, now: dt.datetime, *, with_files: bool = True) -> str:
+    """What a worker does up to chat.postMessage (and, `with_files`, the chart's upload),
+    then dies before finish_run."""
     engine = runtime.knowledge.engine
     with session_scope(engine) as session:
         run = claim_run(session, sub.id, "2025-W23", fire_time=MONDAY_0900, now=now)
@@ -51,8 +53,10 @@ def _post_then_crash(runtime: BotRuntime, sub: Subscription, now: dt.datetime) -
     with session_scope(engine) as session:
         assert mark_posting(session, run, now=now)
     result = runtime.registry.dispatch(runtime.context(sub.channel_id, None), "velocity")
-    ts = post(runtime.client, render_result("velocity", result), channel=sub.channel_id,
-              metadata=run_metadata(sub.id, "2025-W23"))
+    message = render_result("velocity", result)
+    if not with_files:
+        message = replace(message, files=[])
+    ts = post(runtime.client, message, channel=sub.channel_id, metadata=run_metadata(sub.id, "2025-W23"))
     assert ts
     return ts
 
@@ -73,6 +77,27 @@ def test_crash_after_posting_is_found_in_history_not_posted_again(runtime: BotRu
         run = fetch_run(session, sub.id, "2025-W23")
         assert run is not None and (run.state, run.message_ts, run.attempts) == ("posted", ts, 2)
     assert execute(runtime, sub.id, MONDAY_0900, now=crashed_at + 2 * AFTER_LEASE).status == "skipped"
+    assert len(_shared_files(slack, sub.channel_id)) == 1, "the chart went up before the crash: not again"
+
+
+def _shared_files(slack: SlackStandIn, channel: str) -> list[dict[str, Any]]:
+    return [c["params"] for c in slack.of("files.completeUploadExternal") if c["params"].get("channel_id") == channel]
+
+
+def test_a_post_recovered_after_a_crash_gets_the_chart_it_never_uploaded(
+    runtime: BotRuntime, slack: SlackStandIn, subscribe: Callable[..., Subscription]
+) -> None:
+    sub = subscribe()
+    crashed_at = MONDAY_0900 + dt.timedelta(minutes=1)
+    ts = _post_then_crash(runtime, sub, crashed_at, with_files=False)
+    assert not _shared_files(slack, sub.channel_id)
+    restarted = execute(runtime, sub.id, MONDAY_0900, now=crashed_at + AFTER_LEASE)
+    assert restarted == RunOutcome("recovered", sub.id, "2025-W23", ts)
+    shared, = _shared_files(slack, sub.channel_id)
+    assert shared["thread_ts"] == ts and "velocity" in json.dumps(shared["files"]).lower()
+    assert len(posts(slack, sub.channel_id)) == 1, "the post itself is not repeated"
+    execute(runtime, sub.id, MONDAY_0900, now=crashed_at + 2 * AFTER_LEASE)
+    assert len(_shared_files(slack, sub.channel_id)) == 1
 
 
 def test_crash_before_posting_posts_once_on_restart(runtime: BotRuntime, slack: SlackStandIn,
