@@ -26,10 +26,9 @@ from config.settings import Settings
 from knowledge.models import CommitteeRole, JourneyMap, Stage, Touchpoint
 from skills.committee import match_persona
 from skills.context import SkillContext
-from skills.crm.records import Company, Contact, Engagement, Owner
+from skills.crm.records import Company, Contact, Engagement, Owner, owner_names
 from skills.registry import Arg, Schedule, Skill, SkillInputError
 from skills.stage_map import journey_stage_for_lifecycle
-from skills.velocity import owner_names
 
 SEVERITIES = ("low", "medium", "high")
 RULES = ("first_value", "silence", "business_review", "renewal_executive", "low_nps", "escalations")

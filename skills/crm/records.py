@@ -8,7 +8,7 @@ the gateway (see `CrmGateway.contact_emails` for the explicit, narrow read).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 Props = Mapping[str, str | None]
@@ -162,6 +162,11 @@ class Owner:
     def name(self) -> str:
         # Never the email: a name is shown to people, the email only finds the owner's Slack user.
         return " ".join(p for p in (self.first_name, self.last_name) if p) or f"Owner {self.id}"
+
+
+def owner_names(owners: Iterable[Owner]) -> dict[str, str]:
+    """Owner id -> display name (never the email) for reports that name owners."""
+    return {o.id: o.name for o in owners}
 
 
 @dataclass(frozen=True, slots=True)
