@@ -26,7 +26,7 @@ from skills.account_lookup import (
 )
 from skills.context import SkillContext
 from skills.crm import CrmGateway, CrmNotFound
-from skills.crm.gateway import ENGAGEMENT_TYPES
+from skills.crm.activity import ENGAGEMENT_TYPES
 from skills.crm.records import Company, Contact, Deal, Engagement
 from skills.registry import Arg, Skill, SkillInputError
 from skills.stage_map import journey_stage_for, journey_stage_for_lifecycle
@@ -156,7 +156,7 @@ def run_account(ctx: SkillContext, account: str) -> AccountReadiness | AccountCh
     links = gateway.company_associations([found.id])[found.id]
     contacts = gateway.contacts_by_id(links.contact_ids) if links.contact_ids else []
     deals = gateway.deals_by_id(links.deal_ids) if links.deal_ids else []
-    engagements = gateway.account_engagements(found.id, links.contact_ids)
+    engagements = gateway.account_engagements({found.id: links.contact_ids})[found.id]
     labels = {(p.id, s.id): (p.label, s.label) for p in gateway.pipelines() for s in p.stages}
     return assess(ctx.journey_map, found, contacts, deals, engagements, labels, ctx.now)
 

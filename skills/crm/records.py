@@ -177,7 +177,8 @@ class Engagement:
     owner_id: str | None
     title: str | None
     status: str | None
-    company_id: str
+    company_id: str  # the account it was read for
+    contact_ids: tuple[str, ...] = ()  # the account's contacts it involved (from their associations)
 
 
 @dataclass(frozen=True, slots=True)
