@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from config.settings import Settings
 from knowledge.models import CommitteeRole, JourneyMap, Stage, Touchpoint
-from skills.committee import match_persona
+from skills.committee import match_personas
 from skills.context import SkillContext
 from skills.crm.activity import happened
 from skills.crm.records import Company, Contact, Engagement, Owner, owner_names
@@ -139,14 +139,10 @@ def _playbook(tp: Touchpoint, stage: Stage) -> Playbook:
 
 
 def executive_contacts(journey_map: JourneyMap, contacts: Sequence[Contact]) -> set[str]:
-    """Contacts whose persona (buying role, else job title) is an economic buyer."""
+    """Contacts one of whose personas (buying role, else job title) is the economic buyer."""
     roles = {p.id: p.role for p in journey_map.personas}
-    out = set()
-    for contact in contacts:
-        match = match_persona(journey_map, contact)
-        if match and roles.get(match.persona_id) == CommitteeRole.economic_buyer:
-            out.add(contact.id)
-    return out
+    return {contact.id for contact in contacts if any(
+        roles.get(m.persona_id) == CommitteeRole.economic_buyer for m in match_personas(journey_map, contact))}
 
 
 def evaluate(company: Company, engagements: Sequence[Engagement], executives: set[str], rules: ChurnRules,
