@@ -14,10 +14,6 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from hubspot import HubSpot
-from hubspot.crm.associations.v4 import (
-    BatchInputPublicFetchAssociationsBatchRequest,
-    PublicFetchAssociationsBatchRequest,
-)
 
 from config.settings import Settings
 from skills.crm.client import Transport
@@ -161,10 +157,9 @@ class Fetcher:
             self._apis[("associations", "batch_api")] = self.client.crm.associations.v4.batch_api
         batch = self._apis[("associations", "batch_api")]
         for start in range(0, len(wanted), ASSOC_BATCH):
-            body = BatchInputPublicFetchAssociationsBatchRequest(
-                inputs=[PublicFetchAssociationsBatchRequest(id=i) for i in wanted[start:start + ASSOC_BATCH]])
-            # The raw body: the client's model deserialisation of thousands of links costs
-            # seconds of CPU for a list of ids.
+            # Plain JSON both ways: the client's models (built and validated per id, then
+            # deserialised per link) cost seconds of CPU for what is a list of ids.
+            body = {"inputs": [{"id": i} for i in wanted[start:start + ASSOC_BATCH]]}
             raw = self.transport.call(f"assoc_batch:{from_type}->{to_type}", batch.get_page,
                                       from_type, to_type, body, _preload_content=False)
             try:
