@@ -63,7 +63,7 @@ def check(as_json: JsonFlag = False) -> None:
 def sync(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Fetch everything; leave the snapshot alone.")] = False,
 ) -> None:
-    """Refresh the local snapshot of deals, companies and contacts (only changes after the first run)."""
+    """Refresh the local snapshot of deals, companies, contacts and engagements (only changes after the first run)."""
     from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
     from cli.preflight import check_state
@@ -91,7 +91,7 @@ def sync(
 
             sizes = {"deals": len(gateway.deals(progress=step)),
                      "companies": len(gateway.companies(progress=step)),
-                     "contacts": len(gateway.contacts(progress=step))}
+                     "contacts": len(gateway.contacts(progress=step)), **gateway.refresh_engagements(step)}
     except CrmError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None

@@ -46,7 +46,7 @@ def digest(
         raise typer.Exit(ExitCode.USAGE)
     from bot.blocks import render_result
     from cli.text.velocity import render
-    from skills.velocity import VelocityReport
+    from skills.velocity_report import VelocityReport
 
     parts = [("--pipeline", pipeline), ("--week", week)]
     _, report = dispatch_or_exit("velocity", " ".join(f"{k} {shlex.quote(v)}" for k, v in parts if v))

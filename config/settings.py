@@ -151,6 +151,14 @@ class Settings(BaseSettings):
         description="Contact property holding buying-committee roles (multi-select; values separated by ';').",
     )
 
+    # --- account readiness ---
+    account_engaged_days: int = Field(
+        default=60, ge=1,
+        description="Account readiness: a buying-committee persona counts as engaged only when a call, email, "
+        "meeting, note or completed task involved one of its contacts within this many days (known but quieter "
+        "stakeholders are shown as silent).",
+    )
+
     # --- churn rules ---
     churn_rules: str = Field(
         default="first_value,silence,business_review,renewal_executive,low_nps,escalations",

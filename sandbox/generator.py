@@ -287,10 +287,12 @@ def _engagements(portal: Portal, rng: random.Random, count: int, company_ids: li
         stamp = now_ms - int(age * DAY_MS) - _ri(rng, 0, DAY_MS // 2)
         if kind == "tasks" and rng.random() < 0.3:
             stamp = now_ms + _ri(rng, 1, 14) * DAY_MS  # an upcoming task's due date
+        # Logged when it happened; an upcoming task was created some days before now (spread by
+        # id so the random stream, and with it the rest of the portal, stays as it was).
+        logged = min(stamp, now_ms - 3_600_000) if stamp <= now_ms else now_ms - 3_600_000 - (eid % 10) * DAY_MS
         props: dict[str, str | int] = {
             "hs_timestamp": stamp, "hubspot_owner_id": str(_pick(rng, owners).id),
-            "hs_createdate": min(stamp, now_ms - 3_600_000), "hs_lastmodifieddate": min(stamp, now_ms - 3_600_000),
-            "hs_object_id": str(eid),
+            "hs_createdate": logged, "hs_lastmodifieddate": logged, "hs_object_id": str(eid),
         }
         props[_TITLE[kind]] = f"{kind[:-1].capitalize()} with {portal.objects['companies'][company_id].properties['name']}"
         if kind == "tasks":

@@ -12,22 +12,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from knowledge.models import JourneyMap, Persona, Stage
-from skills.account_lookup import (
-    AssetPick,
-    Candidate,
-    Member,
-    as_domain,
-    closest_names,
-    direct_id,
-    match_names,
-    members,
-    pick_assets,
-)
+from knowledge.models import JourneyMap, Stage
+from skills.account_lookup import Candidate, as_domain, closest_names, direct_id, match_names
+from skills.buying_committee import CommitteeMember, PersonaCoverage, committee_coverage, committee_members
 from skills.context import SkillContext
 from skills.crm import CrmGateway, CrmNotFound
-from skills.crm.gateway import ENGAGEMENT_TYPES
 from skills.crm.records import Company, Contact, Deal, Engagement
+from skills.engagement_summary import EngagementSummary, summarize_engagement
+from skills.next_actions import NextAction, next_actions
 from skills.registry import Arg, Skill, SkillInputError
 from skills.stage_map import journey_stage_for, journey_stage_for_lifecycle
 
@@ -37,7 +29,6 @@ WEIGHTS: dict[str, int] = {"committee_coverage": 35, "engagement_recency": 25, "
                            "engagement_trend": 5, "deal_progress": 20}
 RECENCY_FULL_DAYS, RECENCY_ZERO_DAYS = 7.0, 60.0  # full marks within a week, none after 60 days
 FREQUENCY_FULL_30D = 10  # engagements in 30 days that count as an actively worked account
-DAY = dt.timedelta(days=1)
 
 
 @dataclass
@@ -52,39 +43,6 @@ class AccountChoices:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@dataclass
-class TypeCount:
-    type: str
-    last_30: int
-    last_90: int
-    total: int
-
-
-@dataclass
-class EngagementSummary:
-    """Activity across the company and all its contacts; future-dated tasks are not
-    engagement yet (counted in `upcoming_tasks`), undated records only in `total`."""
-
-    last_30: int
-    previous_30: int
-    last_90: int
-    total: int
-    by_type: list[TypeCount]
-    last_engagement_at: str | None
-    days_since_last: float | None
-    trend: str  # "up", "down", "flat" (last 30 days vs the 30 before) or "none"
-    upcoming_tasks: int
-
-
-@dataclass
-class PersonaCoverage:
-    persona_id: str
-    persona_name: str
-    role: str
-    engaged: bool
-    contacts: list[str]
 
 
 @dataclass
@@ -112,15 +70,6 @@ class ScoreComponent:
 
 
 @dataclass
-class NextAction:
-    kind: str  # "multi_thread" (a missing role) or "send_content" (an engaged role)
-    persona_id: str
-    persona_name: str
-    why: str
-    assets: list[AssetPick] = field(default_factory=list)
-
-
-@dataclass
 class AccountReadiness:
     company_id: str
     name: str
@@ -133,13 +82,15 @@ class AccountReadiness:
     components: list[ScoreComponent]
     committee: list[PersonaCoverage]
     engaged_personas: list[str]
-    missing_personas: list[str]
-    contacts: list[Member]
+    missing_personas: list[str]  # no contact at all
+    contacts: list[CommitteeMember]
     engagement: EngagementSummary
     open_deals: list[OpenDeal]
     closed_deals: int
     next_actions: list[NextAction]
     kind: str = "account_readiness"
+    silent_personas: list[str] = field(default_factory=list)  # known contacts, none involved recently
+    engaged_days: int = 60  # the window a persona's contacts must have been involved in
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -156,9 +107,10 @@ def run_account(ctx: SkillContext, account: str) -> AccountReadiness | AccountCh
     links = gateway.company_associations([found.id])[found.id]
     contacts = gateway.contacts_by_id(links.contact_ids) if links.contact_ids else []
     deals = gateway.deals_by_id(links.deal_ids) if links.deal_ids else []
-    engagements = gateway.account_engagements(found.id, links.contact_ids)
+    engagements = gateway.account_engagements({found.id: links.contact_ids})[found.id]
     labels = {(p.id, s.id): (p.label, s.label) for p in gateway.pipelines() for s in p.stages}
-    return assess(ctx.journey_map, found, contacts, deals, engagements, labels, ctx.now)
+    return assess(ctx.journey_map, found, contacts, deals, engagements, labels, ctx.now,
+                  ctx.settings.account_engaged_days)
 
 
 def find_company(gateway: CrmGateway, text: str) -> Company | AccountChoices:
@@ -206,11 +158,10 @@ def _choices(query: str, companies: Sequence[Company], scores: dict[str, float],
 
 def assess(journey_map: JourneyMap, company: Company, contacts: Sequence[Contact], deals: Sequence[Deal],
            engagements: Sequence[Engagement], labels: dict[tuple[str, str], tuple[str, str]],
-           now: dt.datetime) -> AccountReadiness:
+           now: dt.datetime, engaged_days: int) -> AccountReadiness:
     """The readiness report from one account's records (pure: no CRM calls)."""
-    people = members(journey_map, contacts)
-    committee = [PersonaCoverage(p.id, p.name, p.role.value, any(m.persona_id == p.id for m in people),
-                                 [m.name for m in people if m.persona_id == p.id]) for p in journey_map.personas]
+    people = committee_members(journey_map, contacts)
+    committee = committee_coverage(journey_map, people, engagements, now, engaged_days)
     activity = summarize_engagement(engagements, now)
     open_deals = [_open_deal(journey_map, d, labels, now) for d in deals if not d.is_closed]
     order = {s.id: s.order for s in journey_map.stages}
@@ -221,32 +172,15 @@ def assess(journey_map: JourneyMap, company: Company, contacts: Sequence[Contact
     if stage is None and company.lifecycle_stage:
         stage = journey_stage_for_lifecycle(journey_map, company.lifecycle_stage)
         source = "lifecycle" if stage else "none"
-    components = _components(committee, activity, focus)
+    components = _components(committee, activity, focus, engaged_days)
+    by_state = {state: [c.persona_id for c in committee if c.state == state]
+                for state in ("engaged", "silent", "missing")}
     return AccountReadiness(
         company.id, company.name, company.domain, company.lifecycle_stage, stage.id if stage else None,
         stage.name if stage else None, source, round(sum(c.points for c in components)), components, committee,
-        [c.persona_id for c in committee if c.engaged], [c.persona_id for c in committee if not c.engaged],
-        people, activity, open_deals, sum(1 for d in deals if d.is_closed),
-        _next_actions(journey_map, company, committee, stage))
-
-
-def summarize_engagement(engagements: Sequence[Engagement], now: dt.datetime) -> EngagementSummary:
-    past = [e for e in engagements if e.timestamp is not None and e.timestamp <= now]
-    ages = {e.id: (now - e.timestamp).total_seconds() / 86_400 for e in past if e.timestamp}
-
-    def within(items: Sequence[Engagement], low: float, high: float) -> int:
-        return sum(1 for e in items if low <= ages[e.id] < high)
-
-    by_type = [TypeCount(t, within([e for e in past if e.type == t], 0, 30),
-                         within([e for e in past if e.type == t], 0, 90), sum(1 for e in engagements if e.type == t))
-               for t in ENGAGEMENT_TYPES]
-    last, previous = within(past, 0, 30), within(past, 30, 60)
-    latest = max((e.timestamp for e in past if e.timestamp), default=None)
-    trend = "none" if last == previous == 0 else "up" if last > previous else "down" if last < previous else "flat"
-    return EngagementSummary(
-        last, previous, within(past, 0, 90), len(engagements), by_type, latest.isoformat() if latest else None,
-        round((now - latest) / DAY, 1) if latest else None, trend,
-        sum(1 for e in engagements if e.type == "tasks" and e.timestamp is not None and e.timestamp > now))
+        by_state["engaged"], by_state["missing"], people, activity, open_deals, sum(1 for d in deals if d.is_closed),
+        next_actions(journey_map, company, committee, stage, engaged_days), silent_personas=by_state["silent"],
+        engaged_days=engaged_days)
 
 
 def _open_deal(journey_map: JourneyMap, deal: Deal, labels: dict[tuple[str, str], tuple[str, str]],
@@ -261,12 +195,15 @@ def _open_deal(journey_map: JourneyMap, deal: Deal, labels: dict[tuple[str, str]
 
 
 def _components(committee: list[PersonaCoverage], activity: EngagementSummary,
-                focus: OpenDeal | None) -> list[ScoreComponent]:
+                focus: OpenDeal | None, engaged_days: int) -> list[ScoreComponent]:
     engaged = [c for c in committee if c.engaged]
-    missing = ", ".join(c.persona_name for c in committee if not c.engaged) or "none"
+    silent = ", ".join(f"{c.persona_name}" + (f" for {c.days_silent:g} days" if c.days_silent is not None else "")
+                       for c in committee if c.state == "silent") or "none"
+    missing = ", ".join(c.persona_name for c in committee if c.state == "missing") or "none"
     parts: list[tuple[str, float, str]] = [
         ("committee_coverage", len(engaged) / len(committee),
-         f"{len(engaged)} of {len(committee)} personas have a contact (missing: {missing})")]
+         f"{len(engaged)} of {len(committee)} personas engaged in the last {engaged_days} days "
+         f"(silent: {silent}; missing: {missing})")]
     days = activity.days_since_last
     if days is None:
         parts.append(("engagement_recency", 0.0, "no engagement recorded"))
@@ -290,38 +227,6 @@ def _components(committee: list[PersonaCoverage], activity: EngagementSummary,
                       f"vs target {focus.target_days:g} (zero at twice the target)"))
     return [ScoreComponent(name, WEIGHTS[name], round(v, 3), round(WEIGHTS[name] * v, 1), detail)
             for name, v, detail in parts]
-
-
-def _next_actions(journey_map: JourneyMap, company: Company, committee: list[PersonaCoverage],
-                  stage: Stage | None) -> list[NextAction]:
-    """Multi-thread to each missing role (those this stage's motivations and questions
-    name first), then content for each engaged role at the stage."""
-    def asks(persona: Persona) -> int:
-        return sum(1 for q in stage.questions if persona.id in q.personas) if stage else 0
-
-    def motivation(persona: Persona) -> str | None:
-        return persona.stage_motivations.get(stage.id) if stage else None
-
-    missing = [journey_map.persona(c.persona_id) for c in committee if not c.engaged]
-    missing.sort(key=lambda p: (motivation(p) is None, -asks(p)))
-    actions = []
-    for persona in missing:
-        why = f"No {persona.name} contact at {company.name} yet."
-        if stage is not None:
-            why += f" At {stage.name}: {motivation(persona) or '; '.join(persona.decision_criteria[:2])}"
-            why += f" ({asks(persona)} of the stage's {len(stage.questions)} buyer questions are theirs.)"
-        opener = pick_assets(journey_map, stage, persona, limit=1) if stage else []
-        actions.append(NextAction("multi_thread", persona.id, persona.name, why, opener))
-    if stage is None:
-        return actions
-    for cover in committee:
-        if cover.engaged:
-            persona = journey_map.persona(cover.persona_id)
-            moves = motivation(persona) or (persona.goals[0] if persona.goals else "")
-            why = f"{', '.join(cover.contacts)} at {stage.name}: {moves}".rstrip(": ")
-            actions.append(NextAction("send_content", persona.id, persona.name, why,
-                                      pick_assets(journey_map, stage, persona, limit=2)))
-    return actions
 
 
 SKILL = Skill(

@@ -18,9 +18,7 @@ from rapidfuzz import fuzz, process
 
 from knowledge.catalog import content_for
 from knowledge.models import ContentAsset, JourneyMap, Persona, Stage
-from skills.committee import match_persona
 from skills.crm import CrmNotFound
-from skills.crm.records import Contact
 from skills.names import core_tokens, name_tokens
 from skills.registry import SkillInputError
 
@@ -231,17 +229,6 @@ class Member:
     persona_name: str | None
     matched_by: str | None  # "buying_role", "job_title" or None (no persona fits)
     evidence: str | None
-
-
-def members(journey_map: JourneyMap, contacts: Sequence[Contact]) -> list[Member]:
-    out = []
-    for contact in sorted(contacts, key=lambda c: (c.name.casefold(), c.id)):
-        hit = match_persona(journey_map, contact)
-        persona = journey_map.persona(hit.persona_id) if hit else None
-        out.append(Member(contact_id=contact.id, name=contact.name, job_title=contact.job_title,
-                          persona_id=persona.id if persona else None, persona_name=persona.name if persona else None,
-                          matched_by=hit.matched_by if hit else None, evidence=hit.evidence if hit else None))
-    return out
 
 
 @dataclass

@@ -19,17 +19,17 @@ touchpoint:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from config.settings import Settings
 from knowledge.models import CommitteeRole, JourneyMap, Stage, Touchpoint
-from skills.committee import match_persona
+from skills.committee import match_personas
 from skills.context import SkillContext
-from skills.crm.records import Company, Contact, Engagement, Owner
+from skills.crm.activity import happened
+from skills.crm.records import Company, Contact, Engagement, Owner, owner_names
 from skills.registry import Arg, Schedule, Skill, SkillInputError
 from skills.stage_map import journey_stage_for_lifecycle
-from skills.velocity import owner_names
 
 SEVERITIES = ("low", "medium", "high")
 RULES = ("first_value", "silence", "business_review", "renewal_executive", "low_nps", "escalations")
@@ -139,24 +139,17 @@ def _playbook(tp: Touchpoint, stage: Stage) -> Playbook:
 
 
 def executive_contacts(journey_map: JourneyMap, contacts: Sequence[Contact]) -> set[str]:
-    """Contacts whose persona (buying role, else job title) is an economic buyer."""
+    """Contacts one of whose personas (buying role, else job title) is the economic buyer."""
     roles = {p.id: p.role for p in journey_map.personas}
-    out = set()
-    for contact in contacts:
-        match = match_persona(journey_map, contact)
-        if match and roles.get(match.persona_id) == CommitteeRole.economic_buyer:
-            out.add(contact.id)
-    return out
+    return {contact.id for contact in contacts if any(
+        roles.get(m.persona_id) == CommitteeRole.economic_buyer for m in match_personas(journey_map, contact))}
 
 
-def _touched(e: Engagement, now: dt.datetime) -> bool:
-    """Engagement that happened (a task counts once completed; future due dates do not)."""
-    return e.timestamp is not None and e.timestamp <= now and (e.type != "tasks" or e.status == "COMPLETED")
-
-
-def evaluate(company: Company, engagements: Sequence[Engagement], engagement_contacts: Mapping[str, Sequence[str]],
-             executives: set[str], rules: ChurnRules, now: dt.datetime) -> list[tuple[str, str, str]]:
-    """(rule, severity, behaviour) for one customer account; pure, for tests and reuse."""
+def evaluate(company: Company, engagements: Sequence[Engagement], executives: set[str], rules: ChurnRules,
+             now: dt.datetime) -> list[tuple[str, str, str]]:
+    """(rule, severity, behaviour) for one customer account; pure, for tests and reuse.
+    `engagements` is the account's activity (skills/crm/activity.py), each with the
+    account's contacts it involved."""
     out: list[tuple[str, str, str]] = []
     cs, today, on = company.success, now.date(), set(rules.enabled)
     day = (today - cs.onboarding_start).days if cs.onboarding_start else None
@@ -164,7 +157,7 @@ def evaluate(company: Company, engagements: Sequence[Engagement], engagement_con
     if "first_value" in on and day is not None and early and cs.first_value is None and day >= rules.first_value_days:
         out.append(("first_value", "high", f"{day} days into onboarding and no first-value milestone "
                                            f"(due by day {rules.first_value_days})"))
-    done = [e for e in engagements if _touched(e, now)]
+    done = [e for e in engagements if happened(e, now)]
     if "silence" in on:
         last = max((e.timestamp for e in done if e.timestamp), default=None)
         if last is None:
@@ -180,7 +173,7 @@ def evaluate(company: Company, engagements: Sequence[Engagement], engagement_con
         ahead = (cs.renewal - today).days
         since = now - dt.timedelta(days=rules.renewal_window_days)
         if 0 <= ahead <= rules.renewal_window_days and not any(
-                e.timestamp and e.timestamp >= since and executives.intersection(engagement_contacts.get(e.id, ()))
+                e.timestamp and e.timestamp >= since and executives.intersection(e.contact_ids)
                 for e in done):
             out.append(("renewal_executive", "high", f"renewal in {ahead} days ({cs.renewal.isoformat()}) and no "
                                                      f"executive touch in the last {rules.renewal_window_days} days"))
@@ -212,25 +205,24 @@ def run_churn(ctx: SkillContext, min_severity: str = "low", owner: str | None = 
     chosen = resolve_owner(owners, owner) if owner else None
     customers = [c for c in gateway.companies() if is_customer(c)
                  and (chosen is None or c.owner_id == chosen.id)]
-    activity = gateway.engagements([c.id for c in customers]) if customers else {}
-    links: Mapping[str, Sequence[str]] = {}
+    links = gateway.associations("companies", "contacts", [c.id for c in customers]) if customers else {}
+    activity = gateway.account_engagements({c.id: links.get(c.id, ()) for c in customers}, from_snapshot=True)
     executives: set[str] = set()
     if "renewal_executive" in rules.enabled:
         renewing = [c for c in customers if c.success.renewal
                     and 0 <= (c.success.renewal - now.date()).days <= rules.renewal_window_days]
         since = now - dt.timedelta(days=rules.renewal_window_days)
-        recent = [e for c in renewing for e in activity.get(c.id, []) if _touched(e, now) and e.timestamp
-                  and e.timestamp >= since]
-        if recent:
-            links = gateway.engagement_contacts(recent)
-            executives = executive_contacts(journey_map, gateway.contacts())
+        involved = {p for c in renewing for e in activity.get(c.id, []) if happened(e, now) and e.timestamp
+                    and e.timestamp >= since for p in e.contact_ids}
+        if involved:
+            executives = executive_contacts(journey_map, gateway.contacts_by_id(sorted(involved)))
     floor = SEVERITIES.index(min_severity)
     plays = {rule: playbook_for(journey_map, rule) for rule in RULES}
     findings = [
         ChurnFinding(c.id, c.name, rule, severity, behaviour, c.owner_id, names.get(c.owner_id or "", "unassigned"),
                      plays[rule])
         for c in customers
-        for rule, severity, behaviour in evaluate(c, activity.get(c.id, []), links, executives, rules, now)
+        for rule, severity, behaviour in evaluate(c, activity.get(c.id, []), executives, rules, now)
         if SEVERITIES.index(severity) >= floor
     ]
     findings.sort(key=lambda f: (-SEVERITIES.index(f.severity), f.account.lower(), RULES.index(f.rule)))

@@ -1,6 +1,6 @@
-"""Which persona of the map a CRM contact is: by buying role first, else by job title.
+"""Which personas of the map a CRM contact fills: by buying role first, else by job title.
 
-The result says which rule matched, so readiness can show how sure it is.
+Each match says which rule matched, so readiness can show how sure it is.
 """
 
 from __future__ import annotations
@@ -24,19 +24,30 @@ class PersonaMatch:
     evidence: str
 
 
-def match_persona(journey_map: JourneyMap, contact: Contact) -> PersonaMatch | None:
+def match_personas(journey_map: JourneyMap, contact: Contact) -> list[PersonaMatch]:
+    """Every persona the contact fills, in the map's order: all those its buying roles name
+    (a CFO may be budget holder and decision maker); only without a matching role, those
+    its job title fits."""
     roles = {r.strip().upper() for r in contact.buying_roles if r.strip()}
+    found = []
     for persona in journey_map.personas:
         hit = roles.intersection(r.upper() for r in persona.hubspot_buying_roles)
         if hit:
-            return PersonaMatch(contact.id, persona.id, "buying_role", sorted(hit)[0])
+            found.append(PersonaMatch(contact.id, persona.id, "buying_role", sorted(hit)[0]))
+    if found:
+        return found
     title = (contact.job_title or "").strip()
     if title:
         for persona in journey_map.personas:
-            for pattern in _patterns(persona):
-                if pattern.search(title):
-                    return PersonaMatch(contact.id, persona.id, "job_title", title)
-    return None
+            if any(pattern.search(title) for pattern in _patterns(persona)):
+                found.append(PersonaMatch(contact.id, persona.id, "job_title", title))
+    return found
+
+
+def match_persona(journey_map: JourneyMap, contact: Contact) -> PersonaMatch | None:
+    """The first persona the contact fills (see match_personas), or None."""
+    found = match_personas(journey_map, contact)
+    return found[0] if found else None
 
 
 def _patterns(persona: Persona) -> tuple[re.Pattern[str], ...]:

@@ -13,7 +13,8 @@ from collections import defaultdict
 from knowledge.models import JourneyMap
 from skills.context import SkillContext
 from skills.stage_map import journey_stage_for
-from skills.velocity import VelocityReport, Window, compute_velocity
+from skills.velocity import compute_velocity
+from skills.velocity_report import VelocityReport, Window
 
 CONVERSION_WINDOW_DAYS = 90
 

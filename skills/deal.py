@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from knowledge.models import JourneyMap, Stage
-from skills.account_lookup import Ambiguous, AssetPick, Candidate, Member, RecordFinder, members, pick_assets
+from skills.account_lookup import Ambiguous, AssetPick, Candidate, RecordFinder, pick_assets
+from skills.buying_committee import CommitteeMember, committee_members, fills
 from skills.context import SkillContext
 from skills.crm import CrmGateway
 from skills.crm.records import Deal
@@ -64,7 +65,7 @@ class QuestionRef:
 class PersonaContent:
     persona_id: str
     persona_name: str
-    contacts: list[Member]
+    contacts: list[CommitteeMember]
     motivation: str | None  # what moves this persona at the stage (from the map)
     assets: list[AssetPick]
 
@@ -86,7 +87,7 @@ class DealContent:
     mapping_note: str
     personas: list[PersonaContent]
     not_yet_engaged: list[NotEngaged]
-    unmatched_contacts: list[Member]
+    unmatched_contacts: list[CommitteeMember]
     journey_stage_id: str | None = None
     journey_stage_name: str | None = None
     target_days: float | None = None
@@ -119,7 +120,7 @@ def run_deal(ctx: SkillContext, deal: str) -> DealContent | DealChoices:
                           stage_label=label, is_closed=found.is_closed, is_won=found.is_won,
                           days_in_stage=None if days is None else round(days, 1),
                           company_id=company.id if company else None, company_name=company.name if company else None)
-    return deal_content(ctx.journey_map, summary, members(ctx.journey_map, contacts))
+    return deal_content(ctx.journey_map, summary, committee_members(ctx.journey_map, contacts))
 
 
 def find_deal(gateway: CrmGateway, text: str, labels: dict[tuple[str, str], tuple[str, str]]) -> Deal | DealChoices:
@@ -135,23 +136,24 @@ def find_deal(gateway: CrmGateway, text: str, labels: dict[tuple[str, str], tupl
     return DealChoices(found.query, candidates, found.total, found.message)
 
 
-def deal_content(journey_map: JourneyMap, deal: DealSummary, people: Sequence[Member]) -> DealContent:
-    """The content plan from the deal and its people (pure: no CRM calls)."""
+def deal_content(journey_map: JourneyMap, deal: DealSummary, people: Sequence[CommitteeMember]) -> DealContent:
+    """The content plan from the deal and its people (pure: no CRM calls). A contact counts
+    for every persona it fills: a CFO who also decides covers finance and the economic buyer."""
     stage = journey_stage_for(journey_map, deal.stage_id)
-    engaged = [p for p in journey_map.personas if any(m.persona_id == p.id for m in people)]
-    unmatched = [m for m in people if m.persona_id is None]
+    engaged = [p for p in journey_map.personas if any(fills(m, p.id) for m in people)]
+    unmatched = [m for m in people if not m.personas]
     if stage is None:
         note = (f"Deal stage “{deal.stage_label}” ({deal.stage_id}, pipeline {deal.pipeline}) is not mapped to "
                 f"any journey stage in the map “{journey_map.name}”; add it to a stage's hubspot.deal_stages. "
                 "No stage content can be recommended until then.")
-        personas = [PersonaContent(persona_id=p.id, persona_name=p.name, contacts=[m for m in people if m.persona_id == p.id],
+        personas = [PersonaContent(persona_id=p.id, persona_name=p.name, contacts=[m for m in people if fills(m, p.id)],
                                    motivation=None, assets=[]) for p in engaged]
         missing = [NotEngaged(p.id, p.name, "no contact on this deal") for p in journey_map.personas
                    if p not in engaged]
         return DealContent(deal=deal, mapped=False, mapping_note=note, personas=personas, not_yet_engaged=missing,
                            unmatched_contacts=unmatched)
     note = f"Deal stage “{deal.stage_label}” maps to the journey stage {stage.name}."
-    personas = [PersonaContent(persona_id=p.id, persona_name=p.name, contacts=[m for m in people if m.persona_id == p.id],
+    personas = [PersonaContent(persona_id=p.id, persona_name=p.name, contacts=[m for m in people if fills(m, p.id)],
                                motivation=p.stage_motivations.get(stage.id),
                                assets=pick_assets(journey_map, stage, p, ASSETS_PER_PERSONA))
                 for p in engaged]

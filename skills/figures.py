@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from skills.velocity import Metric
+from skills.velocity_report import Metric
 
 ChangeKind = Literal["pct", "days", "money", "count"]
 

@@ -15,10 +15,12 @@ Definitions (all windows are half-open, [start, end), in UTC):
   the latest week reads low until its deals mature (the `open` count says how many);
 - win rate: of the deals closed in the window (closedate), the share won;
 - cycle length: createdate to closedate of the deals won in the window;
-- pipeline created: deals created in the window (count, sum of amount);
+- pipeline created: deals created in the window (count, sum of amount); lost: deals closed
+  lost in the window (count, sum of amount);
 - stalled: open deals whose days in their current stage exceed the journey map's target
-  for that deal stage; the list is as of `now`, the per-week counts are as of each
-  window's end (reconstructed from stage times) so the change can be shown;
+  for that deal stage; the list (and its amount) is as of `now`, the per-week counts and
+  amounts are as of each window's end (reconstructed from stage times) so the change can
+  be shown;
 - stage conversion (the digest's headline, one number per pipeline): the entered-weighted
   average of the stage conversions, i.e. over every open stage's cohort of the window,
   sum(advanced) / sum(entered). Each deal counts once per stage it entered, so a week
@@ -34,47 +36,28 @@ pure and never draws.
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from knowledge.models import JourneyMap
 from skills.context import SkillContext
-from skills.crm.records import Deal, Owner, Pipeline
+from skills.crm.records import Deal, Owner, Pipeline, owner_names
 from skills.registry import Arg, Schedule, Skill, SkillInputError
 from skills.stage_map import target_days_for
+from skills.velocity_report import (
+    Conversion,
+    DaysStat,
+    PeriodTotals,
+    PipelineVelocity,
+    StageVelocity,
+    StalledDeal,
+    VelocityReport,
+    Window,
+)
 
 DAY_S = 86_400.0
-
-
-def rnd(value: float | None, digits: int) -> float | None:
-    return None if value is None else round(value, digits)
-
-
-def delta(current: float | None, previous: float | None) -> float | None:
-    return None if current is None or previous is None else current - previous
-
-
-@dataclass(frozen=True)
-class Window:
-    """A half-open UTC week [start, end)."""
-
-    start: dt.datetime
-    end: dt.datetime
-
-    def shifted(self, weeks: int) -> Window:
-        step = (self.end - self.start) * weeks
-        return Window(self.start + step, self.end + step)
-
-    @property
-    def label(self) -> str:
-        year, week, _ = self.start.isocalendar()
-        return f"{year}-W{week:02d}"
-
-    def to_dict(self) -> dict[str, object]:
-        return {"label": self.label, "start": self.start.date().isoformat(), "end": self.end.date().isoformat()}
 
 
 def week_window(now: dt.datetime, week: str | None) -> Window:
@@ -91,171 +74,6 @@ def week_window(now: dt.datetime, week: str | None) -> Window:
     if start > now:
         raise SkillInputError(f"--week {week} is in the future")
     return Window(start, start + dt.timedelta(days=7))
-
-
-@dataclass(frozen=True)
-class DaysStat:
-    count: int
-    median: float | None
-    mean: float | None
-
-    @classmethod
-    def of(cls, values: list[float]) -> DaysStat:
-        if not values:
-            return cls(0, None, None)
-        return cls(len(values), statistics.median(values), statistics.fmean(values))
-
-    def to_dict(self) -> dict[str, object]:
-        return {"count": self.count, "median": rnd(self.median, 1), "mean": rnd(self.mean, 1)}
-
-
-@dataclass(frozen=True)
-class Metric:
-    """One headline figure with last week's value and the change."""
-
-    value: float | None
-    previous: float | None
-    digits: int = 0
-
-    @property
-    def delta(self) -> float | None:
-        return delta(self.value, self.previous)
-
-    def to_dict(self) -> dict[str, object]:
-        def shown(x: float | None) -> float | int | None:
-            return rnd(x, self.digits) if self.digits else (None if x is None else int(round(x)))
-        return {"value": shown(self.value), "previous": shown(self.previous), "delta": shown(self.delta)}
-
-
-def owner_names(owners: Iterable[Owner]) -> dict[str, str]:
-    """Owner id -> display name; never the email (Owner.name falls back to it)."""
-    return {o.id: " ".join(p for p in (o.first_name, o.last_name) if p) or f"Owner {o.id}" for o in owners}
-
-
-@dataclass(frozen=True)
-class Conversion:
-    entered: int
-    advanced: int
-    lost: int
-    open: int
-
-    @property
-    def rate(self) -> float | None:
-        return self.advanced / self.entered if self.entered else None
-
-    def to_dict(self) -> dict[str, object]:
-        return {"entered": self.entered, "advanced": self.advanced, "lost": self.lost, "open": self.open,
-                "rate": rnd(self.rate, 3)}
-
-
-@dataclass(frozen=True)
-class StageVelocity:
-    stage_id: str
-    label: str
-    target_days: float | None
-    next_label: str | None  # the next stage in pipeline order (what "advanced" mostly means)
-    days: DaysStat
-    previous_days: DaysStat
-    conversion: Conversion
-    previous_conversion: Conversion
-
-    def to_dict(self) -> dict[str, object]:
-        return {"id": self.stage_id, "label": self.label, "target_days": self.target_days, "next": self.next_label,
-                "days_in_stage": self.days.to_dict(), "previous_days_in_stage": self.previous_days.to_dict(),
-                "median_days_delta": rnd(delta(self.days.median, self.previous_days.median), 1),
-                "conversion": self.conversion.to_dict(), "previous_conversion": self.previous_conversion.to_dict(),
-                "conversion_rate_delta": rnd(delta(self.conversion.rate, self.previous_conversion.rate), 3)}
-
-
-@dataclass(frozen=True)
-class PeriodTotals:
-    """Pipeline-level figures for one window."""
-
-    closed: int
-    won: int
-    won_amount: float
-    cycle: DaysStat
-    created: int
-    created_amount: float
-    stalled: int  # open deals over target at the window's end
-
-    @property
-    def win_rate(self) -> float | None:
-        return self.won / self.closed if self.closed else None
-
-
-@dataclass(frozen=True)
-class StalledDeal:
-    deal_id: str
-    name: str
-    stage_id: str
-    stage_label: str
-    days: float
-    target_days: float
-    owner_id: str | None
-    owner_name: str
-
-    @property
-    def ratio(self) -> float:
-        return self.days / self.target_days
-
-    def to_dict(self) -> dict[str, object]:
-        return {"deal_id": self.deal_id, "name": self.name, "stage_id": self.stage_id, "stage": self.stage_label,
-                "days": rnd(self.days, 1), "target_days": self.target_days, "ratio": rnd(self.ratio, 2),
-                "owner_id": self.owner_id, "owner": self.owner_name}
-
-
-@dataclass(frozen=True)
-class PipelineVelocity:
-    pipeline_id: str
-    label: str
-    stages: tuple[StageVelocity, ...]
-    current: PeriodTotals
-    previous: PeriodTotals
-    stalled: tuple[StalledDeal, ...]  # as of now, worst ratio first
-
-    def stage_conversion(self, previous: bool = False) -> float | None:
-        """Entered-weighted average of the stage conversions (module docstring)."""
-        convs = [s.previous_conversion if previous else s.conversion for s in self.stages]
-        entered = sum(c.entered for c in convs)
-        return sum(c.advanced for c in convs) / entered if entered else None
-
-    def metrics(self) -> dict[str, Metric]:
-        c, p = self.current, self.previous
-        return {
-            "stage_conversion": Metric(self.stage_conversion(), self.stage_conversion(previous=True), 3),
-            "win_rate": Metric(c.win_rate, p.win_rate, 3), "deals_closed": Metric(c.closed, p.closed),
-            "deals_won": Metric(c.won, p.won), "won_amount": Metric(c.won_amount, p.won_amount, 2),
-            "cycle_median_days": Metric(c.cycle.median, p.cycle.median, 1),
-            "cycle_mean_days": Metric(c.cycle.mean, p.cycle.mean, 1),
-            "created_count": Metric(c.created, p.created), "created_amount": Metric(c.created_amount, p.created_amount, 2),
-            "stalled_count": Metric(c.stalled, p.stalled),
-        }
-
-    def to_dict(self) -> dict[str, object]:
-        return {"id": self.pipeline_id, "label": self.label,
-                "totals": {k: m.to_dict() for k, m in self.metrics().items()},
-                "stages": [s.to_dict() for s in self.stages], "stalled": [s.to_dict() for s in self.stalled]}
-
-
-@dataclass(frozen=True)
-class VelocityReport:
-    now: dt.datetime
-    window: Window
-    previous_window: Window
-    pipelines: tuple[PipelineVelocity, ...]
-    chart_path: Path | None = None  # the digest chart of pipelines[0] (run_velocity draws it)
-
-    @property
-    def partial(self) -> bool:
-        """The window has not ended yet (a --week in the current week)."""
-        return self.window.end > self.now
-
-    def to_dict(self) -> dict[str, object]:
-        return {"now": self.now.isoformat(), "window": self.window.to_dict(),
-                "previous_window": self.previous_window.to_dict(), "partial": self.partial,
-                "pipelines": [p.to_dict() for p in self.pipelines],
-                "chart_path": str(self.chart_path) if self.chart_path else None}
 
 
 def compute_velocity(deals: Sequence[Deal], pipelines: Sequence[Pipeline], owners: Sequence[Owner],
@@ -283,6 +101,9 @@ def _pipeline(pipe: Pipeline, deals: list[Deal], names: dict[str, str], journey_
     closed = [0, 0]
     won = [0, 0]
     won_amount = [0.0, 0.0]
+    lost = [0, 0]
+    lost_amount = [0.0, 0.0]
+    stalled_amount = [0.0, 0.0]
     cycles: list[list[float]] = [[], []]
     created = [0, 0]
     created_amount = [0.0, 0.0]
@@ -318,17 +139,21 @@ def _pipeline(pipe: Pipeline, deals: list[Deal], names: dict[str, str], journey_
                     won_amount[k] += amount
                     if deal.created_at is not None:
                         cycles[k].append((closed_at - deal.created_at).total_seconds() / DAY_S)
+                else:
+                    lost[k] += 1
+                    lost_amount[k] += amount
             if deal.created_at is not None and w.start <= deal.created_at < w.end:
                 created[k] += 1
                 created_amount[k] += amount
             if _stalled_at(deal, ends[k], rank, targets):
                 stalled_at[k] += 1
+                stalled_amount[k] += amount
         if not deal.is_closed and deal.stage_id in rank:
             target = targets.get(deal.stage_id)
             days = deal.days_in_current_stage(now)
             if target and days is not None and days > target:
                 stalled.append(StalledDeal(deal.id, deal.name, deal.stage_id, labels[deal.stage_id], days, target,
-                                           deal.owner_id, names.get(deal.owner_id or "", "unassigned")))
+                                           deal.owner_id, names.get(deal.owner_id or "", "unassigned"), deal.amount))
     rows = []
     for i, stage in enumerate(open_stages):
         nxt = open_stages[i + 1].label if i + 1 < len(open_stages) else next(
@@ -337,7 +162,7 @@ def _pipeline(pipe: Pipeline, deals: list[Deal], names: dict[str, str], journey_
         conv = [Conversion(*cohorts[k].get(stage.id, [0, 0, 0, 0])) for k in (0, 1)]
         rows.append(StageVelocity(stage.id, stage.label, targets[stage.id], nxt, stats[0], stats[1], conv[0], conv[1]))
     totals = [PeriodTotals(closed[k], won[k], won_amount[k], DaysStat.of(cycles[k]), created[k], created_amount[k],
-                           stalled_at[k]) for k in (0, 1)]
+                           stalled_at[k], lost[k], lost_amount[k], stalled_amount[k]) for k in (0, 1)]
     stalled.sort(key=lambda s: (-s.ratio, s.name))
     return PipelineVelocity(pipe.id, pipe.label, tuple(rows), totals[0], totals[1], tuple(stalled))
 

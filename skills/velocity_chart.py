@@ -19,7 +19,7 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from skills.velocity import PipelineVelocity, VelocityReport
+from skills.velocity_report import PipelineVelocity, VelocityReport
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Column, Text, delete, insert, select
+from sqlalchemy import BigInteger, Column, Text, delete, func, insert, select
 from sqlmodel import Field, Session, SQLModel, col
 
 from storage.timestamps import UtcDateTime, utc_now
@@ -57,19 +57,29 @@ def fetch_snapshot_state(session: Session, object_type: str) -> CrmSnapshotState
     return session.get(CrmSnapshotState, object_type)
 
 
-def fetch_snapshot(session: Session, object_type: str) -> list[SnapshotRow]:
-    """Every cached object of the type, in id order."""
-    rows = session.execute(
-        select(col(CrmSnapshotObject.object_id), col(CrmSnapshotObject.properties_json), col(CrmSnapshotObject.history_json),
-               col(CrmSnapshotObject.last_modified_ms))
-        .where(col(CrmSnapshotObject.object_type) == object_type)
-    ).all()
+def fetch_snapshot(session: Session, object_type: str, ids: Sequence[str] | None = None) -> list[SnapshotRow]:
+    """Every cached object of the type (or only those of `ids`, when given), in id order."""
+    query = select(col(CrmSnapshotObject.object_id), col(CrmSnapshotObject.properties_json),
+                   col(CrmSnapshotObject.history_json), col(CrmSnapshotObject.last_modified_ms)
+                   ).where(col(CrmSnapshotObject.object_type) == object_type)
+    if ids is None:
+        rows = list(session.execute(query).all())
+    else:
+        wanted = list(dict.fromkeys(ids))
+        rows = [row for start in range(0, len(wanted), 500) for row in session.execute(
+            query.where(col(CrmSnapshotObject.object_id).in_(wanted[start:start + 500]))).all()]
     out = [
         SnapshotRow(oid, json.loads(props), _load_history(hist), modified)
         for oid, props, hist, modified in rows
     ]
     out.sort(key=lambda r: (len(r.object_id), r.object_id))
     return out
+
+
+def snapshot_size(session: Session, object_type: str) -> int:
+    """How many objects of the type are cached (without loading them)."""
+    query = select(func.count()).select_from(CrmSnapshotObject).where(col(CrmSnapshotObject.object_type) == object_type)
+    return int(session.execute(query).scalar_one())
 
 
 def _load_history(raw: str | None) -> dict[str, list[tuple[str, str]]] | None:

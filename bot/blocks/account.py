@@ -10,6 +10,9 @@ from bot.blocks.common import clarify, context, divider, escape, finish, footer,
 from bot.blocks.rendering import RenderOptions, renders
 from bot.message import SlackMessage
 from skills.account import AccountChoices, AccountReadiness, OpenDeal
+from skills.next_actions import VERBS
+
+MARKS = {"engaged": "✅", "silent": "💤", "missing": "❌"}
 
 
 def _deal_line(d: OpenDeal) -> str:
@@ -24,8 +27,7 @@ def _deal_line(d: OpenDeal) -> str:
 def _actions_text(r: AccountReadiness) -> str:
     lines = ["*Next best actions*"]
     for a in r.next_actions:
-        verb = "Multi-thread to" if a.kind == "multi_thread" else "Send to"
-        lines.append(f"• *{verb} {escape(a.persona_name)}*: {escape(a.why)}")
+        lines.append(f"• *{VERBS[a.kind]} {escape(a.persona_name)}*: {escape(a.why)}")
         lines += [f"    ↳ {link(x.url, x.title)} — {escape(x.why)}" for x in a.assets]
     return "\n".join(lines)
 
@@ -42,7 +44,8 @@ def render(result: AccountReadiness, *, ephemeral: bool = False) -> SlackMessage
             f"{escape(r.domain or 'no domain')} · HubSpot id {escape(r.company_id)}",
             fields=[
                 f"*Journey stage*\n{escape(stage)}",
-                f"*Committee*\n{len(r.engaged_personas)} of {len(r.committee)} personas engaged",
+                f"*Committee*\n{len(r.engaged_personas)} of {len(r.committee)} personas engaged"
+                + (f", {len(r.silent_personas)} silent" if r.silent_personas else ""),
                 f"*Engagement*\n{e.last_30} in 30 days (before: {e.previous_30}, {e.trend})",
                 f"*Last touch*\n{since}",
                 f"*Open deals*\n{len(r.open_deals)} ({r.closed_deals} closed)",
@@ -53,10 +56,11 @@ def render(result: AccountReadiness, *, ephemeral: bool = False) -> SlackMessage
     parts = [f"• {escape(c.name.replace('_', ' '))}: {c.points:g}/{c.weight} — {escape(c.detail)}"
              for c in r.components]
     blocks += sections("*Why this score*\n" + "\n".join(parts))
-    committee = [f"{'✅' if c.engaged else '❌'} *{escape(c.persona_name)}*: "
-                 + (escape(", ".join(c.contacts)) if c.engaged else "_nobody yet_") for c in r.committee]
-    blocks += sections("*Buying committee*\n" + "\n".join(committee))
-    unmatched = [m for m in r.contacts if m.persona_id is None]
+    committee = [f"{MARKS[c.state]} *{escape(c.persona_name)}*: "
+                 + (escape(c.summary()) if c.state != "missing" else "_nobody yet_") for c in r.committee]
+    blocks += sections(f"*Buying committee* (engaged: involved in the last {r.engaged_days} days)\n"
+                       + "\n".join(committee))
+    unmatched = [m for m in r.contacts if not m.personas]
     if unmatched:
         blocks.append(context("No persona: " + escape(", ".join(f"{m.name} ({m.job_title or 'no title'})"
                                                                 for m in unmatched))))
@@ -68,7 +72,7 @@ def render(result: AccountReadiness, *, ephemeral: bool = False) -> SlackMessage
     blocks += footer("account", r.company_id, ephemeral=ephemeral)
     text = [f"{r.name}: readiness {r.score}/100, journey stage {stage}",
             f"{len(r.engaged_personas)} of {len(r.committee)} personas engaged; {len(r.open_deals)} open deals"]
-    text += [f"{'Multi-thread to' if a.kind == 'multi_thread' else 'Send to'} {a.persona_name}" for a in r.next_actions]
+    text += [f"{VERBS[a.kind]} {a.persona_name}" for a in r.next_actions]
     return finish(text, blocks)
 
 

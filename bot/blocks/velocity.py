@@ -1,7 +1,7 @@
 """`velocity` for Slack (the weekly digest): per pipeline, on top the three figures
 executives read (cycle median created to won, stage conversion = entered-weighted
 average of the stage conversions, pipeline created vs won amounts), each with the change
-from last week; then win rate / counts in a context line; then a per-stage table (days in
+from last week; then win rate, lost and stalled amounts in a context line; then a per-stage table (days in
 stage vs the map's target, conversion) by CRM stage label; then the stalled deals worst
 first with their owners (`<@U…>` when `mentions` resolves them, the name otherwise).
 The report's `chart_path` (drawn by run_velocity) is attached as a file."""
@@ -29,7 +29,7 @@ from bot.blocks.common import (
 from bot.blocks.rendering import RenderOptions, renders
 from bot.message import MAX_BLOCKS, SlackMessage
 from skills import figures
-from skills.velocity import PipelineVelocity, VelocityReport
+from skills.velocity_report import PipelineVelocity, VelocityReport
 
 STALLED_SHOWN = 10
 
@@ -75,7 +75,8 @@ def _table(p: PipelineVelocity) -> str:
 def _stalled(p: PipelineVelocity, offset: int, mentions: Mapping[str, str] | None) -> list[str]:
     rows = p.stalled[offset:offset + STALLED_SHOWN]
     lines = [f"• {escape(s.name)}: {escape(s.stage_label)}, {s.days:.0f}d vs {s.target_days:g}d target "
-             f"({s.ratio:.1f}×), owner {owner_ref(s.owner_id, s.owner_name, mentions)}" for s in rows]
+             f"({s.ratio:.1f}×), {figures.money(s.amount)}, owner {owner_ref(s.owner_id, s.owner_name, mentions)}"
+             for s in rows]
     hidden = len(p.stalled) - offset - len(rows)
     if hidden > 0:
         lines.append(more_pointer(hidden, "velocity", "more stalled deals"))
@@ -90,8 +91,11 @@ def _pipeline(p: PipelineVelocity, offset: int, mentions: Mapping[str, str] | No
     out: list[Block] = [
         divider(), section(f"*{escape(p.label)}*", fields=_headline(p)),
         context(f"Win rate {figures.pct(m['win_rate'].value)}{figures.change(m['win_rate'], 'pct')} "
-                f"({c.won} of {c.closed} closed) · {c.created} deals created{figures.change(m['created_count'], 'n')}"
-                f" · {len(p.stalled)} stalled now, {c.stalled} at week end{figures.change(m['stalled_count'], 'n')}"),
+                f"({c.won} of {c.closed} closed) · {c.lost} lost, {figures.money(c.lost_amount)}"
+                f"{figures.change(m['lost_amount'], 'money')} · {c.created} deals created"
+                f"{figures.change(m['created_count'], 'n')} · {len(p.stalled)} stalled now, "
+                f"{figures.money(p.stalled_amount)} ({c.stalled} at week end, {figures.money(c.stalled_amount)}"
+                f"{figures.change(m['stalled_amount'], 'money')})"),
     ]
     if p.stages:
         out += sections("*Days in stage vs target, and conversion* (! = median over target; changes vs last "
@@ -132,7 +136,8 @@ def render(result: VelocityReport, *, offset: int = 0, ephemeral: bool = False,
         c = p.current
         text.append(f"{p.label}: cycle {figures.days(c.cycle.median)}, stage conversion "
                     f"{figures.pct(p.stage_conversion())}, {figures.money(c.created_amount)} created vs "
-                    f"{figures.money(c.won_amount)} won, {len(p.stalled)} stalled")
+                    f"{figures.money(c.won_amount)} won, {figures.money(c.lost_amount)} lost, {len(p.stalled)} stalled "
+                    f"({figures.money(p.stalled_amount)})")
     return finish(text, blocks, chart_files(result))
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from cli.text import text_for
 from skills.account import AccountChoices, AccountReadiness
+from skills.next_actions import VERBS
+
+MARKS = {"engaged": "✓", "silent": "…", "missing": "✗"}
 
 
 @text_for(AccountReadiness)
@@ -17,13 +20,12 @@ def render(result: AccountReadiness | AccountChoices) -> str:
     lines = [f"{r.name} ({r.domain or 'no domain'}, HubSpot id {r.company_id})",
              f"Readiness {r.score}/100 · journey stage: {stage}"]
     lines += [f"  {c.name.replace('_', ' ')}: {c.points:g}/{c.weight} ({c.detail})" for c in r.components]
-    lines.append("Buying committee:")
+    lines.append(f"Buying committee (engaged = involved in activity in the last {r.engaged_days} days):")
     for cover in r.committee:
-        who = ", ".join(cover.contacts) if cover.engaged else "MISSING"
-        lines.append(f"  {'✓' if cover.engaged else '✗'} {cover.persona_name} [{cover.persona_id}]: {who}")
+        lines.append(f"  {MARKS[cover.state]} {cover.persona_name} [{cover.persona_id}]: {cover.summary()}")
     lines.append("Contacts:")
     for m in r.contacts:
-        persona = f"{m.persona_id} by {m.matched_by} ({m.evidence})" if m.persona_id else "no persona"
+        persona = "; ".join(f"{p.persona_id} by {p.matched_by} ({p.evidence})" for p in m.personas) or "no persona"
         lines.append(f"  - {m.name}, {m.job_title or 'no title'}: {persona}")
     e = r.engagement
     since = f"{e.days_since_last:g} days ago" if e.days_since_last is not None else "never"
@@ -42,8 +44,7 @@ def render(result: AccountReadiness | AccountChoices) -> str:
         lines.append(f"Open deals: none ({r.closed_deals} closed)")
     lines.append("Next best actions:")
     for a in r.next_actions:
-        verb = "Multi-thread to" if a.kind == "multi_thread" else "Send to"
-        lines.append(f"  • {verb} {a.persona_name} [{a.persona_id}]: {a.why}")
+        lines.append(f"  • {VERBS[a.kind]} {a.persona_name} [{a.persona_id}]: {a.why}")
         lines += [f"      {x.title} <{x.url}> ({x.why})" for x in a.assets]
     return "\n".join(lines)
 

@@ -1,11 +1,12 @@
 """`velocity` as plain text: one block per pipeline, headline first (cycle median, stage
-conversion, created vs won), stage labels only, changes in brackets; the chart path last."""
+conversion, created vs won), then won and lost, stalled deals with their amounts, stage
+labels only, changes in brackets; the chart path last."""
 
 from __future__ import annotations
 
 from cli.text import text_for
 from skills import figures
-from skills.velocity import PipelineVelocity, StageVelocity, VelocityReport
+from skills.velocity_report import PipelineVelocity, StageVelocity, VelocityReport
 
 STALLED_SHOWN = 10
 
@@ -34,7 +35,8 @@ def _pipeline(p: PipelineVelocity) -> list[str]:
         f" | Created vs won: {figures.money(c.created_amount)}{figures.change(m['created_amount'], 'money')}"
         f" vs {figures.money(c.won_amount)}{figures.change(m['won_amount'], 'money')}",
         f"  Win rate {figures.pct(m['win_rate'].value)}{figures.change(m['win_rate'], 'pct')}: {c.won} won of {c.closed} closed; "
-        f"won {figures.money(c.won_amount)}{figures.change(m['won_amount'], 'money')}",
+        f"won {figures.money(c.won_amount)}{figures.change(m['won_amount'], 'money')}; "
+        f"lost {c.lost} ({figures.money(c.lost_amount)}{figures.change(m['lost_amount'], 'money')})",
         f"  Cycle (created to won): median {figures.days(c.cycle.median)}{figures.change(m['cycle_median_days'], 'days')}, "
         f"mean {figures.days(c.cycle.mean)}",
         f"  Pipeline created: {c.created} deals{figures.change(m['created_count'], 'n')}, "
@@ -44,11 +46,12 @@ def _pipeline(p: PipelineVelocity) -> list[str]:
     width = max((len(s.label) for s in p.stages), default=10)
     lines += [_stage_line(s, width) for s in p.stages]
     if p.stalled:
-        lines.append(f"  Stalled now: {len(p.stalled)} open deals over their stage target "
-                     f"({c.stalled} at week end{figures.change(m['stalled_count'], 'n')})")
+        lines.append(f"  Stalled now: {len(p.stalled)} open deals over their stage target, "
+                     f"{figures.money(p.stalled_amount)} ({c.stalled} at week end{figures.change(m['stalled_count'], 'n')}, "
+                     f"{figures.money(c.stalled_amount)}{figures.change(m['stalled_amount'], 'money')})")
         for s in p.stalled[:STALLED_SHOWN]:
             lines.append(f"    - {s.name}: {s.stage_label}, {s.days:.0f}d vs {s.target_days:g}d target "
-                         f"({s.ratio:.1f}x), owner {s.owner_name}")
+                         f"({s.ratio:.1f}x), {figures.money(s.amount)}, owner {s.owner_name}")
         if len(p.stalled) > STALLED_SHOWN:
             lines.append(f"    … and {len(p.stalled) - STALLED_SHOWN} more")
     else:

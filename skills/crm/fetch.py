@@ -9,14 +9,11 @@ batch read.
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from hubspot import HubSpot
-from hubspot.crm.associations.v4 import (
-    BatchInputPublicFetchAssociationsBatchRequest,
-    PublicFetchAssociationsBatchRequest,
-)
 
 from config.settings import Settings
 from skills.crm.client import Transport
@@ -63,11 +60,20 @@ class Fetcher:
         self.settings = settings
         self.transport = transport
         self.client = transport.client
+        self._apis: dict[tuple[str, str], Any] = {}
+
+    def _api(self, object_type: str, name: str) -> Any:
+        """One generated API object per type and kind for the fetcher's life: the client
+        builds a new one (and resets its loggers, ~1 ms) on every attribute access."""
+        key = (object_type, name)
+        if key not in self._apis:
+            self._apis[key] = getattr(_api(self.client, object_type), name)
+        return self._apis[key]
 
     def list_all(self, object_type: str, properties: Sequence[str], progress: Progress | None = None,
                  limit: int | None = None) -> list[SnapshotRow]:
         """Every unarchived object, following `after` until HubSpot says there is no more."""
-        api = _api(self.client, object_type).basic_api
+        api = self._api(object_type, "basic_api")
         rows: list[SnapshotRow] = []
         after: str | None = None
         size = limit or self.settings.hubspot_page_size
@@ -87,7 +93,7 @@ class Fetcher:
     def batch_read(self, object_type: str, ids: Sequence[str], properties: Sequence[str],
                    history: Sequence[str] = ()) -> list[SnapshotRow]:
         """Objects by id, 100 per call (50 when property history is asked for)."""
-        api = _api(self.client, object_type).batch_api
+        api = self._api(object_type, "batch_api")
         models = _models(object_type)
         step = HISTORY_BATCH if history else self.settings.hubspot_batch_size
         rows: list[SnapshotRow] = []
@@ -107,7 +113,7 @@ class Fetcher:
             filter_groups=[{"filters": filters}] if filters else [],
             sorts=[{"propertyName": sort, "direction": "ASCENDING"}],
             properties=list(properties), limit=limit or self.settings.hubspot_search_page_size, after=after)
-        api = _api(self.client, object_type).search_api
+        api = self._api(object_type, "search_api")
         return self.transport.call(f"search:{object_type}", api.do_search, search=True,
                                    public_object_search_request=request)
 
@@ -147,18 +153,25 @@ class Fetcher:
         """v4 batch read, 1,000 ids per call; long lists are completed page by page."""
         wanted = list(dict.fromkeys(str(i) for i in ids))
         out: dict[str, list[str]] = {i: [] for i in wanted}
-        batch = self.client.crm.associations.v4.batch_api
+        if ("associations", "batch_api") not in self._apis:
+            self._apis[("associations", "batch_api")] = self.client.crm.associations.v4.batch_api
+        batch = self._apis[("associations", "batch_api")]
         for start in range(0, len(wanted), ASSOC_BATCH):
-            body = BatchInputPublicFetchAssociationsBatchRequest(
-                inputs=[PublicFetchAssociationsBatchRequest(id=i) for i in wanted[start:start + ASSOC_BATCH]])
-            result = self.transport.call(f"assoc_batch:{from_type}->{to_type}", batch.get_page,
-                                         from_type, to_type, body)
-            for item in result.results:
-                key = str(item._from.id)
-                out.setdefault(key, []).extend(str(t.to_object_id) for t in item.to)
-                nxt = item.paging.next.after if item.paging and item.paging.next else None
+            # Plain JSON both ways: the client's models (built and validated per id, then
+            # deserialised per link) cost seconds of CPU for what is a list of ids.
+            body = {"inputs": [{"id": i} for i in wanted[start:start + ASSOC_BATCH]]}
+            raw = self.transport.call(f"assoc_batch:{from_type}->{to_type}", batch.get_page,
+                                      from_type, to_type, body, _preload_content=False)
+            try:
+                payload = json.loads(raw.data or b"{}")
+            finally:
+                raw.release_conn()
+            for item in payload.get("results", []):
+                key = str(item["from"]["id"])
+                out.setdefault(key, []).extend(str(t["toObjectId"]) for t in item.get("to", []))
+                nxt = ((item.get("paging") or {}).get("next") or {}).get("after")
                 if nxt:
-                    out[key].extend(self._association_pages(from_type, key, to_type, nxt))
+                    out[key].extend(self._association_pages(from_type, key, to_type, str(nxt)))
         return {k: list(dict.fromkeys(v)) for k, v in out.items()}
 
     def _association_pages(self, from_type: str, object_id: str, to_type: str, after: str) -> list[str]:
@@ -189,7 +202,7 @@ class Fetcher:
 
     def get(self, object_type: str, object_id: str, properties: Sequence[str],
             history: Sequence[str] = ()) -> SnapshotRow:
-        api = _api(self.client, object_type).basic_api
+        api = self._api(object_type, "basic_api")
         obj = self.transport.call(f"get:{object_type}", api.get_by_id, str(object_id),
                                   properties=list(properties), properties_with_history=list(history) or None)
         return to_row(obj)

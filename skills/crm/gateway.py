@@ -1,56 +1,30 @@
 """CrmGateway: the only code that reads HubSpot. Returns typed records, never client models.
 
-With an engine, object lists come through the local snapshot: the first run lists
-everything, later runs search only what was modified since (plus an overlap for
-HubSpot's search lag) and merge it in. Any failure raises; a partial list is never
+With an engine, object lists (and, for portal-wide reads, engagements) come through the
+local snapshot (skills/crm/snapshot.py). Any failure raises; a partial list is never
 returned as if it were complete.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
 from skills.crm import records as r
+from skills.crm.activity import ENGAGEMENT_PROPS, ENGAGEMENT_TYPES, account_activity, newest_first
 from skills.crm.client import CallStats, Transport
-from skills.crm.errors import CrmAuthError, CrmError, CrmUnavailable
 from skills.crm.fetch import Fetcher, Progress
-from storage.crm_snapshot import (
-    SnapshotRow,
-    fetch_snapshot,
-    fetch_snapshot_state,
-    replace_snapshot,
-    save_snapshot_objects,
-    save_snapshot_state,
-)
-from storage.engine import session_scope
+from skills.crm.health import CrmCheck, check_portal
+from skills.crm.snapshot import Enrich, SnapshotCache
+from storage.crm_snapshot import SnapshotRow
 
-ENGAGEMENT_TYPES: tuple[str, ...] = ("calls", "emails", "meetings", "notes", "tasks")
-ENGAGEMENT_PROPS = ("hs_timestamp", "hubspot_owner_id", "hs_call_title", "hs_email_subject", "hs_meeting_title",
-                    "hs_note_body", "hs_task_subject", "hs_task_status")
-_TITLES = {"calls": "hs_call_title", "emails": "hs_email_subject", "meetings": "hs_meeting_title",
-           "notes": "hs_note_body", "tasks": "hs_task_subject"}
 DEAL_PROPS = ("dealname", "amount", "pipeline", "dealstage", "createdate", "closedate", "hs_is_closed",
               "hs_is_closed_won", "hubspot_owner_id", "hs_lastmodifieddate")
 CONTACT_PROPS = ("firstname", "lastname", "jobtitle", "lifecyclestage", "hubspot_owner_id",
                  "associatedcompanyid", "lastmodifieddate")
-
-
-@dataclass
-class CrmCheck:
-    """What `journeybot crm check` reports. `token_ok` and `missing_scopes` are None when
-    they could not be learnt (HubSpot unreachable; scopes behind a rejected token)."""
-
-    token_ok: bool | None
-    missing_scopes: list[str] | None = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-    reachable: bool = True
 
 
 class CrmGateway:
@@ -64,6 +38,7 @@ class CrmGateway:
         self.transport = transport or Transport(settings, patient=patient)
         self.fetcher = Fetcher(settings, self.transport)
         self._now = now or (lambda: dt.datetime.now(dt.UTC))
+        self.snapshot = SnapshotCache(settings, self.fetcher, engine, self._now) if engine is not None else None
         self._pipelines: list[r.Pipeline] | None = None
         self._owners: list[r.Owner] | None = None
 
@@ -163,137 +138,46 @@ class CrmGateway:
     def deal_contacts(self, deal_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
         return self.associations("deals", "contacts", deal_ids)
 
-    def engagements(self, company_ids: Iterable[str], *, types: Sequence[str] = ENGAGEMENT_TYPES,
-                    since: dt.datetime | None = None) -> dict[str, list[r.Engagement]]:
-        """Each company's calls, emails, meetings, notes and tasks, newest first."""
-        ids = list(dict.fromkeys(str(i) for i in company_ids))
-        out: dict[str, list[r.Engagement]] = {i: [] for i in ids}
+    def account_engagements(self, accounts: Mapping[str, Sequence[str]], *, from_snapshot: bool = False,
+                            types: Sequence[str] = ENGAGEMENT_TYPES) -> dict[str, list[r.Engagement]]:
+        """Each account's activity (company id -> its contact ids in, skills/crm/activity.py
+        for what counts), newest first. Associations are read live (1,000 ids a call);
+        properties by batch read, or with `from_snapshot` from the local snapshot of every
+        engagement (for reads across many accounts: a refresh is a few searches)."""
+        wanted = {str(c): list(dict.fromkeys(str(i) for i in ids)) for c, ids in accounts.items()}
+        people = list(dict.fromkeys(p for ids in wanted.values() for p in ids))
+        out: dict[str, list[r.Engagement]] = {c: [] for c in wanted}
         for kind in types:
-            links = self.fetcher.associations("companies", kind, ids)
-            owner_of = {e: c for c, es in links.items() for e in es}
-            rows = self.fetcher.batch_read(kind, list(owner_of), ENGAGEMENT_PROPS)
-            for row in rows:
-                stamp = r.parse_time(row.properties.get("hs_timestamp"))
-                if since is not None and (stamp is None or stamp < since):
-                    continue
-                out[owner_of[row.object_id]].append(r.Engagement(
-                    row.object_id, kind, stamp, row.properties.get("hubspot_owner_id"),
-                    row.properties.get(_TITLES[kind]), row.properties.get("hs_task_status"),
-                    owner_of[row.object_id]))
-        floor = dt.datetime.min.replace(tzinfo=dt.UTC)
-        for items in out.values():
-            items.sort(key=lambda e: e.timestamp or floor, reverse=True)
-        return out
+            by_company = self.fetcher.associations("companies", kind, list(wanted))
+            by_contact = self.fetcher.associations("contacts", kind, people) if people else {}
+            ids = list(dict.fromkeys([*(e for es in by_company.values() for e in es),
+                                      *(e for es in by_contact.values() for e in es)]))
+            if self.snapshot is not None and from_snapshot:
+                rows = self.snapshot.rows_by_id(kind, list(ENGAGEMENT_PROPS), ids)
+            else:
+                rows = self.fetcher.batch_read(kind, ids, ENGAGEMENT_PROPS)
+            for company_id, found in account_activity(kind, wanted, by_company, by_contact, rows).items():
+                out[company_id] += found
+        return {c: newest_first(items) for c, items in out.items()}
 
-    def account_engagements(self, company_id: str, contact_ids: Sequence[str], *,
-                            types: Sequence[str] = ENGAGEMENT_TYPES) -> list[r.Engagement]:
-        """One account's engagements: those linked to the company or to any of its contacts,
-        each once (company_id = the account), newest first. Activity logged only on a
-        contact still counts for the account."""
-        company_id = str(company_id)
-        people = list(dict.fromkeys(str(i) for i in contact_ids))
-        found: list[r.Engagement] = []
-        for kind in types:
-            ids = list(self.fetcher.associations("companies", kind, [company_id]).get(company_id, []))
-            if people:
-                for linked in self.fetcher.associations("contacts", kind, people).values():
-                    ids.extend(linked)
-            for row in self.fetcher.batch_read(kind, list(dict.fromkeys(ids)), ENGAGEMENT_PROPS):
-                found.append(r.Engagement(
-                    row.object_id, kind, r.parse_time(row.properties.get("hs_timestamp")),
-                    row.properties.get("hubspot_owner_id"), row.properties.get(_TITLES[kind]),
-                    row.properties.get("hs_task_status"), company_id))
-        floor = dt.datetime.min.replace(tzinfo=dt.UTC)
-        return sorted(found, key=lambda e: e.timestamp or floor, reverse=True)
-
-    def engagement_contacts(self, engagements: Iterable[r.Engagement]) -> dict[str, tuple[str, ...]]:
-        """Engagement id -> ids of the contacts it involved (who was on the call, in the
-        meeting): one v4 batch read per engagement type, 1,000 ids a call, long lists paged.
-        Engagements without contacts map to an empty tuple."""
-        by_type: dict[str, list[str]] = {}
-        for engagement in engagements:
-            by_type.setdefault(engagement.type, []).append(engagement.id)
-        out: dict[str, tuple[str, ...]] = {}
-        for kind, ids in by_type.items():
-            out.update(self.associations(kind, "contacts", ids))
-        return out
+    def refresh_engagements(self, progress: Progress | None = None) -> dict[str, int]:
+        """Bring the engagement snapshot up to date (`crm sync`); engagements cached per type."""
+        if self.snapshot is None:
+            return {kind: len(self.fetcher.list_all(kind, ENGAGEMENT_PROPS, progress)) for kind in ENGAGEMENT_TYPES}
+        return {kind: len(self.snapshot.rows(kind, list(ENGAGEMENT_PROPS), progress)) for kind in ENGAGEMENT_TYPES}
 
     # --- health ----------------------------------------------------------------------
     def check(self) -> CrmCheck:
         """Does the token work, which scopes are missing, how big is the portal."""
-        report = CrmCheck(token_ok=True)
-        probes: list[tuple[str, Callable[[], object]]] = [
-            ("deals", lambda: self.fetcher.list_all("deals", ["dealname"], limit=1)),
-            ("companies", lambda: self.fetcher.list_all("companies", ["name"], limit=1)),
-            ("contacts", lambda: self.fetcher.list_all("contacts", ["firstname"], limit=1)),
-            ("owners", lambda: self.fetcher.owners()),
-            ("pipelines", lambda: self.pipelines()),
-            ("deal properties", lambda: self.fetcher.property_names("deals")),
-            ("engagements", lambda: self.fetcher.list_all("calls", ["hs_timestamp"], limit=1)),
-        ]
-        usable: dict[str, object] = {}
-        for name, probe in probes:
-            try:
-                usable[name] = probe()
-            except CrmAuthError as exc:
-                if exc.status == 401:  # scopes cannot be learnt behind a rejected token
-                    report.token_ok, report.missing_scopes = False, None
-                    report.problems.append(str(exc))
-                    return report
-                assert report.missing_scopes is not None
-                report.missing_scopes += [s for s in exc.missing_scopes if s not in report.missing_scopes]
-                report.problems.append(f"{name}: {exc}")
-            except CrmUnavailable as exc:
-                if exc.status is None and not usable:  # no answer at all: nothing else can be learnt
-                    report.reachable, report.token_ok, report.missing_scopes = False, None, None
-                    report.problems.append(str(exc))
-                    return report
-                report.problems.append(f"{name}: {exc}")
-            except CrmError as exc:
-                report.problems.append(f"{name}: {exc}")
-        for kind in ("deals", "companies", "contacts"):
-            if kind in usable:
-                report.counts[kind] = self.fetcher.count(kind)
-        if "owners" in usable:
-            report.counts["owners"] = len(usable["owners"])  # type: ignore[arg-type]
-        if "pipelines" in usable:
-            report.counts["pipelines"] = len(usable["pipelines"])  # type: ignore[arg-type]
-        return report
+        return check_portal(self.fetcher, self.pipelines)
 
     # --- internals -------------------------------------------------------------------
     def _rows(self, object_type: str, props: list[str], progress: Progress | None, use_snapshot: bool,
-              enrich: Callable[[list[SnapshotRow]], list[SnapshotRow]] | None = None) -> list[SnapshotRow]:
+              enrich: Enrich | None = None) -> list[SnapshotRow]:
         enrich = enrich or (lambda rows: rows)
-        if self.engine is None or not use_snapshot:
+        if self.snapshot is None or not use_snapshot:
             return enrich(self.fetcher.list_all(object_type, props, progress))
-        scope_key = hashlib.sha256(",".join(sorted(props)).encode()).hexdigest()[:32]
-        now = self._now()
-        with session_scope(self.engine) as session:
-            state = fetch_snapshot_state(session, object_type)
-            cached = None if state is None else (state.scope_key, state.high_watermark_ms, state.full_sync_at)
-        max_age = dt.timedelta(hours=self.settings.hubspot_snapshot_max_age_h)
-        full_at = None if cached is None else cached[2]
-        if full_at is not None and full_at.tzinfo is None:
-            full_at = full_at.replace(tzinfo=dt.UTC)  # drivers that drop the zone store UTC
-        if cached is None or full_at is None or cached[0] != scope_key or now - full_at > max_age:
-            started_ms = int(now.timestamp() * 1000)
-            rows = enrich(self.fetcher.list_all(object_type, props, progress))
-            seen = max((row.last_modified_ms for row in rows), default=0)
-            with session_scope(self.engine) as session:
-                replace_snapshot(session, object_type, rows)
-                save_snapshot_state(session, object_type, scope_key=scope_key, full=True, now=now,
-                                    high_watermark_ms=min(seen, started_ms), object_count=len(rows))
-            return rows
-        watermark = cached[1]
-        since = watermark - int(self.settings.hubspot_sync_overlap_s * 1000)
-        changed = enrich(self.fetcher.modified_since(object_type, since, props, progress))
-        with session_scope(self.engine) as session:
-            save_snapshot_objects(session, object_type, changed)
-            rows = fetch_snapshot(session, object_type)
-            top = max([watermark] + [row.last_modified_ms for row in changed])
-            save_snapshot_state(session, object_type, scope_key=scope_key, full=False, now=now,
-                                high_watermark_ms=top, object_count=len(rows))
-        return rows
+        return self.snapshot.rows(object_type, props, progress, enrich)
 
     def _with_stage_history(self, rows: list[SnapshotRow]) -> list[SnapshotRow]:
         """Deals without hs_v2_date_entered_* values get their `dealstage` history (50 per call)."""

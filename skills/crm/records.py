@@ -8,7 +8,7 @@ the gateway (see `CrmGateway.contact_emails` for the explicit, narrow read).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 Props = Mapping[str, str | None]
@@ -164,6 +164,11 @@ class Owner:
         return " ".join(p for p in (self.first_name, self.last_name) if p) or f"Owner {self.id}"
 
 
+def owner_names(owners: Iterable[Owner]) -> dict[str, str]:
+    """Owner id -> display name (never the email) for reports that name owners."""
+    return {o.id: o.name for o in owners}
+
+
 @dataclass(frozen=True, slots=True)
 class Engagement:
     id: str
@@ -172,7 +177,8 @@ class Engagement:
     owner_id: str | None
     title: str | None
     status: str | None
-    company_id: str
+    company_id: str  # the account it was read for
+    contact_ids: tuple[str, ...] = ()  # the account's contacts it involved (from their associations)
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,8 @@ from skills.coverage import Match
 from skills.deal import DealChoices, DealContent, run_deal
 from skills.gap_report import GapReport, SlackQuestion
 from skills.gaps import run_gaps
-from skills.velocity import VelocityReport, run_velocity
+from skills.velocity import run_velocity
+from skills.velocity_report import VelocityReport
 from tests.skills.account_fixtures import (  # noqa: F401 (module fixtures used by name)
     EMAIL,
     NOW,

@@ -16,7 +16,7 @@ from bot.owners import SlackOwnerDirectory, owner_ids_of
 from sandbox.slack_api import SlackStandIn
 from skills.churn import ChurnFinding, ChurnReport
 from skills.crm.records import Owner
-from skills.velocity import (
+from skills.velocity_report import (
     DaysStat,
     PeriodTotals,
     PipelineVelocity,

@@ -57,6 +57,27 @@ class Planted:
     open_deal_id: int
     closed_deal_ids: list[int]
     contact_only_meeting: int
+    committee: Committee | None = None
+
+
+# A second account where every persona has a contact: the CFO is both budget holder and
+# decision maker, and the technical evaluator was last involved 150 days ago.
+COMMITTEE_NAME = "Helios Freight"
+COMMITTEE_DEAL = "Helios fleet rollout"
+# (buying role, job title, days since the last activity involving them, on the open deal)
+COMMITTEE_PEOPLE: list[tuple[str, str, int, bool]] = [
+    ("BUDGET_HOLDER;DECISION_MAKER", "CFO", 5, True),
+    ("CHAMPION", "Director of Revenue Operations", 3, False),
+    ("", "Regional Sales Manager", 10, True),
+    ("TECHNICAL_EVALUATOR", "IT Director", 150, False),
+]
+
+
+@dataclass(frozen=True)
+class Committee:
+    company_id: int
+    contact_ids: list[int]  # in COMMITTEE_PEOPLE order
+    deal_id: int
 
 
 def plant_account(portal: Portal) -> Planted:
@@ -103,7 +124,57 @@ def plant_account(portal: Portal) -> Planted:
     _link(portal, "contacts", contact_ids[1], "meetings", meeting_id)
     shared_call = portal.associated("companies", "calls", company_id)[0]
     _link(portal, "contacts", contact_ids[0], "calls", shared_call)
-    return Planted(company_id, contact_ids, open_id, closed, meeting_id)
+    for n, contact_id in enumerate(contact_ids[:4]):  # each persona recently involved (days 2-5)
+        _touch(portal, "emails", contact_id, NOW_MS - (n + 2) * DAY_MS)
+    return Planted(company_id, contact_ids, open_id, closed, meeting_id, plant_committee(portal, company_id))
+
+
+def _touch(portal: Portal, kind: str, contact_id: int, stamp: int) -> int:
+    """An activity involving one contact (and no company), like a rep logging it on the person."""
+    title = {"emails": "hs_email_subject", "meetings": "hs_meeting_title", "calls": "hs_call_title"}[kind]
+    eid = max(max(portal.objects[k], default=0) for k in ENGAGEMENT_TYPES) + 1
+    portal.objects[kind][eid] = CrmObject(eid, {"hs_timestamp": stamp, title: "Planted touch", "hs_createdate": stamp,
+                                                "hs_lastmodifieddate": stamp, "hs_object_id": str(eid)}, stamp, stamp)
+    _link(portal, "contacts", contact_id, kind, eid)
+    return eid
+
+
+def plant_committee(portal: Portal, planted_company: int) -> Committee:
+    """Rewrite another generated company into the Helios account: only the planted touches
+    involve its contacts (the generated ones keep the company link alone)."""
+    company_id = next(cid for cid in portal.objects["companies"] if cid != planted_company
+                      and len(portal.associated("companies", "contacts", cid)) == len(COMMITTEE_PEOPLE)
+                      and portal.associated("companies", "deals", cid))
+    portal.objects["companies"][company_id].properties.update(name=COMMITTEE_NAME, domain="helios-freight.example.com",
+                                                              lifecyclestage="opportunity")
+    contact_ids = list(portal.associated("companies", "contacts", company_id))
+    for contact_id, (role, title, days, _) in zip(contact_ids, COMMITTEE_PEOPLE, strict=True):
+        props = portal.objects["contacts"][contact_id].properties
+        props["jobtitle"] = title
+        props.pop("hs_buying_role", None)
+        if role:
+            props["hs_buying_role"] = role
+        for kind in ENGAGEMENT_TYPES:
+            for eid in list(portal.associations.get(("contacts", kind), {}).get(contact_id, [])):
+                portal.associations[("contacts", kind)][contact_id].remove(eid)
+                portal.associations[(kind, "contacts")][eid].remove(contact_id)
+        _touch(portal, "meetings", contact_id, NOW_MS - days * DAY_MS)
+    deal_id = portal.associated("companies", "deals", company_id)[0]
+    deal = portal.objects["deals"][deal_id]
+    for key in [k for k in deal.properties if k.startswith("hs_v2_")]:
+        del deal.properties[key]
+    entered = NOW_MS - 5 * DAY_MS
+    deal.properties.update(dealname=COMMITTEE_DEAL, pipeline="default", dealstage="qualifiedtobuy",
+                           hs_is_closed="false", hs_is_closed_won="false",
+                           hs_v2_date_entered_qualifiedtobuy=entered)
+    deal.history["dealstage"] = [("qualifiedtobuy", entered)]
+    for contact_id in portal.associated("deals", "contacts", deal_id):
+        portal.associations[("contacts", "deals")][contact_id].remove(deal_id)
+    portal.associations[("deals", "contacts")][deal_id] = []
+    for contact_id, (_, _, _, on_deal) in zip(contact_ids, COMMITTEE_PEOPLE, strict=True):
+        if on_deal:
+            _link(portal, "deals", deal_id, "contacts", contact_id)
+    return Committee(company_id, contact_ids, deal_id)
 
 
 def _link(portal: Portal, a_type: str, a_id: int, b_type: str, b_id: int) -> None:

@@ -25,6 +25,7 @@ ONBOARDING = "Planted Onboarding Co"
 HEALTHY = "Planted Healthy Co"
 RENEWING = "Planted Renewal Co"
 UNHAPPY = "Planted Unhappy Co"
+CONTACT_ONLY = "Planted Quietcompany Co"  # recent activity logged on its contact only
 
 
 def _date(days_from_today: int) -> str:
@@ -47,12 +48,13 @@ def _contact(portal: Portal, company: int, title: str, role: str) -> int:
     return cid
 
 
-def _touch(portal: Portal, company: int, kind: str, days_ago: int, people: list[int]) -> None:
+def _touch(portal: Portal, company: int | None, kind: str, days_ago: int, people: list[int]) -> None:
     title = {"meetings": "hs_meeting_title", "calls": "hs_call_title", "emails": "hs_email_subject"}[kind]
     stamp = NOW_MS - days_ago * DAY_MS
     eid = add_object(portal, kind, {"hs_timestamp": stamp, "hubspot_owner_id": str(portal.owners[0].id),
                                     title: "Planted touch"}, stamp).id
-    link(portal, "companies", company, kind, eid)
+    if company is not None:
+        link(portal, "companies", company, kind, eid)
     for person in people:
         link(portal, kind, eid, "contacts", person)
 
@@ -79,6 +81,12 @@ def portal() -> Portal:
     _touch(portal, c, "meetings", 120, [exec_c])  # the executive was last seen outside the 90-day window
     _touch(portal, c, "emails", 5, [user_c])
     _touch(portal, d, "calls", 45, [_contact(portal, d, "Data Analyst", "")])
+    e = _customer(portal, CONTACT_ONLY, o1, jb_onboarding_start_date=_date(-400), jb_first_value_date=_date(-380),
+                  jb_business_review_date=_date(-300), jb_renewal_date=_date(200), jb_nps_score="9",
+                  jb_open_escalations="0")
+    user_e = _contact(portal, e, "Account Executive", "END_USER")
+    _touch(portal, e, "calls", 70, [user_e])
+    _touch(portal, None, "emails", 3, [user_e])  # logged on the contact only, as reps often do
     return portal
 
 
@@ -131,6 +139,22 @@ def test_healthy_and_single_rule_accounts(report: ChurnReport) -> None:
     assert silence.behaviour.startswith("no logged engagement for 45 days")
 
 
+def test_activity_logged_on_a_contact_counts_for_the_account(report: ChurnReport) -> None:
+    """Churn and account read one definition of an account's activity: an email logged only
+    on the customer's contact 3 days ago is not silence."""
+    assert _of(report, CONTACT_ONLY) == {}
+
+
+def test_second_run_reads_engagements_from_the_snapshot(ctx: SkillContext, server: SandboxServer,
+                                                        report: ChurnReport) -> None:
+    assert run_churn(ctx).findings == report.findings  # the first run of this context syncs the snapshot
+    server.reset_counters()
+    again = run_churn(ctx)
+    assert again.findings == report.findings
+    assert not [k for k in server.counts if k.startswith(("list:", "batch_read:")) and k.split(":")[1] in (
+        "calls", "emails", "meetings", "notes", "tasks")], dict(server.counts)
+
+
 def _raw_expected(portal: Portal) -> set[tuple[str, str]]:
     """(company name, rule) for the rules decidable from raw company properties alone."""
     out = set()
@@ -159,8 +183,10 @@ def test_findings_backed_by_raw_records(report: ChurnReport, portal: Portal) -> 
     for f in report.findings:
         raw = by_name[f.account]
         if f.rule == "silence":
+            people = portal.associated("companies", "contacts", raw.id)
             stamps = [int(portal.objects[k][e].properties["hs_timestamp"]) for k in ("calls", "emails", "meetings", "notes")
-                      for e in portal.associated("companies", k, raw.id)]
+                      for e in {*portal.associated("companies", k, raw.id),
+                                *(x for p in people for x in portal.associated("contacts", k, p))}]
             past = [s for s in stamps if s <= NOW_MS]
             assert not past or NOW_MS - max(past) >= 30 * DAY_MS, f.account
         if f.rule == "renewal_executive":

@@ -15,9 +15,11 @@ from cli.text.velocity import render
 from sandbox.generator import generate_portal
 from sandbox.model import Portal
 from sandbox.server import SandboxServer
+from skills import figures
 from skills.context import SkillContext
 from skills.registry import Registry, SkillInputError
-from skills.velocity import SKILL, VelocityReport, run_velocity
+from skills.velocity import SKILL, run_velocity
+from skills.velocity_report import VelocityReport
 from tests.skills.conftest import DAY_MS, SKILL_NOW, SKILL_TOKEN, add_object, link, ms
 
 PLANTED_NAME = "Planted stalled renewal of Nova"
@@ -69,8 +71,8 @@ def expected(portal: Portal, targets: dict[str, float], start: dt.datetime) -> d
         won_stage = pipe.won_stage.id
         days: dict[str, list[float]] = {s: [] for s in order}
         conv: dict[str, list[int]] = {s: [0, 0, 0, 0] for s in order}
-        closed = won = created = stalled_end = 0
-        won_amount = created_amount = 0.0
+        closed = won = lost = created = stalled_end = 0
+        won_amount = lost_amount = created_amount = stalled_end_amount = 0.0
         cycles: list[float] = []
         for obj in portal.records("deals"):
             p = obj.properties
@@ -98,6 +100,9 @@ def expected(portal: Portal, targets: dict[str, float], start: dt.datetime) -> d
                     won += 1
                     won_amount += amount
                     cycles.append((int(p["closedate"]) - int(p["createdate"])) / DAY_MS)
+                else:
+                    lost += 1
+                    lost_amount += amount
             if lo <= int(p["createdate"]) < hi:
                 created += 1
                 created_amount += amount
@@ -106,9 +111,11 @@ def expected(portal: Portal, targets: dict[str, float], start: dt.datetime) -> d
                 if stage in order and stage in targets and t_in <= at and (t_out is None or t_out > at) \
                         and (at - t_in) / DAY_MS > targets[stage]:
                     stalled_end += 1
+                    stalled_end_amount += amount
         out[pipe.id] = {"days": days, "conv": conv, "closed": closed, "won": won, "won_amount": won_amount,
-                        "cycles": cycles, "created": created, "created_amount": created_amount,
-                        "stalled_end": stalled_end}
+                        "lost": lost, "lost_amount": lost_amount, "cycles": cycles, "created": created,
+                        "created_amount": created_amount, "stalled_end": stalled_end,
+                        "stalled_end_amount": stalled_end_amount}
     return out
 
 
@@ -119,6 +126,9 @@ def check(report: VelocityReport, want: dict[str, Any], which: str) -> None:
         assert (totals.closed, totals.won, totals.created, totals.stalled) == (
             exp["closed"], exp["won"], exp["created"], exp["stalled_end"]), section.label
         assert totals.won_amount == pytest.approx(exp["won_amount"])
+        assert (totals.lost, totals.closed - totals.won) == (exp["lost"], exp["lost"]), section.label
+        assert totals.lost_amount == pytest.approx(exp["lost_amount"])
+        assert totals.stalled_amount == pytest.approx(exp["stalled_end_amount"])
         assert totals.created_amount == pytest.approx(exp["created_amount"])
         assert totals.cycle.count == len(exp["cycles"])
         if exp["cycles"]:
@@ -191,6 +201,34 @@ def test_planted_stalled_deal(ctx: SkillContext, portal: Portal, sample_service:
                  and (NOW_MS - portal.deal_paths[o.id][-1][1]) / DAY_MS > targets[str(o.properties["dealstage"])]}
     assert {s.deal_id for s in sales.stalled} == open_over
     assert [s.ratio for s in sales.stalled] == sorted((s.ratio for s in sales.stalled), reverse=True)
+    assert stalled.amount == 30000.0
+
+
+def test_lost_and_stalled_amounts_in_json_text_and_slack(ctx: SkillContext, portal: Portal) -> None:
+    """Leaders read what was lost and what sits stalled, in money, next to what was won."""
+    from bot.blocks import render_result
+
+    report = run_velocity(ctx, pipeline="default")
+    sales = report.pipelines[0]
+    raw = {str(o.id): float(str(o.properties["amount"])) for o in portal.records("deals")}
+    assert sales.stalled_amount == pytest.approx(sum(raw[s.deal_id] for s in sales.stalled))
+    assert sales.current.lost > 0 and sales.current.lost_amount > 0  # the week is not trivially empty
+    data = sales.to_dict()
+    totals = data["totals"]
+    assert isinstance(totals, dict)
+    assert totals["deals_lost"]["value"] == sales.current.lost
+    assert totals["lost_amount"]["value"] == round(sales.current.lost_amount, 2)
+    assert totals["stalled_amount"]["value"] == round(sales.current.stalled_amount, 2)
+    assert totals["lost_amount"]["previous"] == round(sales.previous.lost_amount, 2)
+    assert data["stalled_amount"] == round(sales.stalled_amount, 2)
+    assert all("amount" in s for s in data["stalled"])  # type: ignore[union-attr]
+    for key in ("stage_conversion", "win_rate", "won_amount", "stalled_count"):  # the old keys stay
+        assert key in totals
+    lost_money, stalled_money = figures.money(sales.current.lost_amount), figures.money(sales.stalled_amount)
+    text = render(report)
+    assert f"lost {sales.current.lost} ({lost_money}" in text and stalled_money in text
+    slack = json.dumps(render_result("velocity", report).payload_blocks())
+    assert lost_money in slack and stalled_money in slack
 
 
 def test_labels_not_ids_and_no_emails(ctx: SkillContext, portal: Portal) -> None:

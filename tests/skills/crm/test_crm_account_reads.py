@@ -46,10 +46,12 @@ def test_account_engagements_union_company_and_contact_links(settings_for: Calla
     portal.associations.setdefault(("contacts", "emails"), {})[contacts[0]] = [shared]
     with SandboxServer(portal, token=CRM_TOKEN, rate_limit=None) as server:
         gateway = CrmGateway(settings_for(server.base_url))  # type: ignore[arg-type]
-        found = gateway.account_engagements(str(company), [str(c) for c in contacts])
+        found = gateway.account_engagements({str(company): [str(c) for c in contacts]})[str(company)]
     want = {str(i) for kind in ENGAGEMENT_TYPES for i in portal.associated("companies", kind, company)}
     assert [e.id for e in found].count(str(shared)) == 1
     assert {e.id for e in found} == want | {str(only_on_contact)}
     assert all(e.company_id == str(company) for e in found)
+    note = next(e for e in found if e.id == str(only_on_contact))
+    assert note.contact_ids == (str(contacts[0]),)  # who was involved is kept
     stamps = [e.timestamp for e in found if e.timestamp]
     assert stamps == sorted(stamps, reverse=True)

@@ -78,4 +78,5 @@ def test_sync_uses_the_snapshot_on_the_second_run(crm_server: SandboxServer, mon
     assert second.exit_code == 0, second.output
     assert not [k for k in crm_server.counts if k.startswith("list:")]
     assert {k for k in crm_server.counts if k.startswith("search:")} == {
-        "search:deals", "search:companies", "search:contacts"}
+        "search:deals", "search:companies", "search:contacts", "search:calls", "search:emails", "search:meetings",
+        "search:notes", "search:tasks"}

@@ -94,18 +94,22 @@ def test_associations_in_batches(make_gateway: Callable[..., CrmGateway], crm_po
     assert crm_server.counts["assoc_batch:deals->contacts"] == 1
 
 
-def test_engagements_per_company(make_gateway: Callable[..., CrmGateway], crm_portal: Portal,
+def test_engagements_per_account(make_gateway: Callable[..., CrmGateway], crm_portal: Portal,
                                  crm_server: SandboxServer) -> None:
     companies = [c.id for c in crm_portal.records("companies")[:20]]
-    found = make_gateway().engagements([str(c) for c in companies])
+    accounts = {str(c): [str(p) for p in crm_portal.associated("companies", "contacts", c)] for c in companies}
+    found = make_gateway().account_engagements(accounts)
     for company in companies:
-        want = sorted(((t, e) for t in ENGAGEMENT_TYPES for e in crm_portal.associated("companies", t, company)),
-                      key=lambda x: -int(crm_portal.objects[x[0]][x[1]].properties["hs_timestamp"]))
+        people = crm_portal.associated("companies", "contacts", company)
+        want = {(t, e) for t in ENGAGEMENT_TYPES for e in crm_portal.associated("companies", t, company)}
+        want |= {(t, e) for t in ENGAGEMENT_TYPES for p in people for e in crm_portal.associated("contacts", t, p)}
         got = [(e.type, int(e.id)) for e in found[str(company)]]
-        assert got == want
-    since = dt.datetime(2025, 5, 1, tzinfo=dt.UTC)
-    recent = make_gateway().engagements([str(companies[0])], since=since)[str(companies[0])]
-    assert all(e.timestamp and e.timestamp >= since for e in recent)
+        assert sorted(got) == sorted(want) and len(got) == len(set(got))
+        stamps = [e.timestamp for e in found[str(company)] if e.timestamp]
+        assert stamps == sorted(stamps, reverse=True)
+    for kind in ENGAGEMENT_TYPES:  # one association call per side and type, whatever the number of accounts
+        assert crm_server.counts[f"assoc_batch:companies->{kind}"] == 1
+        assert crm_server.counts[f"assoc_batch:contacts->{kind}"] == 1
 
 
 def test_single_deal_and_company(make_gateway: Callable[..., CrmGateway], crm_portal: Portal) -> None:
@@ -127,16 +131,13 @@ def test_customer_success_property_names_are_settings(make_gateway: Callable[...
     assert contact.buying_roles == (contact.job_title,)
 
 
-def test_engagement_contacts_in_batches(make_gateway: Callable[..., CrmGateway], crm_portal: Portal,
-                                        crm_server: SandboxServer) -> None:
-    companies = [str(c.id) for c in crm_portal.records("companies")[:60]]
-    gateway = make_gateway()
-    engagements = [e for items in gateway.engagements(companies).values() for e in items]
-    people = gateway.engagement_contacts(engagements)
-    assert set(people) == {e.id for e in engagements}
+def test_each_engagement_keeps_the_account_contacts_it_involved(make_gateway: Callable[..., CrmGateway],
+                                                                crm_portal: Portal) -> None:
+    companies = [c.id for c in crm_portal.records("companies")[:60]]
+    accounts = {str(c): [str(p) for p in crm_portal.associated("companies", "contacts", c)] for c in companies}
+    found = make_gateway().account_engagements(accounts)
+    engagements = [e for items in found.values() for e in items]
     for e in engagements:
-        assert list(people[e.id]) == [str(i) for i in crm_portal.associated(e.type, "contacts", int(e.id))]
-    assert any(people.values()) and not all(people.values())  # notes/tasks are often without contacts
-    for kind in ENGAGEMENT_TYPES:
-        count = sum(1 for e in engagements if e.type == kind)
-        assert crm_server.counts[f"assoc_batch:{kind}->contacts"] == -(-count // 1000)
+        linked = {str(i) for i in crm_portal.associated(e.type, "contacts", int(e.id))}
+        assert set(e.contact_ids) == linked & set(accounts[e.company_id])
+    assert any(e.contact_ids for e in engagements) and not all(e.contact_ids for e in engagements)

@@ -188,7 +188,7 @@ def test_long_association_lists_are_paged_not_cut(make_gateway: Callable[..., Cr
     with SandboxServer(portal, token=TOKEN, rate_limit=None) as server:
         gateway = make_gateway(server=server)
         ids = [str(c.id) for c in portal.records("companies")]
-        found = gateway.engagements(ids)
+        found = gateway.account_engagements({cid: [] for cid in ids})
         for cid in ids:
             assert len(found[cid]) == sum(len(portal.associated("companies", t, int(cid))) for t in ENGAGEMENT_TYPES)
         assert sum(v for k, v in server.counts.items() if k.startswith("assoc_list")) > 0
