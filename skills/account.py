@@ -13,14 +13,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from knowledge.models import JourneyMap, Stage
-from skills.account_lookup import Candidate, as_domain, closest_names, direct_id, match_names
+from skills.account_lookup import Ambiguous, Candidate, RecordFinder, as_domain
 from skills.buying_committee import CommitteeMember, PersonaCoverage, committee_coverage, committee_members
 from skills.context import SkillContext
-from skills.crm import CrmGateway, CrmNotFound
+from skills.crm import CrmGateway
 from skills.crm.records import Company, Contact, Deal, Engagement
 from skills.engagement_summary import EngagementSummary, summarize_engagement
 from skills.next_actions import NextAction, next_actions
-from skills.registry import Arg, Skill, SkillInputError
+from skills.registry import Arg, Skill
 from skills.stage_map import journey_stage_for, journey_stage_for_lifecycle
 
 # Readiness weights (sum 100). Coverage weighs most: enterprise deals stall on the roles
@@ -45,7 +45,7 @@ class AccountChoices:
         return asdict(self)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class OpenDeal:
     id: str
     name: str
@@ -69,7 +69,7 @@ class ScoreComponent:
     detail: str
 
 
-@dataclass
+@dataclass(kw_only=True)
 class AccountReadiness:
     company_id: str
     name: str
@@ -114,46 +114,13 @@ def run_account(ctx: SkillContext, account: str) -> AccountReadiness | AccountCh
 
 
 def find_company(gateway: CrmGateway, text: str) -> Company | AccountChoices:
-    """By HubSpot URL or id (one read), else by domain or fuzzy name over the cached list."""
-    query = text.strip()
-    if not query:
-        raise SkillInputError("`account` needs a company: a name, a domain, a HubSpot id or a record URL.")
-    company_id = direct_id(query, "company")
-    if company_id is not None:
-        return _company_by_id(gateway, company_id)
-    companies = gateway.companies()
-    domain = as_domain(query)
-    if domain is not None:
-        hits = [c for c in companies if c.domain and as_domain(c.domain) == domain]
-        if len(hits) == 1:
-            return hits[0]
-        if hits:
-            return _choices(query, hits, {c.id: 100.0 for c in hits}, len(hits))
-    match = match_names(query, [(c.id, c.name) for c in companies])
-    by_id = {c.id: c for c in companies}
-    if match.picked is not None:
-        return by_id[match.picked]
-    if match.candidates:
-        return _choices(query, [by_id[i] for i, _ in match.candidates], dict(match.candidates), match.total)
-    near = closest_names(query, [c.name for c in companies])
-    hint = f" Closest names: {', '.join(near)}." if near else ""
-    what = "domain or name" if domain else "name"
-    raise SkillInputError(f"no company in HubSpot matches the {what} {query!r}.{hint} "
-                          "Try the exact name, the domain, the HubSpot id or the record URL.")
-
-
-def _company_by_id(gateway: CrmGateway, company_id: str) -> Company:
-    try:
-        return gateway.company(company_id)
-    except CrmNotFound:
-        raise SkillInputError(f"no company with HubSpot id {company_id} (deleted, or not a company id).") from None
-
-
-def _choices(query: str, companies: Sequence[Company], scores: dict[str, float], total: int) -> AccountChoices:
-    candidates = [Candidate(c.id, c.name, c.domain or "", scores.get(c.id, 0.0)) for c in companies[:8]]
-    shown = f" (showing {len(candidates)})" if total > len(candidates) else ""
-    return AccountChoices(query, candidates, total, f"{total} companies match {query!r}{shown}; which one? "
-                                                    "Reply with the name, domain, id or record URL.")
+    """By HubSpot URL or id (one read), else by domain or name over the cached list."""
+    found = RecordFinder("company", "companies", "account", gateway.company, gateway.companies, key="domain",
+                         key_in=as_domain, key_of=lambda c: c.domain).find(text)
+    if not isinstance(found, Ambiguous):
+        return found
+    candidates = [Candidate(c.id, c.name, c.domain or "", score) for c, score in found.fits]
+    return AccountChoices(found.query, candidates, found.total, found.message)
 
 
 def assess(journey_map: JourneyMap, company: Company, contacts: Sequence[Contact], deals: Sequence[Deal],
@@ -176,11 +143,13 @@ def assess(journey_map: JourneyMap, company: Company, contacts: Sequence[Contact
     by_state = {state: [c.persona_id for c in committee if c.state == state]
                 for state in ("engaged", "silent", "missing")}
     return AccountReadiness(
-        company.id, company.name, company.domain, company.lifecycle_stage, stage.id if stage else None,
-        stage.name if stage else None, source, round(sum(c.points for c in components)), components, committee,
-        by_state["engaged"], by_state["missing"], people, activity, open_deals, sum(1 for d in deals if d.is_closed),
-        next_actions(journey_map, company, committee, stage, engaged_days), silent_personas=by_state["silent"],
-        engaged_days=engaged_days)
+        company_id=company.id, name=company.name, domain=company.domain, lifecycle_stage=company.lifecycle_stage,
+        journey_stage_id=stage.id if stage else None, journey_stage_name=stage.name if stage else None,
+        journey_stage_source=source, score=round(sum(c.points for c in components)), components=components,
+        committee=committee, engaged_personas=by_state["engaged"], missing_personas=by_state["missing"],
+        silent_personas=by_state["silent"], contacts=people, engagement=activity, open_deals=open_deals,
+        closed_deals=sum(1 for d in deals if d.is_closed),
+        next_actions=next_actions(journey_map, company, committee, stage, engaged_days), engaged_days=engaged_days)
 
 
 def _open_deal(journey_map: JourneyMap, deal: Deal, labels: dict[tuple[str, str], tuple[str, str]],
@@ -189,9 +158,11 @@ def _open_deal(journey_map: JourneyMap, deal: Deal, labels: dict[tuple[str, str]
     stage = journey_stage_for(journey_map, deal.stage_id)
     days = deal.days_in_current_stage(now)
     target = stage.target_days_in_stage if stage else None
-    return OpenDeal(deal.id, deal.name, deal.amount, pipeline, deal.stage_id, label, stage.id if stage else None,
-                    stage.name if stage else None, None if days is None else round(days, 1), target,
-                    None if days is None or target is None else days > target)
+    return OpenDeal(id=deal.id, name=deal.name, amount=deal.amount, pipeline=pipeline, stage_id=deal.stage_id,
+                    stage_label=label, journey_stage_id=stage.id if stage else None,
+                    journey_stage_name=stage.name if stage else None,
+                    days_in_stage=None if days is None else round(days, 1), target_days=target,
+                    over_target=None if days is None or target is None else days > target)
 
 
 def _components(committee: list[PersonaCoverage], activity: EngagementSummary,

@@ -20,6 +20,7 @@ from skills.crm.fetch import Fetcher, Progress
 from skills.crm.health import CrmCheck, check_portal
 from skills.crm.snapshot import Enrich, SnapshotCache
 from storage.crm_snapshot import SnapshotRow
+from storage.timestamps import utc_now
 
 DEAL_PROPS = ("dealname", "amount", "pipeline", "dealstage", "createdate", "closedate", "hs_is_closed",
               "hs_is_closed_won", "hubspot_owner_id", "hs_lastmodifieddate")
@@ -37,7 +38,7 @@ class CrmGateway:
         self.engine = engine
         self.transport = transport or Transport(settings, patient=patient)
         self.fetcher = Fetcher(settings, self.transport)
-        self._now = now or (lambda: dt.datetime.now(dt.UTC))
+        self._now = now or utc_now
         self.snapshot = SnapshotCache(settings, self.fetcher, engine, self._now) if engine is not None else None
         self._pipelines: list[r.Pipeline] | None = None
         self._owners: list[r.Owner] | None = None

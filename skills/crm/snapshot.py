@@ -76,8 +76,6 @@ class SnapshotCache:
             cached = None if state is None else (state.scope_key, state.high_watermark_ms, state.full_sync_at)
         max_age = dt.timedelta(hours=self.settings.hubspot_snapshot_max_age_h)
         full_at = None if cached is None else cached[2]
-        if full_at is not None and full_at.tzinfo is None:
-            full_at = full_at.replace(tzinfo=dt.UTC)  # drivers that drop the zone store UTC
         if cached is None or full_at is None or cached[0] != scope_key or now - full_at > max_age:
             started_ms = int(now.timestamp() * 1000)
             rows = enrich(self.fetcher.list_all(object_type, props, progress))
