@@ -148,7 +148,7 @@ def _scheduled_posts(settings: Settings, knowledge: Any) -> None:
             with err.status(f"running the {sub_kind} subscription ..."):
                 outcome = execute(runtime, sub_id, fire, now=now)
             note = {"skipped": "already posted for this period by an earlier run: exactly once"}.get(outcome.status, outcome.detail)
-            out.print(f"#{channel} {sub_kind} ({outcome.period}): {outcome.status}{' - ' + note if note else ''}")
+            out.print(f"#{channel} {sub_kind}, {outcome.describe()}: {outcome.status}{' - ' + note if note else ''}")
         for call in slack.of("chat.postMessage"):
             params = call["params"]
             out.print(Rule(f"posted to #{params.get('channel')}", style="dim"))

@@ -86,7 +86,7 @@ def churn(
     with session_scope(skill_ctx.engine) as session:
         decisions = decide_alerts(session, report.findings, report.now, cooldown, scope=channel or "")
     chosen = [d.finding for d in decisions if d.send]
-    messages = render_alerts(chosen, per_finding, scope=report.owner_filter)
+    messages = render_alerts(chosen, per_finding, scope=report.owner_filter, as_of=report.now)
     if as_json:
         out.print_json(json.dumps({
             "dry_run": True, "now": report.now.isoformat(), "cooldown_days": cooldown, "per_finding": per_finding,
@@ -134,7 +134,7 @@ def run(
     except (SlackNotConfigured, SkillInputError) as exc:
         err.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(ExitCode.USAGE) from None
-    out.print(f"subscription {subscription_id} ({outcome.period}): {outcome.status}"
+    out.print(f"subscription {subscription_id}, {outcome.describe()}: {outcome.status}"
               + (f" - {outcome.detail}" if outcome.detail else ""), highlight=False)
     if outcome.status in ("failed", "retrying", "delayed"):
         raise typer.Exit(ExitCode.FAILURE)

@@ -31,6 +31,7 @@ from skills.context import SkillContext
 from skills.crm.errors import CrmError
 from skills.registry import Registry
 from skills.schedules import skill_for
+from skills.velocity_report import VelocityReport
 from storage.engine import session_scope
 from storage.subscriptions import (
     ScheduledRun,
@@ -73,9 +74,14 @@ class RunOutcome:
 
     status: Status
     subscription_id: int
-    period: str = ""
+    period: str = ""  # the run's period (of its fire time): the exactly-once key
     message_ts: str | None = None
     detail: str = ""
+    covers: str = ""  # what the post reports on, when that is not the run's period ("week 2026-W47")
+
+    def describe(self) -> str:
+        """"run 2026-W48 (reports week 2026-W47)": a Monday digest is about the week before."""
+        return f"run {self.period}" + (f" (reports {self.covers})" if self.covers else "")
 
 
 def run_key(subscription_id: int, period: str) -> str:
@@ -153,6 +159,7 @@ def execute(
         case outcomes.Bug(error_id, exc_kind):  # recorded, retried (bounded), and the clock stays alive
             return _retry_later(engine, run, period, f"{exc_kind} (error id {error_id})")
 
+    covers = f"week {result.window.label}" if isinstance(result, VelocityReport) else ""
     mentions = _owner_mentions(deps, ctx, result)
     pages: list[tuple[SlackMessage, list[ChurnFinding]]]
     if isinstance(result, ChurnReport):
@@ -162,7 +169,7 @@ def execute(
         if not alerts:
             _finish(engine, run, "posted", "no new churn findings (cooldown, snooze or acknowledgement)")
             return RunOutcome("posted", subscription_id, period, detail="nothing new")
-        pages = alert_pages(alerts, mentions=mentions)  # every alert reaches the channel, in as many messages as needed
+        pages = alert_pages(alerts, mentions=mentions, as_of=result.now)  # every alert reaches the channel, in as many messages as needed
     else:
         pages = [(render_result(skill, result, mentions=mentions), [])]
     with session_scope(engine) as session:
@@ -188,7 +195,7 @@ def execute(
             with session_scope(engine) as session:
                 record_alerts_sent(session, shown, fire_time, scope=channel)
     _finish(engine, run, "posted", "", first_ts)
-    return RunOutcome("posted", subscription_id, period, first_ts)
+    return RunOutcome("posted", subscription_id, period, first_ts, covers=covers)
 
 
 def _complete_recovered(deps: RunDeps, kind: str, filters: dict[str, Any], channel: str, fire_time: dt.datetime,

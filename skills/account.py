@@ -91,9 +91,10 @@ class AccountReadiness:
     kind: str = "account_readiness"
     silent_personas: list[str] = field(default_factory=list)  # known contacts, none involved recently
     engaged_days: int = 60  # the window a persona's contacts must have been involved in
+    as_of: dt.datetime | None = None  # when the CRM was read
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "as_of": self.as_of.isoformat() if self.as_of else None}
 
     def thread_facts(self) -> dict[str, str | None]:
         return {"account": self.company_id, "stage_id": self.journey_stage_id}
@@ -149,7 +150,8 @@ def assess(journey_map: JourneyMap, company: Company, contacts: Sequence[Contact
         committee=committee, engaged_personas=by_state["engaged"], missing_personas=by_state["missing"],
         silent_personas=by_state["silent"], contacts=people, engagement=activity, open_deals=open_deals,
         closed_deals=sum(1 for d in deals if d.is_closed),
-        next_actions=next_actions(journey_map, company, committee, stage, engaged_days), engaged_days=engaged_days)
+        next_actions=next_actions(journey_map, company, committee, stage, engaged_days), engaged_days=engaged_days,
+        as_of=now)
 
 
 def _open_deal(journey_map: JourneyMap, deal: Deal, labels: dict[tuple[str, str], tuple[str, str]],

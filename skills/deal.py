@@ -7,8 +7,9 @@ An unmapped deal stage is said plainly rather than guessed from the label.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from knowledge.models import JourneyMap, Stage
@@ -96,9 +97,10 @@ class DealContent:
     handoff_criteria: list[str] = field(default_factory=list)
     trigger_out: str | None = None
     kind: str = "deal_content"
+    as_of: dt.datetime | None = None  # when the CRM was read
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "as_of": self.as_of.isoformat() if self.as_of else None}
 
     def thread_facts(self) -> dict[str, str | None]:
         return {"account": self.deal.company_id, "deal": self.deal.id, "stage_id": self.journey_stage_id}
@@ -120,7 +122,7 @@ def run_deal(ctx: SkillContext, deal: str) -> DealContent | DealChoices:
                           stage_label=label, is_closed=found.is_closed, is_won=found.is_won,
                           days_in_stage=None if days is None else round(days, 1),
                           company_id=company.id if company else None, company_name=company.name if company else None)
-    return deal_content(ctx.journey_map, summary, committee_members(ctx.journey_map, contacts))
+    return replace(deal_content(ctx.journey_map, summary, committee_members(ctx.journey_map, contacts)), as_of=ctx.now)
 
 
 def find_deal(gateway: CrmGateway, text: str, labels: dict[tuple[str, str], tuple[str, str]]) -> Deal | DealChoices:

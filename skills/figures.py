@@ -3,11 +3,18 @@ week-over-week changes ("—" where there is no number)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from skills.velocity_report import Metric
 
 ChangeKind = Literal["pct", "days", "money", "count"]
+
+
+def as_of(moment: dt.datetime) -> str:
+    """When a report's figures were read: a digest computed at its fire time and a CLI run
+    now can differ for the same week, and each says which moment it shows."""
+    return f"as of {moment.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def days(value: float | None) -> str:

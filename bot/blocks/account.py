@@ -9,6 +9,7 @@ from slack_sdk.models.blocks import Block
 from bot.blocks.common import clarify, context, divider, escape, finish, footer, header, link, section, sections
 from bot.blocks.rendering import RenderOptions, renders
 from bot.message import SlackMessage
+from skills import figures
 from skills.account import AccountChoices, AccountReadiness, OpenDeal
 from skills.next_actions import VERBS
 
@@ -41,7 +42,8 @@ def render(result: AccountReadiness, *, ephemeral: bool = False) -> SlackMessage
     blocks: list[Block] = [
         header(f"{r.name}: readiness {r.score}/100"),
         section(
-            f"{escape(r.domain or 'no domain')} · HubSpot id {escape(r.company_id)}",
+            f"{escape(r.domain or 'no domain')} · HubSpot id {escape(r.company_id)}"
+            + (f" · {figures.as_of(r.as_of)}" if r.as_of else ""),
             fields=[
                 f"*Journey stage*\n{escape(stage)}",
                 f"*Committee*\n{len(r.engaged_personas)} of {len(r.committee)} personas engaged"

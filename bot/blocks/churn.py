@@ -4,6 +4,7 @@ so a CSM can act on each risk without leaving the channel."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from slack_sdk.models.blocks import Block
@@ -26,6 +27,7 @@ from bot.blocks.rendering import RenderOptions, renders
 from bot.blocks.velocity import owner_ref
 from bot.button_values import AlertRef
 from bot.message import MAX_BLOCKS, SlackMessage
+from skills import figures
 from skills.churn import SEVERITIES, ChurnFinding, ChurnReport
 
 MARK = {"high": "🔴 High", "medium": "🟠 Medium", "low": "🟡 Low"}
@@ -59,7 +61,7 @@ def render(result: ChurnReport, *, offset: int = 0, ephemeral: bool = False,
     accounts = len({f.company_id for f in result.findings})
     counts = {s: sum(1 for f in result.findings if f.severity == s) for s in SEVERITIES}
     page = " (continued)" if offset else ""
-    blocks: list[Block] = [header(f"Churn risk{scope}, {result.now:%Y-%m-%d}{page}")]
+    blocks: list[Block] = [header(f"Churn risk{scope}, {result.now:%Y-%m-%d}{page}"), context(figures.as_of(result.now))]
     summary = (f"*{accounts}* of {result.customers_checked} customer accounts flagged "
                f"(severity {result.min_severity} and up).")
     if not offset:
@@ -87,25 +89,27 @@ def _alert_text(f: ChurnFinding) -> str:
 
 
 def render_alerts(findings: Sequence[ChurnFinding], per_finding: bool = False, *,
-                  mentions: Mapping[str, str] | None = None, scope: str | None = None) -> list[SlackMessage]:
+                  mentions: Mapping[str, str] | None = None, scope: str | None = None,
+                  as_of: dt.datetime | None = None) -> list[SlackMessage]:
     """New churn alerts (already filtered by skills.churn_alerts): grouped (as many
     messages as they need: none is dropped), or with `per_finding` one message each; no
     findings, no messages. Each finding keeps its Acknowledge / Snooze buttons. `scope`
     names an owner or team in the header."""
-    return [message for message, _ in alert_pages(findings, per_finding, mentions=mentions, scope=scope)]
+    return [message for message, _ in alert_pages(findings, per_finding, mentions=mentions, scope=scope, as_of=as_of)]
 
 
 def alert_pages(findings: Sequence[ChurnFinding], per_finding: bool = False, *,
-                mentions: Mapping[str, str] | None = None,
-                scope: str | None = None) -> list[tuple[SlackMessage, list[ChurnFinding]]]:
+                mentions: Mapping[str, str] | None = None, scope: str | None = None,
+                as_of: dt.datetime | None = None) -> list[tuple[SlackMessage, list[ChurnFinding]]]:
     """The messages with the findings each one shows, so a poster can record exactly what
-    reached the channel."""
+    reached the channel; `as_of`, when the findings were read, heads each message."""
+    when = [context(figures.as_of(as_of))] if as_of else []
     if not findings:
         return []
     where = f" for {scope}" if scope else ""
     if per_finding:
         return [(finish([f"Churn risk{where}: {_alert_text(f)}"],
-                        [header(f"Churn risk{where}: {f.account}"), *_finding(f, mentions)]), [f]) for f in findings]
+                        [header(f"Churn risk{where}: {f.account}"), *when, *_finding(f, mentions)]), [f]) for f in findings]
     accounts = len({f.company_id for f in findings})
     counts = ", ".join(f"{sum(1 for f in findings if f.severity == s)} {s}" for s in reversed(SEVERITIES)
                        if any(f.severity == s for f in findings))
@@ -116,8 +120,8 @@ def alert_pages(findings: Sequence[ChurnFinding], per_finding: bool = False, *,
     start = 0
     while start < len(findings):
         first = not pages
-        lead: list[Block] = ([header(f"New churn risks{where}"), section(summary)] if first
-                             else [header(f"New churn risks{where}, continued")])
+        lead: list[Block] = ([header(f"New churn risks{where}"), *when, section(summary)] if first
+                             else [header(f"New churn risks{where}, continued"), *when])
         body, used = fit_groups(groups[start:], MAX_BLOCKS - len(lead))
         used = max(used, 1)  # a finding larger than a message still goes out (finish trims it)
         pages.append((lead + (body or groups[start]), list(findings[start:start + used])))

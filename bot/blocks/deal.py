@@ -9,6 +9,7 @@ from slack_sdk.models.blocks import Block
 from bot.blocks.common import clarify, context, divider, escape, finish, footer, header, link, section, sections
 from bot.blocks.rendering import RenderOptions, renders
 from bot.message import SlackMessage
+from skills import figures
 from skills.deal import DealChoices, DealContent, PersonaContent
 
 
@@ -36,7 +37,8 @@ def render(result: DealContent, *, ephemeral: bool = False) -> SlackMessage:
         fields.append(f"*Amount*\n{d.amount:,.0f}")
     if d.is_closed:
         fields.append(f"*Closed*\n{'won' if d.is_won else 'lost'}")
-    blocks: list[Block] = [header(f"{d.name}{company}"), section(f"HubSpot deal {escape(d.id)}", fields=fields)]
+    when = f" · {figures.as_of(r.as_of)}" if r.as_of else ""
+    blocks: list[Block] = [header(f"{d.name}{company}"), section(f"HubSpot deal {escape(d.id)}{when}", fields=fields)]
     if not r.mapped:
         blocks.append(context(f"Deal stage “{escape(d.stage_label)}” is not mapped to a journey stage: add it to "
                               "a stage's `hubspot.deal_stages` in the journey map to get content here."))

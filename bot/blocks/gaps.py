@@ -21,6 +21,7 @@ from bot.blocks.common import (
 )
 from bot.blocks.rendering import RenderOptions, renders
 from bot.message import MAX_BLOCKS, SlackMessage
+from skills import figures
 from skills.gap_report import GapReport, StageGap, asked_where
 
 LIST_SHOWN = 8  # items of one list inside a section before "… n more"
@@ -97,7 +98,8 @@ def render(result: GapReport, *, offset: int = 0, ephemeral: bool = False) -> Sl
     gapped = [g for g in result.stages if g.has_gaps]
     quiet = [g.stage_name for g in result.stages if not g.has_gaps]
     page = " (continued)" if offset else ""
-    head: list[Block] = [header(f"Content gaps: {result.map_name} ({result.map_version}){page}")]
+    head: list[Block] = [header(f"Content gaps: {result.map_name} ({result.map_version}){page}"),
+                         context(figures.as_of(result.generated_at))]
     if not offset:
         head.append(_summary(result))
     tail: list[Block] = []

@@ -119,7 +119,7 @@ def render(result: VelocityReport, *, offset: int = 0, ephemeral: bool = False,
     partial = " (week still running)" if result.partial else ""
     blocks: list[Block] = [header(f"Velocity, week {w.label}{partial}"),
                            context(f"{w.start:%Y-%m-%d} to {w.end:%Y-%m-%d} (end exclusive) vs "
-                                   f"{result.previous_window.label}")]
+                                   f"{result.previous_window.label} · {figures.as_of(result.now)}")]
     room = MAX_BLOCKS - len(blocks) - 2
     body, used = fit_groups([_pipeline(p, offset, mentions) for p in result.pipelines], room)
     blocks += body

@@ -4,6 +4,7 @@ and what to do next (a rep reads the top and acts on the bottom)."""
 from __future__ import annotations
 
 from cli.text import text_for
+from skills import figures
 from skills.account import AccountChoices, AccountReadiness
 from skills.next_actions import VERBS
 
@@ -18,7 +19,7 @@ def render(result: AccountReadiness | AccountChoices) -> str:
     r = result
     stage = f"{r.journey_stage_name} (from {r.journey_stage_source})" if r.journey_stage_name else "unknown"
     lines = [f"{r.name} ({r.domain or 'no domain'}, HubSpot id {r.company_id})",
-             f"Readiness {r.score}/100 · journey stage: {stage}"]
+             f"Readiness {r.score}/100 · journey stage: {stage}" + (f" · {figures.as_of(r.as_of)}" if r.as_of else "")]
     lines += [f"  {c.name.replace('_', ' ')}: {c.points:g}/{c.weight} ({c.detail})" for c in r.components]
     lines.append(f"Buying committee (engaged = involved in activity in the last {r.engaged_days} days):")
     for cover in r.committee:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cli.text import text_for
+from skills import figures
 from skills.churn import ChurnFinding, ChurnReport
 
 MARK = {"high": "HIGH", "medium": "MED ", "low": "LOW "}
@@ -21,6 +22,7 @@ def render(result: ChurnReport) -> str:
         accounts.setdefault(finding.company_id, []).append(finding)
     head = (f"Churn risk{scope}, {result.now:%Y-%m-%d}: {len(accounts)} of {result.customers_checked} customer "
             f"accounts flagged (severity {result.min_severity} and up)")
+    head += "\n" + figures.as_of(result.now)
     if not accounts:
         return head + "\nNo behaviour to act on."
     lines = [head]

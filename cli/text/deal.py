@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from cli.text import text_for
 from cli.text.account import render_choices
+from skills import figures
 from skills.deal import DealChoices, DealContent
 
 
@@ -16,7 +17,7 @@ def render(result: DealContent | DealChoices) -> str:
     r, d = result, result.deal
     amount = f", {d.amount:,.0f}" if d.amount is not None else ""
     company = f" at {d.company_name}" if d.company_name else ""
-    lines = [f"{d.name}{company} (HubSpot id {d.id}{amount})"]
+    lines = [f"{d.name}{company} (HubSpot id {d.id}{amount})" + (f", {figures.as_of(r.as_of)}" if r.as_of else "")]
     days = f"{d.days_in_stage:g} days in stage" if d.days_in_stage is not None else "days in stage unknown"
     target = f" vs target {r.target_days:g}" + (" — OVER TARGET" if r.over_target else "") if r.target_days else ""
     lines.append(f"Stage: {d.stage_label} [{d.pipeline}], {days}{target}")

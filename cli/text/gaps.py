@@ -4,6 +4,7 @@ then the lists that span stages (stale assets, questions reps asked), then the f
 from __future__ import annotations
 
 from cli.text import text_for
+from skills import figures
 from skills.gap_report import GapReport, StageGap, asked_where
 
 MAX_SLACK = 15
@@ -41,7 +42,7 @@ def render(result: GapReport) -> str:
         "lowest stage conversion first" if result.ranked_by == "conversion" else "stage order (no conversion data)"
     )
     lines = [
-        f"Content gaps: {result.map_name} ({result.map_version}), {result.generated_at:%Y-%m-%d}",
+        f"Content gaps: {result.map_name} ({result.map_version}), {figures.as_of(result.generated_at)}",
         f"Coverage: {result.coverage_pct:.1f}% of {result.questions} buyer questions answered "
         f"({result.explicit} explicitly, {result.semantic} by semantic match >= {result.threshold:.2f})",
         f"Ranked by {ranking}.",

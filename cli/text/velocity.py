@@ -64,7 +64,7 @@ def render(result: VelocityReport) -> str:
     w, prev = result.window, result.previous_window
     head = (f"Velocity, week {w.label} ({w.start:%Y-%m-%d} to {w.end:%Y-%m-%d}, end exclusive) "
             f"vs {prev.label}" + (" [week still running]" if result.partial else ""))
-    lines = [head]
+    lines = [head, figures.as_of(result.now)]
     for p in result.pipelines:
         lines.append("")
         lines += _pipeline(p)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,6 +43,7 @@ def test_velocity_json_and_text(runner: CliRunner) -> None:
     assert payload["pipelines"] and payload["window"]["label"].count("-W") == 1
     text = runner.invoke(app, ["velocity", "--pipeline", "Sales Pipeline"])
     assert text.exit_code == 0 and "Sales Pipeline" in text.stdout and "Renewals" not in text.stdout
+    assert re.search(r"^as of \d{4}-\d\d-\d\d \d\d:\d\d UTC$", text.stdout, re.MULTILINE), text.stdout
 
 
 def test_bad_input_exits_2_with_a_fix(runner: CliRunner) -> None:

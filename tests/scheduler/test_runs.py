@@ -249,3 +249,15 @@ def test_a_rescheduled_subscription_does_not_post_its_period_again(runtime: BotR
     later_same_week = execute(runtime, sub.id, MONDAY_0900 + dt.timedelta(hours=2))
     assert later_same_week.status == "skipped" and later_same_week.period == "2025-W23"
     assert len(posts(slack, sub.channel_id)) == 1
+
+
+def test_a_digest_says_what_it_reports_and_as_of_when(runtime: BotRuntime, slack: SlackStandIn,
+                                                       subscribe: Callable[..., Subscription]) -> None:
+    """The run is keyed by its fire time's week; the post is about the week before, and
+    both the outcome and the message say so (with the moment its figures were read)."""
+    sub = subscribe()
+    outcome = execute(runtime, sub.id, MONDAY_0900)
+    assert (outcome.period, outcome.covers) == ("2025-W23", "week 2025-W22")
+    assert outcome.describe() == "run 2025-W23 (reports week 2025-W22)"
+    posted = json.dumps(posts(slack, sub.channel_id)[0]["blocks"])
+    assert "Velocity, week 2025-W22" in posted and f"as of {MONDAY_0900:%Y-%m-%d %H:%M} UTC" in posted

@@ -182,3 +182,11 @@ def test_dispatch_through_the_registry(skill_ctx: SkillContext) -> None:
     result = registry.dispatch(skill_ctx, "account", PLANTED_NAME)
     assert isinstance(result, AccountReadiness) and result.name == PLANTED_NAME
     assert SKILL.needs_crm and SKILL.args[0].positional and SKILL.args[0].required
+
+
+def test_the_readiness_says_as_of_when_the_crm_was_read(report: AccountReadiness) -> None:
+    from cli.text import render_text
+    from tests.skills.account_fixtures import NOW
+
+    assert report.as_of == NOW and report.to_dict()["as_of"] == NOW.isoformat()
+    assert f"as of {NOW:%Y-%m-%d %H:%M} UTC" in (render_text(report) or "")
