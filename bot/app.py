@@ -35,6 +35,9 @@ def build_runtime(settings: Settings, *, knowledge: KnowledgeService | None = No
         # Slack answers `ratelimited` (429 + Retry-After) and the odd 5xx: retry those, bounded.
         client.retry_handlers.extend([RateLimitErrorRetryHandler(max_retry_count=2), ServerErrorRetryHandler(max_retry_count=2)])
     knowledge = knowledge or KnowledgeService(settings)
+    if "journey_map_path" not in settings.model_fields_set:
+        log.warning("JOURNEYBOT_JOURNEY_MAP_PATH is not set: the bot serves the packaged SAMPLE map (a made-up "
+                    "company), not yours. Set it to your journey map's YAML file.")
     return BotRuntime(settings, knowledge, default_registry(), client, AccessPolicy(settings, client))
 
 

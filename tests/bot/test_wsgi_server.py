@@ -3,6 +3,7 @@ environment, answering the health check and a signed slash command."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -12,6 +13,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+
+import pytest
 
 from sandbox.slack_api import SlackStandIn
 from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET, sign
@@ -61,3 +64,22 @@ def test_gunicorn_serves_the_bot(sample_service: Any, slack_api: SlackStandIn, t
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def test_boot_warns_loudly_when_no_map_is_configured(caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
+    """An unset map path serves the packaged sample map: fine for the demo (which names
+    it), a surprise in production, so booting the bot says so."""
+    from slack_sdk import WebClient
+
+    from bot.app import build_runtime
+    from config import Settings
+    from knowledge.service import KnowledgeService
+
+    base = {"slack_bot_token": "xoxb-x", "slack_signing_secret": "s", "data_dir": tmp_path}
+    for values, warned in ((base, True), ({**base, "journey_map_path": tmp_path / "ours.yaml"}, False)):
+        caplog.clear()
+        settings = Settings.from_mapping(values)
+        with caplog.at_level(logging.WARNING, logger="bot.app"):
+            build_runtime(settings, knowledge=KnowledgeService(settings), client=WebClient(token="xoxb-x"))
+        said = [r.getMessage() for r in caplog.records if "JOURNEYBOT_JOURNEY_MAP_PATH" in r.getMessage()]
+        assert bool(said) is warned, said
