@@ -25,6 +25,7 @@ from bot.runtime import BotRuntime
 from config import Settings
 from knowledge.service import KnowledgeService
 from sandbox.slack_api import SlackStandIn
+from tests.standins.openai_api import OpenAIStandIn
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-token"
@@ -139,3 +140,12 @@ def make_bot(sample_service: Any, slack_api: SlackStandIn) -> Iterator[Any]:
 @pytest.fixture
 def bot(make_bot: Any) -> BotServer:
     return make_bot()
+
+
+@pytest.fixture
+def llm() -> Iterator[OpenAIStandIn]:
+    """A local OpenAI-compatible server that writes one word every 0.3 s."""
+    server = OpenAIStandIn().start()
+    server.token_delay_s = 0.3
+    yield server
+    server.stop()

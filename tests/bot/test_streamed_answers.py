@@ -4,10 +4,8 @@ event, queue, worker, Slack stand-in, and a local OpenAI-compatible server writi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sqlmodel import select
 
 from storage.engine import session_scope
@@ -18,14 +16,6 @@ from tests.standins.openai_api import OpenAIStandIn
 
 QUESTION = "CFO keeps asking about ROI, what do I send?"
 MENTION_TS = "1700000070.000100"
-
-
-@pytest.fixture
-def llm() -> Iterator[OpenAIStandIn]:
-    server = OpenAIStandIn().start()
-    server.token_delay_s = 0.3
-    yield server
-    server.stop()
 
 
 def llm_bot(make_bot: Any, llm: OpenAIStandIn) -> BotServer:

@@ -26,14 +26,6 @@ CHANNEL, THREAD = "C0SALES", "1700000000.000100"
 
 
 @pytest.fixture
-def llm() -> Iterator[OpenAIStandIn]:
-    server = OpenAIStandIn().start()
-    server.token_delay_s = 0.3
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def client(slack_api: SlackStandIn) -> WebClient:
     return WebClient(token=BOT_TOKEN, base_url=slack_api.base_url)
 
