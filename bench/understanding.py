@@ -28,7 +28,8 @@ from knowledge.service import KnowledgeService
 from knowledge.validation import load_map
 from skills.builtin import default_registry
 from skills.names import NameDirectory, NamedRecord
-from skills.understanding import Understander, Understanding, build_understander
+from skills.understanding import Understander, build_understander
+from skills.understanding_result import Understanding
 
 DATA = ROOT / "tests" / "data" / "understanding"
 SECOND_MAP = ROOT / "tests" / "data" / "second_map.yaml"

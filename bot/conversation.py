@@ -20,7 +20,7 @@ from bot.streaming import stream_to_thread
 from knowledge.answers import Answer
 from skills.ask import stream_ask
 from skills.registry import ThreadFacts
-from skills.understanding import ThreadMemory, Understanding
+from skills.understanding_result import ThreadMemory, Understanding
 from storage.slack_state import fetch_thread_context, save_thread_context
 
 if TYPE_CHECKING:

@@ -12,6 +12,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from cli.exit_codes import ExitCode
+
 crm_app = typer.Typer(no_args_is_help=True, help="The HubSpot CRM gateway.")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -35,7 +37,7 @@ def check(as_json: JsonFlag = False) -> None:
         gateway = CrmGateway(settings, patient=False)
     except CrmAuthError as exc:
         err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        raise typer.Exit(ExitCode.USAGE) from None
     with err.status(f"Checking {settings.hubspot_base_url} ..."):
         report = gateway.check()
     if as_json:
@@ -56,7 +58,7 @@ def check(as_json: JsonFlag = False) -> None:
         for problem in report.problems:
             err.print(f"[yellow]- {problem}[/yellow]", highlight=False)
     if not report.reachable or not report.token_ok or report.missing_scopes:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILURE)
 
 
 @crm_app.command("sync")
@@ -94,7 +96,7 @@ def sync(
                      "contacts": len(gateway.contacts(progress=step)), **gateway.refresh_engagements(step)}
     except CrmError as exc:
         err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
+        raise typer.Exit(ExitCode.FAILURE) from None
     stats = gateway.stats
     out.print(", ".join(f"{k}: {v:,}" for k, v in sizes.items())
               + f"  ({stats.requests} requests, {stats.retries} retries)")

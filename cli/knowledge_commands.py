@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from cli.exit_codes import ExitCode
+
 if TYPE_CHECKING:  # chromadb, langchain and the models take seconds to import: only where needed
     from knowledge.indexing import IndexReport
     from knowledge.models import JourneyMap
@@ -40,7 +42,7 @@ def _fail_invalid(exc: MapValidationError, as_json: bool, named_by: str = MAP_SE
         err.print(f"{named_by}: {exc.path} {exc.reason}", highlight=False, markup=False)
     else:
         err.print(f"[red]{exc}[/red]", highlight=False)
-    raise typer.Exit(1)
+    raise typer.Exit(ExitCode.FAILURE)
 
 
 def _run_index(service: KnowledgeService, path: Path | None, force: bool = False) -> IndexReport:
@@ -138,7 +140,7 @@ def ask(
     if not question.strip():
         err.print('ask needs a question, e.g. journeybot ask "CFO keeps asking about ROI, what do I send?"',
                   highlight=False, markup=False)
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.USAGE)
     from cli.skill_commands import run_skill
 
     _live_map(_service())  # indexes on first use, with a progress bar
@@ -172,7 +174,7 @@ def content(
         persona_obj = resolve_persona(journey_map, persona) if persona else None
     except UnknownReference as exc:
         err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+        raise typer.Exit(ExitCode.USAGE) from exc
     assets = content_for(journey_map, stage_obj, persona_obj)
     if as_json:
         print_json(out, {"stage": stage_obj.id, "persona": persona_obj.id if persona_obj else None,

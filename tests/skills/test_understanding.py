@@ -12,7 +12,8 @@ from skills.builtin import default_registry
 from skills.entities import find_entities
 from skills.names import NameDirectory, NamedRecord
 from skills.timephrases import find_time
-from skills.understanding import ThreadMemory, Understander, build_understander
+from skills.understanding import Understander, build_understander
+from skills.understanding_result import ThreadMemory
 
 TODAY = dt.date(2026, 11, 25)  # a Wednesday
 DIRECTORY = NameDirectory.of([
