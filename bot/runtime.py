@@ -62,7 +62,9 @@ class BotRuntime:
             log.warning("warm-up failed; the first request will try again", exc_info=True)
 
     def context(self, channel: str | None, user: str | None) -> SkillContext:
-        return SkillContext(self.settings, self.knowledge, clock=self.clock, channel=channel, user=user)  # type: ignore[arg-type]
+        """Answers are posted, so charts are written (and then uploaded) under the data dir."""
+        return SkillContext(self.settings, self.knowledge, clock=self.clock, channel=channel, user=user,  # type: ignore[arg-type]
+                            reports_dir=self.settings.reports_dir)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -56,7 +56,7 @@ def demo(
         settings = _demo_settings(base, server.base_url, demo_dir)
         knowledge = KnowledgeService(settings)
         _run_index(knowledge, None)
-        ctx = SkillContext(settings, knowledge)
+        ctx = SkillContext(settings, knowledge, reports_dir=settings.reports_dir)  # shown: where its files went
         registry = default_registry()
         steps: list[tuple[str, str, dict[str, Any]]] = [
             ("ask", "", {"question": question}),
@@ -156,6 +156,6 @@ def _scheduled_posts(settings: Settings, knowledge: Any) -> None:
         uploads = slack.of("files.completeUploadExternal")
         if uploads:
             titles = [f.get("title") for c in uploads for f in (c["params"].get("files") or [])]
-            out.print(f"images uploaded with the posts: {', '.join(str(t) for t in titles)} (copies in {settings.data_dir}/reports)")
+            out.print(f"images uploaded with the posts: {', '.join(str(t) for t in titles)} (copies in {settings.reports_dir})")
     finally:
         slack.stop()

@@ -1,7 +1,7 @@
 """Scheduled posts, previewed: `journeybot digest --dry-run` and `journeybot churn --dry-run`.
 
 - `digest`: the weekly velocity digest exactly as the scheduler would post it (headline,
-  per-stage table, stalled deals, the chart's path); nothing is posted.
+  per-stage table, stalled deals; the chart only with `--out DIR`); nothing is posted.
 - `churn`: with `--dry-run`, the churn alerts that WOULD be posted now, after the alert
   ledger's snooze / acknowledge / cooldown filtering (skills.churn_alerts), without recording
   them; without it, the ordinary `churn` skill command. Extra arguments are the skill's
@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 
 from cli.exit_codes import ExitCode
-from cli.skill_commands import dispatch_or_exit, run_skill
+from cli.skill_commands import OutOption, dispatch_or_exit, out_folder, run_skill
 from config import load_settings
 
 out = Console(soft_wrap=True)
@@ -39,6 +39,7 @@ def digest(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
     pipeline: Annotated[str | None, typer.Option(help="One pipeline (id or label); default: every pipeline.")] = None,
     week: Annotated[str | None, typer.Option(help="Any date in the week; default: the last full week.")] = None,
+    out_dir: OutOption = None,
 ) -> None:
     """The weekly velocity digest as it would be posted: headline, stage table, stalled deals, chart."""
     if not dry_run:
@@ -49,7 +50,8 @@ def digest(
     from skills.velocity_report import VelocityReport
 
     parts = [("--pipeline", pipeline), ("--week", week)]
-    _, report = dispatch_or_exit("velocity", " ".join(f"{k} {shlex.quote(v)}" for k, v in parts if v))
+    _, report = dispatch_or_exit("velocity", " ".join(f"{k} {shlex.quote(v)}" for k, v in parts if v),
+                                 reports_dir=out_folder(out_dir))
     assert isinstance(report, VelocityReport)
     message = render_result("velocity", report)
     if as_json:

@@ -1,7 +1,9 @@
 """CLI commands generated from the skill registry: `journeybot <skill> [args] [--json]`.
 
 The arguments after the command are the same text a Slack user types after
-`/journey <skill>`, parsed by the registry, so both paths stay identical.
+`/journey <skill>`, parsed by the registry, so both paths stay identical. `--out DIR`
+is the command's own option, not the skill's (Slack answers upload their files): skills
+that make report files write them only there, so a plain run leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import logging
 import shlex
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -24,24 +27,29 @@ log = logging.getLogger(__name__)
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
+OutOption = Annotated[Path | None, typer.Option(
+    "--out", metavar="DIR", help="Write the report's files (images, CSV) into DIR, created if missing; "
+                                 "without it no file is written.")]
 
-def run_skill(name: str, text: str, *, as_json: bool, **values: Any) -> SkillResult:
+
+def run_skill(name: str, text: str, *, as_json: bool, reports_dir: Path | None = None, **values: Any) -> SkillResult:
     """Dispatch and print; errors become a message and an exit code."""
-    _ctx, result = dispatch_or_exit(name, text, **values)
+    _ctx, result = dispatch_or_exit(name, text, reports_dir=reports_dir, **values)
     print_result(name, result, as_json=as_json)
     return result
 
 
-def dispatch_or_exit(name: str, text: str, **values: Any) -> tuple[Any, SkillResult]:
+def dispatch_or_exit(name: str, text: str, *, reports_dir: Path | None = None, **values: Any) -> tuple[Any, SkillResult]:
     """(context, result) of one skill, built from the environment's settings; the outcome
-    decides the exit code (bad input, CRM unavailable, a bug with an error id)."""
+    decides the exit code (bad input, CRM unavailable, a bug with an error id). Report
+    files are written only into `reports_dir` (see `out_folder`)."""
     from knowledge.service import KnowledgeService
     from skills import outcome as outcomes
     from skills.builtin import default_registry
     from skills.context import SkillContext
 
     settings = load_settings()
-    ctx = SkillContext(settings, KnowledgeService(settings), interactive=True, source="cli")
+    ctx = SkillContext(settings, KnowledgeService(settings), interactive=True, source="cli", reports_dir=reports_dir)
     match outcomes.run_skill(default_registry(), ctx, name, text, **values):
         case outcomes.Done(result):
             return ctx, result
@@ -56,6 +64,28 @@ def dispatch_or_exit(name: str, text: str, **values: Any) -> tuple[Any, SkillRes
             err.print(f"[red]{name} failed unexpectedly (error id {error_id}); details are in the log.[/red]")
             raise typer.Exit(ExitCode.FAILURE)
     raise AssertionError("unreachable")
+
+
+def out_folder(folder: Path | None) -> Path | None:
+    """The `--out` folder, made before the skill runs, so a folder that cannot be written
+    costs one line (exit 2) and no wasted run."""
+    if folder is None:
+        return None
+    from cli.preflight import check_writable
+    from config import ConfigError
+
+    folder = folder.expanduser().absolute()
+    try:
+        check_writable(folder, "--out")
+        folder.mkdir(parents=True, exist_ok=True)
+    except ConfigError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
+        raise typer.Exit(ExitCode.USAGE) from None
+    except OSError as exc:
+        err.print(f"[red]--out: cannot create {escape(str(folder))}: {escape(exc.strerror or str(exc))}[/red]",
+                  highlight=False)
+        raise typer.Exit(ExitCode.USAGE) from None
+    return folder
 
 
 def print_result(name: str, result: SkillResult, *, as_json: bool) -> None:
@@ -80,15 +110,24 @@ def _usage(skill: Skill) -> str:
     return "\n\n".join([skill.help, *parts, *(f"Example: journeybot {e}" for e in skill.examples)])
 
 
-def _command_for(skill: Skill) -> Callable[..., None]:
-    def command(
-        ctx: typer.Context,
-        as_json: Annotated[bool, typer.Option("--json", help="Print JSON (shapes in docs/cli.md).")] = False,
-    ) -> None:
-        run_skill(skill.name, " ".join(shlex.quote(a) for a in ctx.args), as_json=as_json)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (shapes in docs/cli.md).")]
 
-    command.__doc__ = _usage(skill)
-    return command
+
+def _command_for(skill: Skill) -> Callable[..., None]:
+    def command(ctx: typer.Context, as_json: JsonOption = False) -> None:
+        run_skill(skill.name, _skill_text(ctx), as_json=as_json)
+
+    def command_with_files(ctx: typer.Context, as_json: JsonOption = False, out_dir: OutOption = None) -> None:
+        run_skill(skill.name, _skill_text(ctx), as_json=as_json, reports_dir=out_folder(out_dir))
+
+    chosen = command_with_files if skill.report_files else command
+    chosen.__doc__ = _usage(skill)
+    return chosen
+
+
+def _skill_text(ctx: typer.Context) -> str:
+    """The words left after the command's own options: the skill's arguments, as in Slack."""
+    return " ".join(shlex.quote(a) for a in ctx.args)
 
 
 def register_skill_commands(app: typer.Typer, registry: Registry, *, skip: frozenset[str] = frozenset()) -> None:

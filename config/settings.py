@@ -274,6 +274,11 @@ class Settings(BaseSettings):
         return redact_url(self.database_url)
 
     @property
+    def reports_dir(self) -> Path:
+        """Where images and CSVs for Slack posts are written before they are uploaded."""
+        return self.data_dir / "reports"
+
+    @property
     def uses_postgres(self) -> bool:
         return self.database_url.startswith(("postgresql", "postgres:"))
 

@@ -148,7 +148,7 @@ def execute(
     if skill is None:
         _finish(engine, run, "failed", f"unknown subscription kind {kind!r}")
         return RunOutcome("failed", subscription_id, period, detail=f"unknown kind {kind!r}")
-    ctx = SkillContext(deps.settings, deps.knowledge, clock=lambda: fire_time, channel=channel)
+    ctx = _context(deps, fire_time, channel)
     match outcomes.run_skill(deps.registry, ctx, skill, **filters):
         case outcomes.Done(result):
             pass
@@ -210,12 +210,18 @@ def _complete_recovered(deps: RunDeps, kind: str, filters: dict[str, Any], chann
         skill = skill_for(kind)
         if skill is None:
             return
-        ctx = SkillContext(deps.settings, deps.knowledge, clock=lambda: fire_time, channel=channel)
+        ctx = _context(deps, fire_time, channel)
         outcome = outcomes.run_skill(deps.registry, ctx, skill, **filters)
         if isinstance(outcome, outcomes.Done) and not isinstance(outcome.result, ChurnReport):
             upload(deps.client, render_result(skill, outcome.result).files, channel=channel, thread_ts=ts)
     except SlackApiError as exc:
         log.warning("could not complete the recovered post %s in %s: %s", ts, channel, exc.response.get("error"))
+
+
+def _context(deps: RunDeps, fire_time: dt.datetime, channel: str) -> SkillContext:
+    """A run as of its fire time; its files go where posts' files go, to be uploaded."""
+    return SkillContext(deps.settings, deps.knowledge, clock=lambda: fire_time, channel=channel,
+                        reports_dir=deps.settings.reports_dir)
 
 
 def _owner_mentions(deps: RunDeps, ctx: SkillContext, result: object) -> dict[str, str]:

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
@@ -32,6 +33,9 @@ class SkillContext:
     user: str | None = None
     interactive: bool = False  # a person is waiting: CRM connection failures are reported at once
     source: str | None = None  # where the request came from (slack, cli, ...); default: slack with a channel, else cli
+    # Where a skill may write report files (charts, CSV): set where they are posted or
+    # asked for (`--out`); None writes none, so a plain CLI run leaves no files behind.
+    reports_dir: Path | None = None
 
     @property
     def origin(self) -> str:

@@ -3,7 +3,7 @@ which stage x persona cells have no content, what is stale, what reps asked in S
 that the map could not answer; worst-converting stages first, because a gap costs most
 where deals already leak. The report's shape and its pure build live in
 `skills.gap_report`; this module gathers the inputs (map, embeddings, question log, CRM)
-and writes the heatmap and CSV.
+and writes the heatmap and CSV when the context gives it a folder.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import dataclasses
 import logging
 from pathlib import Path
 
+from knowledge.models import JourneyMap
 from skills.context import SkillContext
 from skills.coverage import match_questions, normalise_question, similarity
 from skills.gap_exports import write_csv, write_heatmap
@@ -53,25 +54,31 @@ def run_gaps(ctx: SkillContext, stale_months: int = 12, conversion: dict[str, fl
     if conversion is None and ctx.crm_configured:
         conversion, notes = _crm_conversion(ctx)
     matches = match_questions(journey_map, similarity(journey_map, ctx.knowledge.embeddings))
-    now = ctx.now
     report = build_report(
-        journey_map, matches, now=now, stale_months=stale_months, conversion=conversion,
+        journey_map, matches, now=ctx.now, stale_months=stale_months, conversion=conversion,
         slack_questions=unanswered_slack_questions(ctx),
     )
-    reports = Path(ctx.settings.data_dir) / "reports"
-    stamp = now.strftime("%Y%m%d-%H%M%S")
+    report = dataclasses.replace(report, notes=(*notes, *report.notes))
+    if ctx.reports_dir is None:  # nobody asked for the files: write none
+        return report
+    heatmap, table = _write_files(ctx.reports_dir, report, journey_map)
+    return dataclasses.replace(report, heatmap_path=heatmap, csv_path=table)
+
+
+def _write_files(folder: Path, report: GapReport, journey_map: JourneyMap) -> tuple[Path, Path]:
+    """The heatmap PNG and the per-question CSV, named by the report's time."""
+    stamp = report.generated_at.strftime("%Y%m%d-%H%M%S")
     by_id = {s.id: s for s in journey_map.stages}
     rows = [by_id[s] for s in report.cells]
     coverage = {g.stage_id: g.coverage_pct for g in report.stages}
     heatmap = write_heatmap(
-        reports / f"gaps-{stamp}.png",
+        folder / f"gaps-{stamp}.png",
         [list(report.cells[s.id].values()) for s in rows],
         [f"{s.name}\n{coverage[s.id]:.0f}% of questions answered" for s in rows],
         [p.name for p in journey_map.personas],
         f"Assets per stage × persona — {journey_map.name} ({journey_map.version})",
     )
-    table = write_csv(reports / f"gaps-{stamp}.csv", report.question_status)
-    return dataclasses.replace(report, heatmap_path=heatmap, csv_path=table, notes=(*notes, *report.notes))
+    return heatmap, write_csv(folder / f"gaps-{stamp}.csv", report.question_status)
 
 
 def _crm_conversion(ctx: SkillContext) -> tuple[dict[str, float] | None, list[str]]:
@@ -95,6 +102,7 @@ SKILL = Skill(
     needs_crm=False,
     schedule=Schedule("gaps", "0 9 1 * *", aliases=("audit",), filters=("stale_months",)),
     examples=("gaps", "gaps --stale_months 6"),
+    report_files=True,
     utterances=(
         "where are our content gaps?",
         "run the content gap audit",

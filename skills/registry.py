@@ -60,6 +60,8 @@ class Skill:
     needs_crm: bool = False
     schedule: Schedule | None = None  # None: not something a channel subscribes to
     examples: tuple[str, ...] = ()
+    # Writes report files (charts, CSV) when the context names a folder: the CLI offers --out.
+    report_files: bool = False
     # How people ask for it in plain words; routing learns the intent from these.
     # {company}, {deal}, {owner} and {time} stand for names and time phrases.
     utterances: tuple[str, ...] = ()

@@ -29,8 +29,8 @@ Definitions (all windows are half-open, [start, end), in UTC):
 
 The chart (`skills.velocity_chart`) is drawn by `run_velocity` for the report's FIRST
 pipeline (the `--pipeline` one, else the portal's first, normally the main sales
-pipeline) and its path carried in `VelocityReport.chart_path`; `compute_velocity` stays
-pure and never draws.
+pipeline) when the context names a reports folder, and its path carried in
+`VelocityReport.chart_path`; `compute_velocity` stays pure and never draws.
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 
 from knowledge.models import JourneyMap
 from skills.context import SkillContext
@@ -194,13 +193,12 @@ def run_velocity(ctx: SkillContext, pipeline: str | None = None, week: str | Non
     gateway = ctx.gateway
     chosen = resolve_pipelines(gateway.pipelines(), pipeline)
     report = compute_velocity(gateway.deals(), chosen, gateway.owners(), ctx.journey_map, window, now)
-    if not report.pipelines:
+    if not report.pipelines or ctx.reports_dir is None:  # no chart to draw, or nobody asked for it
         return report
     from skills.velocity_chart import chart_name, write_velocity_chart
 
-    reports = Path(ctx.settings.data_dir) / "reports"
     first = report.pipelines[0]
-    path = write_velocity_chart(reports / chart_name(now, first.pipeline_id), report, first)
+    path = write_velocity_chart(ctx.reports_dir / chart_name(now, first.pipeline_id), report, first)
     return replace(report, chart_path=path)
 
 
@@ -215,6 +213,7 @@ SKILL = Skill(
     needs_crm=True,
     schedule=Schedule("digest", "0 9 * * mon", aliases=("velocity",), filters=("pipeline",)),
     examples=("velocity", "velocity --pipeline 'Sales Pipeline' --week 2025-05-20"),
+    report_files=True,
     utterances=(
         "how are we tracking this week?",
         "did we hit our numbers last week",

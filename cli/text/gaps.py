@@ -86,4 +86,6 @@ def render(result: GapReport) -> str:
         lines.append(f"Heatmap: {result.heatmap_path}")
     if result.csv_path:
         lines.append(f"CSV: {result.csv_path}")
+    if not (result.heatmap_path or result.csv_path):
+        lines.append("Heatmap and CSV: add --out DIR to write them")
     return "\n".join(lines).rstrip() + "\n"

@@ -70,4 +70,6 @@ def render(result: VelocityReport) -> str:
         lines += _pipeline(p)
     if result.chart_path:
         lines += ["", f"Chart: {result.chart_path}"]
+    elif result.pipelines:
+        lines += ["", "Chart: add --out DIR to write it"]
     return "\n".join(lines)

@@ -147,7 +147,8 @@ def test_titles_are_escaped_and_long_answers_split(answer: Answer) -> None:
 def gap_report(sample_service: Any, tmp_path_factory: pytest.TempPathFactory) -> GapReport:
     settings = Settings.from_mapping({**sample_service.settings.model_dump(),
                                       "data_dir": tmp_path_factory.mktemp("blocks-gaps")})
-    return run_gaps(SkillContext(settings, sample_service, clock=lambda: NOW))  # shares the session's embedder
+    return run_gaps(SkillContext(settings, sample_service, clock=lambda: NOW,  # shares the session's embedder
+                                 reports_dir=settings.reports_dir))
 
 
 def test_gaps_real_report_attaches_heatmap(gap_report: GapReport) -> None:
@@ -211,8 +212,8 @@ def test_choices_render_as_clarifying_buttons() -> None:
         assert [p["value"] for p in picks] == [f"{skill}|{c.id}" for c in candidates]
 
 
-def test_velocity(skill_ctx: SkillContext) -> None:
-    result = run_velocity(skill_ctx)
+def test_velocity(skill_ctx: SkillContext, tmp_path: Path) -> None:
+    result = run_velocity(dataclasses.replace(skill_ctx, reports_dir=tmp_path))
     assert isinstance(result, VelocityReport)
     message = render_result("velocity", result, ephemeral=True)
     assert "[redacted]" not in json.dumps(message.payload_blocks())  # figures are not phone numbers

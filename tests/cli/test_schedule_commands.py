@@ -48,18 +48,23 @@ def runner(tmp_path: Path, model_dir: Path, server: SandboxServer, monkeypatch: 
 
 
 def test_digest_dry_run(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["digest", "--dry-run", "--json", "--pipeline", "Sales Pipeline"])
+    result = runner.invoke(app, ["digest", "--dry-run", "--json", "--pipeline", "Sales Pipeline", "--out", "preview"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     chart = Path(payload["chart_path"])
-    assert payload["dry_run"] and chart.exists() and chart.parent == tmp_path / "state" / "reports"
+    assert payload["dry_run"] and chart.exists() and chart.parent == tmp_path / "preview"
     assert payload["message"]["files"] == [str(chart)]
     assert "stage_conversion" in payload["report"]["pipelines"][0]["totals"]
     body = json.dumps(payload["message"]["blocks"])
     assert "Cycle, created to won" in body and "Pipeline created vs won" in body and "@" not in body
     text = runner.invoke(app, ["digest", "--dry-run"])
-    assert text.exit_code == 0 and "Stage conversion" in text.stdout and "Chart: " in text.stdout
+    assert text.exit_code == 0 and "Stage conversion" in text.stdout
+    assert "Chart: add --out DIR to write it" in text.stdout  # without --out, no file
+    assert [p.name for p in tmp_path.rglob("*.png")] == [chart.name]
+    assert not (tmp_path / "state" / "reports").exists()
     assert runner.invoke(app, ["digest"]).exit_code == 2
+    bad = runner.invoke(app, ["digest", "--dry-run", "--out", str(chart)])
+    assert bad.exit_code == 2 and bad.output.strip().startswith("--out: ") and len(bad.output.strip().splitlines()) == 1
 
 
 def test_churn_dry_run_respects_the_ledger(runner: CliRunner) -> None:

@@ -69,4 +69,62 @@ def test_gaps_without_crm_ranks_by_stage_order(runner: CliRunner, monkeypatch: p
     result = runner.invoke(app, ["gaps", "--json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert payload["ranked_by"] == "stage_order" and Path(payload["heatmap_path"]).exists()
+    assert payload["ranked_by"] == "stage_order"
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*") if p.suffix in (".png", ".csv"))
+
+
+def test_gaps_writes_its_files_only_with_out(runner: CliRunner, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JOURNEYBOT_HUBSPOT_ACCESS_TOKEN")  # the audit needs no CRM: keep it quick
+    bare = runner.invoke(app, ["gaps", "--json"])
+    assert bare.exit_code == 0, bare.output
+    payload = json.loads(bare.stdout)
+    assert payload["heatmap_path"] is None and payload["csv_path"] is None  # the keys stay, null
+    assert _files(tmp_path) == [] and not (tmp_path / "state" / "reports").exists()
+    text = runner.invoke(app, ["gaps"])
+    assert text.exit_code == 0 and "Heatmap and CSV: add --out DIR to write them" in text.stdout
+    assert _files(tmp_path) == []
+
+    written = runner.invoke(app, ["gaps", "--stale_months", "6", "--out", "audit/june"])
+    assert written.exit_code == 0, written.output
+    folder = tmp_path / "audit" / "june"  # made, relative to the working directory
+    names = _files(folder)
+    assert [n.rsplit(".", 1)[1] for n in names] == ["csv", "png"] and _files(tmp_path) == names
+    assert f"Heatmap: {folder / names[1]}" in written.stdout and f"CSV: {folder / names[0]}" in written.stdout
+    assert "add --out" not in written.stdout
+
+
+def test_velocity_draws_its_chart_only_with_out(runner: CliRunner, tmp_path: Path) -> None:
+    bare = runner.invoke(app, ["velocity", "--json", "--pipeline", "Sales Pipeline"])
+    assert bare.exit_code == 0, bare.output
+    assert json.loads(bare.stdout)["chart_path"] is None and _files(tmp_path) == []
+    written = runner.invoke(app, ["velocity", "--pipeline", "Sales Pipeline", "--out", str(tmp_path / "charts")])
+    assert written.exit_code == 0, written.output
+    chart, = (tmp_path / "charts").glob("velocity-default-*.png")
+    assert f"Chart: {chart}" in written.stdout and _files(tmp_path) == [chart.name]
+
+
+@pytest.mark.parametrize("command", [["gaps"], ["velocity"]])
+def test_an_out_that_is_no_folder_is_one_line(runner: CliRunner, tmp_path: Path, command: list[str]) -> None:
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    for out in ("notes.txt", "notes.txt/charts"):
+        result = runner.invoke(app, [*command, "--out", out, "--json"])
+        lines = [line for line in result.output.splitlines() if line.strip()]
+        assert result.exit_code == 2 and len(lines) == 1, result.output
+        assert lines[0].startswith("--out: ") and "is a file" in lines[0] and "Traceback" not in result.output
+    assert _files(tmp_path) == []
+
+
+def test_out_belongs_to_the_command_not_to_the_skill(runner: CliRunner) -> None:
+    """What a Slack user types after `/journey gaps` is parsed by the registry: no --out there."""
+    from skills.builtin import default_registry
+    from skills.registry import SkillInputError, parse_args
+
+    registry = default_registry()
+    for name in ("gaps", "velocity"):
+        with pytest.raises(SkillInputError, match="--out"):
+            parse_args(registry.skills[name], "--out /tmp/x")
+    assert "--out" not in runner.invoke(app, ["account", "--help"]).stdout  # it writes no files

@@ -37,6 +37,8 @@ def test_weekly_digest_posts_once_per_week(runtime: BotRuntime, slack: SlackStan
 
     sent = posts(slack, sub.channel_id)
     assert len(sent) == 2
+    charts = [f["title"] for shared in _shared_files(slack, sub.channel_id) for f in shared["files"]]
+    assert len(charts) == 2 and all((runtime.settings.reports_dir / f"{t}.png").exists() for t in charts)
     assert [m["metadata"]["event_payload"]["run_key"] for m in sent] == [f"{sub.id}:2025-W23", f"{sub.id}:2025-W24"]
     assert all(m["metadata"]["event_type"] == "journeybot_run" for m in sent)
     with session_scope(runtime.knowledge.engine) as session:

@@ -5,6 +5,7 @@ assets. The audit must find them and raise nothing the data does not support."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import json
 import uuid
@@ -53,7 +54,8 @@ def tag() -> str:
 def ctx(sample_service: Any, tmp_path_factory: pytest.TempPathFactory) -> SkillContext:
     data_dir = tmp_path_factory.mktemp("gaps")
     settings = Settings.from_mapping({**sample_service.settings.model_dump(), "data_dir": data_dir})
-    return SkillContext(settings, KnowledgeService(settings, engine=sample_service.engine), clock=lambda: NOW)
+    return SkillContext(settings, KnowledgeService(settings, engine=sample_service.engine), clock=lambda: NOW,
+                        reports_dir=data_dir / "out")
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +187,7 @@ def test_months_before_clamps_to_month_end() -> None:
 
 def test_heatmap_png_is_valid(report: GapReport, ctx: SkillContext) -> None:
     path = report.heatmap_path
-    assert path is not None and path.parent == Path(ctx.settings.data_dir) / "reports"
+    assert path is not None and path.parent == ctx.reports_dir
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     image = matplotlib.image.imread(path)
     assert image.shape[0] > 300 and image.shape[1] > 600
@@ -221,6 +223,20 @@ def test_to_dict_and_render(report: GapReport, tag: str) -> None:
     text = render(report)
     assert "co-q04" in text and "Consideration" in text and tag in text
     assert str(report.heatmap_path) in text
+
+
+def test_without_a_reports_folder_no_file_is_written(ctx: SkillContext) -> None:
+    """A CLI run that asked for no files (no --out) leaves none behind; the JSON keeps its keys."""
+    def files() -> list[Path]:
+        return sorted(p for p in Path(ctx.settings.data_dir).rglob("*") if p.suffix in (".png", ".csv"))
+
+    before = files()
+    report = run_gaps(dataclasses.replace(ctx, reports_dir=None))
+    assert report.heatmap_path is None and report.csv_path is None
+    data = report.to_dict()
+    assert data["heatmap_path"] is None and data["csv_path"] is None
+    assert files() == before and not (Path(ctx.settings.data_dir) / "reports").exists()
+    assert "Heatmap and CSV: add --out DIR to write them" in render(report)
 
 
 def test_skill_declaration() -> None:

@@ -1,11 +1,12 @@
-"""The digest chart: a real PNG under data_dir/reports, stage labels on the axes, the path
-carried (as a string) in the report's JSON."""
+"""The digest chart: a real PNG in the context's reports folder (none without one), stage
+labels on the axes, the path carried (as a string) in the report's JSON."""
 
 from __future__ import annotations
 
 import json
 import struct
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -33,10 +34,10 @@ def _png_size(path: Path) -> tuple[int, int]:
 
 def test_run_velocity_writes_a_labelled_png(skill_context: Callable[..., SkillContext], server: SandboxServer,
                                             tmp_path: Path) -> None:
-    ctx = skill_context(server, data_dir=tmp_path / "state")
+    ctx = replace(skill_context(server, data_dir=tmp_path / "state"), reports_dir=tmp_path / "out")
     report = run_velocity(ctx, pipeline="Sales Pipeline")
     path = report.chart_path
-    assert path is not None and path.parent == tmp_path / "state" / "reports"
+    assert path is not None and path.parent == tmp_path / "out"
     assert path.name.startswith("velocity-default-") and path.name.endswith(f"{SKILL_NOW:%Y%m%d-%H%M%S}.png")
     width, height = _png_size(path)
     assert width >= 1200 and 300 <= height <= 1400  # legible at Slack's preview width
@@ -65,3 +66,10 @@ def test_compute_only_report_has_no_chart(skill_context: Callable[..., SkillCont
                               ctx.now)
     assert report.chart_path is None and report.to_dict()["chart_path"] is None
     assert not (tmp_path / "state" / "reports").exists()
+
+
+def test_without_a_reports_folder_no_chart_is_drawn(skill_context: Callable[..., SkillContext], server: SandboxServer,
+                                                    tmp_path: Path) -> None:
+    report = run_velocity(skill_context(server, data_dir=tmp_path / "state"), pipeline="Sales Pipeline")
+    assert report.pipelines and report.chart_path is None and report.to_dict()["chart_path"] is None
+    assert not list(tmp_path.rglob("*.png"))
