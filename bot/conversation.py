@@ -83,18 +83,16 @@ def _stream_ask(runtime: BotRuntime, values: dict[str, Any], to: ReplyTo, metada
                 team_id: str | None) -> None:
     """With an LLM, the answer appears in the thread as the model writes it."""
     assert to.thread_ts is not None
-    final: list[Answer] = []
+    thread_ts = to.thread_ts
 
     def events() -> Iterator[AnswerEvent]:
         for event in stream_ask(runtime.context(to.channel, to.user), **values):
-            if isinstance(event, Answer):
-                final.append(event)
+            if isinstance(event, Answer):  # before the reply closes: a quick follow-up finds it
+                _remember(runtime, event, to.channel, thread_ts)
             yield event
 
-    stream_to_thread(runtime.client, events(), channel=to.channel, thread_ts=to.thread_ts, team_id=team_id,
+    stream_to_thread(runtime.client, events(), channel=to.channel, thread_ts=thread_ts, team_id=team_id,
                      user_id=to.user, render_final=streamed_closing, metadata=metadata)
-    if final:
-        _remember(runtime, final[0], to.channel, to.thread_ts)
 
 
 def _already_answered(runtime: BotRuntime, to: ReplyTo, event_id: str, since: str | None) -> bool:
