@@ -90,7 +90,9 @@ def active_journey_map(settings: Settings, engine: Engine) -> JourneyMap | None:
         raw = None if release is None else release.map_json
     if raw is None:
         return None
-    if raw not in _PARSED:
+    parsed = _PARSED.get(raw)
+    if parsed is None:  # threads may race here: at worst one parses twice
+        parsed = JourneyMap.model_validate_json(raw)
         _PARSED.clear()  # one live map at a time is the common case; keep memory flat
-        _PARSED[raw] = JourneyMap.model_validate_json(raw)
-    return _PARSED[raw]
+        _PARSED[raw] = parsed
+    return parsed
