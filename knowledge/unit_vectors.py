@@ -47,7 +47,9 @@ class UnitVectors:
         if not len(rows) or k <= 0:
             return {}
         query = np.asarray(vector, dtype=np.float32)
-        scores = matrix @ (query / max(float(np.linalg.norm(query)), 1e-12))
+        # einsum, not `@`: OpenBLAS runs a product this size on all cores and its threads
+        # then spin, starving the ONNX query embedding (5,000 assets: p95 doubled).
+        scores = np.einsum("ij,j->i", matrix, query / max(float(np.linalg.norm(query)), 1e-12))
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         top = top[np.argsort(-scores[top], kind="stable")]
         return {self.ids[rows[i]]: float(scores[i]) for i in top}
