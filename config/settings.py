@@ -279,6 +279,11 @@ class Settings(BaseSettings):
         return self.data_dir / "reports"
 
     @property
+    def vectors_dir(self) -> Path:
+        """Snapshots of index releases' vectors (knowledge.unit_vectors): safe to delete."""
+        return self.data_dir / "vectors"
+
+    @property
     def uses_postgres(self) -> bool:
         return self.database_url.startswith(("postgresql", "postgres:"))
 

@@ -19,6 +19,7 @@ from langchain_core.embeddings import Embeddings
 from sqlalchemy.engine import Engine
 
 from config import Settings
+from knowledge import unit_vectors
 from knowledge.embeddings import MiniLMEmbeddings
 from knowledge.live import ensure_collection
 from knowledge.models import JourneyMap
@@ -127,7 +128,7 @@ def index_map(
         )
         with session_scope(engine) as session:
             activate_release(session, release, prefix)
-        drop_retired_collections(client, engine, prefix, keep=name)
+        drop_retired_collections(settings, client, engine, keep=name)
     log.info("index %s live: %d units, %d embedded", name, len(units), reusing.embedded)
     return IndexReport(name, len(units), reusing.embedded, len(units) - reusing.embedded, False, time.perf_counter() - started)
 
@@ -178,16 +179,20 @@ def _stored_vectors(client: ClientAPI, collection: str) -> dict[str, list[float]
     return known
 
 
-def drop_retired_collections(client: ClientAPI, engine: Engine, prefix: str, keep: str) -> None:
-    """Drop this database's retired collections from `client`, keeping `keep` and the
-    newest KEEP_COLLECTIONS releases (the live one and the one before it, for readers
-    still on it). Only collections this database's release table lists are touched:
-    a Chroma folder or server shared by several deployments (one database each) holds
-    their collections under the same prefix, and those are never ours to drop."""
+def drop_retired_collections(settings: Settings, client: ClientAPI, engine: Engine, keep: str) -> None:
+    """Drop this database's retired collections from `client`, and their vector snapshots
+    from the data dir, keeping `keep` and the newest KEEP_COLLECTIONS releases (the live
+    one and the one before it, for readers still on it). Only collections this database's
+    release table lists are touched: a Chroma folder or server shared by several
+    deployments (one database each) holds their collections under the same prefix, and
+    those are never ours to drop."""
+    prefix = settings.chroma_collection_prefix
     with session_scope(engine) as session:
         owned = release_collections(session, prefix)
     kept = {keep, *owned[:KEEP_COLLECTIONS]}
     present = set(collection_names(client, prefix))
     for name in owned:
-        if name in present and name not in kept:
-            client.delete_collection(name)
+        if name not in kept:
+            if name in present:
+                client.delete_collection(name)
+            unit_vectors.remove(settings.vectors_dir, name)

@@ -2,9 +2,9 @@
 
 Every map is its own labelled data: its buyer questions, assets, touchpoints, stage
 definitions, goals, emotions, triggers and persona descriptions each carry their stage
-or persona. A ridge classifier over their embeddings (the vectors already stored in the
-release's collection, so nothing is embedded twice) learns what each stage and persona
-sounds like, for any valid map, with no list of phrasings.
+or persona. A ridge classifier over their embeddings (the release's stored vectors, the
+same ones the retriever searches, so nothing is embedded twice) learns what each stage
+and persona sounds like, for any valid map, with no list of phrasings.
 """
 
 from __future__ import annotations
@@ -154,21 +154,3 @@ def _labels(meta: dict[str, Any], key: str, kinds: Iterable[str]) -> tuple[str, 
         return ()
     raw = str(meta.get(key) or "")
     return tuple(x for x in raw.split(",") if x)
-
-
-def load_inference(journey_map: JourneyMap, store: Any, page_size: int = 2000) -> MapInference:
-    """Fit from the vectors and metadata stored in the release's collection (a chromadb
-    collection); done once per live release and process."""
-    vectors: list[np.ndarray] = []
-    metadatas: list[dict[str, Any]] = []
-    offset = 0
-    while True:
-        page = store.get(include=["embeddings", "metadatas"], limit=page_size, offset=offset)
-        embeddings = page["embeddings"] if page["embeddings"] is not None else []
-        vectors.extend(np.asarray(v, dtype=np.float32) for v in embeddings)
-        metadatas.extend(dict(m or {}) for m in page["metadatas"] or [])
-        if len(embeddings) < page_size:
-            break
-        offset += page_size
-    matrix = np.vstack(vectors) if vectors else np.zeros((0, 384), dtype=np.float32)
-    return MapInference.from_units(journey_map, matrix, metadatas)

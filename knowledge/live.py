@@ -6,6 +6,10 @@ missing from its Chroma (its local folder deleted, or `release` indexed in anoth
 container) rebuilds it from the map stored with the release: once per Chroma, under a
 lock every process using that Chroma sees. The collection is opened on first use, so a
 process that needs only the map (the clock's digest) never rebuilds one.
+
+The release's vectors are read from Chroma once and kept as a snapshot in the data dir
+(knowledge.unit_vectors): a process that finds the snapshot answers from it without
+importing chromadb (about a second of every CLI start) or opening the collection.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ from typing import TYPE_CHECKING, TypeVar
 from sqlalchemy.engine import Engine
 
 from config import Settings
+from knowledge import unit_vectors
 from knowledge.embeddings import MiniLMEmbeddings
 from knowledge.models import JourneyMap
 from knowledge.retrieval import Retriever
-from knowledge.vectorstore import chroma_client, open_collection
+from knowledge.unit_vectors import UnitVectors
 from storage.engine import session_scope
 from storage.index_release import IndexRelease, fetch_active_release
 from storage.locks import exclusive, file_lock
@@ -81,8 +86,8 @@ class LiveIndex:
             return self._state
 
     def _retriever(self, release: IndexRelease, journey_map: JourneyMap) -> Retriever:
-        collection = ensure_collection(self.settings, self.engine, release, self.embeddings)
-        return Retriever(journey_map, collection, self.embeddings)
+        return Retriever(journey_map, release_vectors(self.settings, self.engine, release, self.embeddings),
+                         self.embeddings)
 
     def run(self, action: Callable[[LiveState], T]) -> T:
         """Run `action` on the live release; if that release was retired mid-way (its
@@ -97,11 +102,28 @@ class LiveIndex:
             return action(fresh)
 
 
+def release_vectors(settings: Settings, engine: Engine, release: IndexRelease,
+                    embeddings: MiniLMEmbeddings) -> UnitVectors:
+    """The release's unit vectors: from its snapshot in the data dir, else read from its
+    collection (rebuilt when missing, as `ensure_collection` does) and snapshotted."""
+    path = unit_vectors.snapshot_path(settings.vectors_dir, release.collection)
+    found = unit_vectors.load(path)
+    if found is None:
+        found = unit_vectors.fetch(ensure_collection(settings, engine, release, embeddings))
+        if len(found.ids) != release.unit_count:
+            raise RuntimeError(f"index collection {release.collection} holds {len(found.ids)} units, "
+                               f"expected {release.unit_count}")
+        unit_vectors.save(path, found)
+    return found
+
+
 def ensure_collection(settings: Settings, engine: Engine, release: IndexRelease,
                       embeddings: MiniLMEmbeddings) -> Collection:
     """The release's collection in this process's Chroma, rebuilt from the release's map
     when missing. Only a live release is rebuilt: a retired one's collection was dropped
     on purpose (ReleaseRetired tells the reader to take the new release)."""
+    from knowledge.vectorstore import chroma_client, open_collection  # chromadb: only when a collection is read
+
     client = chroma_client(settings)
     found = open_collection(client, release.collection)
     if found is not None:
@@ -117,7 +139,7 @@ def ensure_collection(settings: Settings, engine: Engine, release: IndexRelease,
                 raise ReleaseRetired(f"index collection {release.collection} was retired by a newer release")
             rebuild_collection(client, release, embeddings)
             # A folder of this process's own also holds the releases it rebuilt before.
-            drop_retired_collections(client, engine, settings.chroma_collection_prefix, keep=release.collection)
+            drop_retired_collections(settings, client, engine, keep=release.collection)
             found = open_collection(client, release.collection)
     if found is None:
         raise RuntimeError(f"index collection {release.collection} is missing and could not be rebuilt")

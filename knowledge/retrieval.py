@@ -1,27 +1,25 @@
 """Hybrid retrieval: detected stage and persona as filters and boosts, dense similarity
-from Chroma, and BM25, combined into one ranking of assets and buyer questions."""
+over the release's unit vectors, and BM25, combined into one ranking of assets and buyer questions."""
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
 from knowledge.detection import Detection, detector_for
 from knowledge.glossary import expand_acronyms
-from knowledge.inference import MapInference, load_inference
+from knowledge.inference import MapInference
 from knowledge.lexical import BM25
 from knowledge.models import JourneyMap
 from knowledge.phase import Phase, question_phase, stage_phase
 from knowledge.text import normalize
+from knowledge.unit_vectors import UnitVectors
 from knowledge.units import Unit, build_units
 
 if TYPE_CHECKING:
-    from chromadb import Collection
-
     from knowledge.embeddings import MiniLMEmbeddings
 
 DENSE_ASSETS = 60
@@ -76,9 +74,9 @@ class Retrieval:
 class Retriever:
     """Built once per live index release; safe to share between threads."""
 
-    def __init__(self, journey_map: JourneyMap, store: Collection, embeddings: MiniLMEmbeddings) -> None:
+    def __init__(self, journey_map: JourneyMap, vectors: UnitVectors, embeddings: MiniLMEmbeddings) -> None:
         self.journey_map = journey_map
-        self.store = store
+        self.vectors = vectors
         self.embeddings = embeddings
         self.detector = detector_for(journey_map)
         self.units = {u.id: u for u in build_units(journey_map)}
@@ -89,14 +87,7 @@ class Retriever:
 
     @cached_property
     def inference(self) -> MapInference:
-        return load_inference(self.journey_map, self.store)
-
-    def _dense(self, vector: list[float], k: int, where: dict[str, Any]) -> dict[str, float]:
-        """Cosine similarity of the k nearest units (Chroma returns cosine distance)."""
-        found = self.store.query(query_embeddings=[cast(Sequence[float], vector)], n_results=k, where=where or None,
-                                 include=["distances"])
-        distances = (found["distances"] or [[]])[0]
-        return {unit_id: 1.0 - float(distance) for unit_id, distance in zip(found["ids"][0], distances, strict=True)}
+        return MapInference.from_units(self.journey_map, self.vectors.vectors, self.vectors.metadatas)
 
     def retrieve(
         self, text: str, *, stage_id: str | None = None, persona_id: str | None = None, k: int = 5
@@ -109,12 +100,9 @@ class Retriever:
         vector = self.embeddings.embed_query(expanded or text)
         persona, persona_how = self.persona_of(normalized, vector, detection, given=persona_id)
 
-        asset_where: dict[str, Any] = {"kind": "asset"}
-        if named_stage:
-            asset_where = {"$and": [{"kind": "asset"}, {f"stage_{named_stage}": True}]}
-        asset_dense = self._dense(vector, DENSE_ASSETS, asset_where)
-        question_dense = self._dense(vector, DENSE_QUESTIONS, {"kind": "question"})
-        stage_dense = self._dense(vector, len(self.stage_order), {"kind": "stage"})
+        asset_dense = self.vectors.search(vector, DENSE_ASSETS, "asset", named_stage or None)
+        question_dense = self.vectors.search(vector, DENSE_QUESTIONS, "question")
+        stage_dense = self.vectors.search(vector, len(self.stage_order), "stage")
 
         asset_lex = _normalised(self.asset_lexical.scores(expanded))
         question_lex = _normalised(self.question_lexical.scores(expanded))

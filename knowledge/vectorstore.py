@@ -3,7 +3,10 @@
 Each index release is its own collection (cosine space); `storage.index_release`
 records which one is live. Writing goes through langchain-chroma (indexing); reading
 uses chromadb's collection directly, because importing langchain-chroma costs about half
-a second of every CLI start and a query needs nothing from it.
+a second of every CLI start and a read needs nothing from it. A process reads a
+release's collection once per data dir, into a vector snapshot (knowledge.unit_vectors);
+questions are answered from that, so this module (and chromadb) is imported only where a
+collection is written or read (knowledge.live imports it lazily).
 """
 
 from __future__ import annotations
