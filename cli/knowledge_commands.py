@@ -24,10 +24,9 @@ MAP_SETTING = "JOURNEYBOT_JOURNEY_MAP_PATH"
 
 
 def _service() -> KnowledgeService:
-    from config import load_settings
-    from knowledge.service import KnowledgeService
+    from cli.services import knowledge_service
 
-    return KnowledgeService(load_settings())
+    return knowledge_service()
 
 
 def _fail_invalid(exc: MapValidationError, as_json: bool, named_by: str = MAP_SETTING) -> None:

@@ -18,14 +18,14 @@ def route(
     persona, confidence, or the question it would ask back (uses the CRM snapshot when
     a CRM is configured)."""
     from cli.render import print_json
+    from cli.services import knowledge_service
     from config import load_settings
-    from knowledge.service import KnowledgeService
     from skills.builtin import default_registry
     from skills.context import SkillContext
     from skills.understanding import add_map_reading, understander_for
 
     settings = load_settings()
-    ctx = SkillContext(settings, KnowledgeService(settings))
+    ctx = SkillContext(settings, knowledge_service())
     _ = ctx.journey_map  # indexes on first use
     registry = default_registry()
     result = understander_for(ctx, registry).understand(text, today=ctx.now.date())

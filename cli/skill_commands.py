@@ -43,13 +43,13 @@ def dispatch_or_exit(name: str, text: str, *, reports_dir: Path | None = None, *
     """(context, result) of one skill, built from the environment's settings; the outcome
     decides the exit code (bad input, CRM unavailable, a bug with an error id). Report
     files are written only into `reports_dir` (see `out_folder`)."""
-    from knowledge.service import KnowledgeService
+    from cli.services import knowledge_service
     from skills import outcome as outcomes
     from skills.builtin import default_registry
     from skills.context import SkillContext
 
     settings = load_settings()
-    ctx = SkillContext(settings, KnowledgeService(settings), interactive=True, source="cli", reports_dir=reports_dir)
+    ctx = SkillContext(settings, knowledge_service(), interactive=True, source="cli", reports_dir=reports_dir)
     match outcomes.run_skill(default_registry(), ctx, name, text, **values):
         case outcomes.Done(result):
             return ctx, result
