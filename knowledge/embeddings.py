@@ -38,17 +38,26 @@ class MiniLMEmbeddings:
         self.batch_size = batch_size
         self.document_max_tokens = min(document_max_tokens, MAX_TOKENS)
         self._tokenizers = {n: _tokenizer(model_dir, n) for n in {MAX_TOKENS, self.document_max_tokens}}
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if threads:
-            options.intra_op_num_threads = threads
-        self._session = ort.InferenceSession(
-            str(model_dir / "model.onnx"), sess_options=options, providers=["CPUExecutionProvider"]
-        )
-        self._input_names = {i.name for i in self._session.get_inputs()}
+        self._threads = threads
+        self._session: ort.InferenceSession | None = None
+        self._session_lock = threading.Lock()
         self._recent: OrderedDict[str, list[float]] = OrderedDict()
         self._recent_lock = threading.Lock()
+
+    def _onnx(self) -> ort.InferenceSession:
+        """The ONNX session, created on the first embedding (0.3 s): a process that only
+        reads the live map (the CRM skills) never pays for it."""
+        with self._session_lock:
+            if self._session is None:
+                options = ort.SessionOptions()
+                options.log_severity_level = 3
+                options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                if self._threads:
+                    options.intra_op_num_threads = self._threads
+                self._session = ort.InferenceSession(
+                    str(self.model_dir / "model.onnx"), sess_options=options, providers=["CPUExecutionProvider"]
+                )
+            return self._session
 
     def _embed_batch(self, texts: list[str], max_tokens: int) -> np.ndarray:
         encodings = self._tokenizers[max_tokens].encode_batch(texts)
@@ -58,10 +67,11 @@ class MiniLMEmbeddings:
         for row, encoding in enumerate(encodings):
             ids[row, : len(encoding.ids)] = encoding.ids
             mask[row, : len(encoding.ids)] = 1
+        session = self._onnx()
         feeds = {"input_ids": ids, "attention_mask": mask}
-        if "token_type_ids" in self._input_names:
+        if "token_type_ids" in {i.name for i in session.get_inputs()}:
             feeds["token_type_ids"] = np.zeros_like(ids)
-        hidden = self._session.run(None, feeds)[0]
+        hidden = session.run(None, feeds)[0]
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)

@@ -51,18 +51,15 @@ class SkillContext:
 
     @property
     def journey_map(self) -> JourneyMap:
-        """The live map (indexing it first when nothing is indexed yet), read from the active
-        release's row: going through the live index would import Chroma and load the
-        embedding model (~1 s of a CLI process) for a map that CRM skills only read."""
-        found = active_journey_map(self.settings, self.engine)
-        if found is None:
-            self.knowledge.index()
-            found = active_journey_map(self.settings, self.engine)
-        if found is None:
-            from knowledge.live import IndexNotBuilt
+        """The live map (indexing it first when nothing is indexed yet). Reading it opens
+        neither Chroma nor the embedding model: CRM skills only read the map."""
+        from knowledge.live import IndexNotBuilt
 
-            raise IndexNotBuilt("no journey map has been indexed yet: run `journeybot index`")
-        return found
+        try:
+            return self.knowledge.live.current().journey_map
+        except IndexNotBuilt:
+            self.knowledge.index()
+            return self.knowledge.live.current().journey_map
 
     @property
     def crm_configured(self) -> bool:
@@ -74,25 +71,3 @@ class SkillContext:
 
         return CrmGateway(self.settings, engine=self.engine, now=self.clock, patient=not self.interactive)
 
-
-_PARSED: dict[str, JourneyMap] = {}
-
-
-def active_journey_map(settings: Settings, engine: Engine) -> JourneyMap | None:
-    """The active release's map, parsed once per process for the same stored map (a bot
-    reads it on every request)."""
-    from knowledge.models import JourneyMap
-    from storage.engine import session_scope
-    from storage.index_release import fetch_active_release
-
-    with session_scope(engine) as session:
-        release = fetch_active_release(session, settings.chroma_collection_prefix)
-        raw = None if release is None else release.map_json
-    if raw is None:
-        return None
-    parsed = _PARSED.get(raw)
-    if parsed is None:  # threads may race here: at worst one parses twice
-        parsed = JourneyMap.model_validate_json(raw)
-        _PARSED.clear()  # one live map at a time is the common case; keep memory flat
-        _PARSED[raw] = parsed
-    return parsed
