@@ -22,7 +22,6 @@ if TYPE_CHECKING:  # langchain's chat models take half a second to import: only 
     from langchain_core.language_models.chat_models import BaseChatModel
 
     from knowledge.llm_stream import AnswerEvent
-    from knowledge.models import JourneyMap
     from knowledge.retrieval import Retrieval
 
 logger = logging.getLogger(__name__)  # not `log`: ask() has a parameter of that name
@@ -50,12 +49,11 @@ class Asker:
     ) -> Answer:
         """Answer `question`; `source` says where it was asked (slack, cli, ...) for the gap report.
         A blank question is refused, never logged (the gap audit would list it)."""
-        if not question.strip():
-            raise InputError("ask needs a question, e.g. “CFO keeps asking about ROI, what do I send?”")
+        _refuse_blank(question)
         started = time.perf_counter()
+
         def answer_from(state: LiveState) -> Answer:
-            retrieval = state.retriever.retrieve(question, stage_id=stage_id, persona_id=persona_id, k=self.top_k)
-            extractive = compose_answer(retrieval, state.journey_map)
+            retrieval, extractive = self._extractive(state, question, stage_id, persona_id)
             if self.chat is None:
                 return extractive
             from knowledge.llm import answer_with_fallback
@@ -88,26 +86,27 @@ class Asker:
         """As `ask`, but the model's text as it writes it (str deltas, "" a heartbeat), then
         the final Answer, logged like any other. Without a model, or for a question in
         another language, only the final Answer comes."""
+        _refuse_blank(question)
         if self.chat is None or not self._language().check(question).english:
             yield self.ask(question, stage_id=stage_id, persona_id=persona_id, channel=channel, user=user,
                            source=source)
             return
-        if not question.strip():
-            raise InputError("ask needs a question, e.g. “CFO keeps asking about ROI, what do I send?”")
         from knowledge.llm_stream import stream_answer
 
         started = time.perf_counter()
-
-        def prepared(state: LiveState) -> tuple[Retrieval, Answer, JourneyMap]:
-            retrieval = state.retriever.retrieve(question, stage_id=stage_id, persona_id=persona_id, k=self.top_k)
-            return retrieval, compose_answer(retrieval, state.journey_map), state.journey_map
-
-        retrieval, extractive, journey_map = self.live.run(prepared)
+        retrieval, extractive, journey_map = self.live.run(
+            lambda state: (*self._extractive(state, question, stage_id, persona_id), state.journey_map))
         for event in stream_answer(self.chat, retrieval, extractive, journey_map, timeout_s=self.llm_timeout_s):
             if isinstance(event, Answer):
                 event.latency_ms = round((time.perf_counter() - started) * 1000, 2)
                 self._log(event, channel=channel, user=user, source=source)
             yield event
+
+    def _extractive(self, state: LiveState, question: str, stage_id: str | None,
+                    persona_id: str | None) -> tuple[Retrieval, Answer]:
+        """What the map answers: the retrieval and the answer composed from it alone."""
+        retrieval = state.retriever.retrieve(question, stage_id=stage_id, persona_id=persona_id, k=self.top_k)
+        return retrieval, compose_answer(retrieval, state.journey_map)
 
     def _language(self) -> LanguageDetector:
         return self.language or detector_for(self.live.embeddings.model_dir)
@@ -128,3 +127,8 @@ class Asker:
                 source=source,
             )
             answer.log_id = entry.id
+
+
+def _refuse_blank(question: str) -> None:
+    if not question.strip():
+        raise InputError("ask needs a question, e.g. “CFO keeps asking about ROI, what do I send?”")
