@@ -39,9 +39,9 @@ class IntentModel:
     skills: tuple[str, ...]
     vectors: np.ndarray  # (examples, 384), unit length
     owners: np.ndarray  # skill index of each example
-    # Fitted once per set of extra examples (a live release's map questions).
-    _learned: dict[tuple[tuple[str, int], ...], tuple[tuple[np.ndarray, ...], LinearModel | None]] = field(
-        default_factory=dict, compare=False, repr=False)
+    # The classifier and the extra examples it was fitted with (the live release's map
+    # questions): refitted only when those are other arrays (a new release).
+    _fitted: tuple[tuple[np.ndarray, ...], LinearModel | None] | None = field(default=None, compare=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     @classmethod
@@ -80,17 +80,16 @@ class IntentModel:
     def learned(self, extra: dict[str, np.ndarray] | None = None) -> LinearModel | None:
         """The classifier over the examples and `extra`, fitted on first use (~0.1 s)."""
         extra = {k: v for k, v in sorted((extra or {}).items()) if k in self.skills and len(v)}
-        key = tuple((name, id(vectors)) for name, vectors in extra.items())
+        arrays = tuple(extra.values())
         with self._lock:
-            kept = self._learned.get(key)
-            if kept is None or any(a is not b for a, b in zip(kept[0], extra.values(), strict=True)):
-                vectors = np.vstack([self.vectors, *extra.values()])
+            fitted = self._fitted
+            if fitted is None or len(fitted[0]) != len(arrays) or any(a is not b for a, b in zip(fitted[0], arrays, strict=True)):
+                vectors = np.vstack([self.vectors, *arrays])
                 labels = [(self.skills[i],) for i in self.owners]
                 labels += [(name,) for name, more in extra.items() for _ in range(len(more))]
-                self._learned.clear()  # one live release at a time
-                kept = (tuple(extra.values()), fit_ridge(vectors, labels, temperature=LEARNED_TEMPERATURE, l2=LEARNED_L2))
-                self._learned[key] = kept
-            return kept[1]
+                fitted = (arrays, fit_ridge(vectors, labels, temperature=LEARNED_TEMPERATURE, l2=LEARNED_L2))
+                object.__setattr__(self, "_fitted", fitted)  # a frozen model's one cache
+            return fitted[1]
 
 
 def fill(utterance: str) -> str:
