@@ -29,7 +29,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.chat_stream import ChatStream
 
-from bot.blocks.common import context, escape, link, scrub
+from bot.blocks.ask import sources_line
+from bot.blocks.common import context, escape, scrub
 from knowledge.answers import Answer
 
 log = logging.getLogger(__name__)
@@ -47,9 +48,7 @@ _PHONE_RUN = re.compile(r"[+(]?\d[\d ().-]*$")
 
 def source_blocks(answer: Answer) -> list[dict[str, Any]]:
     """Default closing blocks: the answer's sources as links, and its note."""
-    notes: list[str] = []
-    if answer.sources:
-        notes.append("Sources: " + " · ".join(link(s.url, f"[{s.n}] {s.title}") for s in answer.sources))
+    notes = [n for n in (sources_line(answer),) if n]
     if answer.note:
         notes.append(escape(answer.note))
     return [context(*notes).to_dict()] if notes else []

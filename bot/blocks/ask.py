@@ -67,12 +67,15 @@ def render(answer: Answer, *, log_id: int | None = None, ephemeral: bool = False
     return finish(fallback, blocks)
 
 
+def sources_line(answer: Answer) -> str:
+    """"Sources: [1] title · [2] title" as links, for text that only cites the numbers."""
+    return "Sources: " + " · ".join(link(s.url, f"[{s.n}] {s.title}") for s in answer.sources) if answer.sources else ""
+
+
 def streamed_closing(answer: Answer) -> list[dict[str, Any]]:
     """What closes an answer streamed into a thread (its text is already there): the
     sources as links, what was detected, and the feedback buttons; no Share (it is public)."""
-    notes = []
-    if answer.sources:
-        notes.append("Sources: " + " · ".join(link(s.url, f"[{s.n}] {s.title}") for s in answer.sources))
+    notes = [n for n in (sources_line(answer),) if n]
     notes += [_detected(answer)] + ([escape(answer.note)] if answer.note else [])
     blocks: list[Block] = [context(*notes)]
     blocks += actions(answer_buttons(answer, answer.log_id, ephemeral=False), ids.FEEDBACK_BLOCK)
