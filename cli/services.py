@@ -12,18 +12,18 @@ from config import load_settings
 if TYPE_CHECKING:
     from knowledge.service import KnowledgeService
 
-_services: dict[int, KnowledgeService] = {}
+_service: KnowledgeService | None = None
 _lock = threading.Lock()
 
 
 def knowledge_service() -> KnowledgeService:
-    """The service for this process's settings (read once per environment)."""
+    """The service for this process's settings (read once per environment; a test that
+    changes the environment gets a service for the new settings)."""
     from knowledge.service import KnowledgeService
 
+    global _service
     settings = load_settings()
     with _lock:
-        service = _services.get(id(settings))
-        if service is None or service.settings is not settings:
-            _services.clear()  # one environment per process outside tests: hold one engine
-            service = _services[id(settings)] = KnowledgeService(settings)
-        return service
+        if _service is None or _service.settings is not settings:
+            _service = KnowledgeService(settings)
+        return _service
