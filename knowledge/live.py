@@ -23,17 +23,17 @@ from typing import TYPE_CHECKING, TypeVar
 from sqlalchemy.engine import Engine
 
 from config import Settings
-from knowledge import unit_vectors
-from knowledge.embeddings import MiniLMEmbeddings
 from knowledge.models import JourneyMap
-from knowledge.retrieval import Retriever
-from knowledge.unit_vectors import UnitVectors
 from storage.engine import session_scope
 from storage.index_release import IndexRelease, fetch_active_release
 from storage.locks import exclusive, file_lock
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the retriever, the model and Chroma load when a question is answered, not for the map
     from chromadb import Collection
+
+    from knowledge.embeddings import MiniLMEmbeddings
+    from knowledge.retrieval import Retriever
+    from knowledge.unit_vectors import UnitVectors
 
 
 T = TypeVar("T")
@@ -67,10 +67,10 @@ class LiveState:
 
 
 class LiveIndex:
-    def __init__(self, settings: Settings, engine: Engine, embeddings: MiniLMEmbeddings) -> None:
+    def __init__(self, settings: Settings, engine: Engine, embeddings: Callable[[], MiniLMEmbeddings]) -> None:
         self.settings = settings
         self.engine = engine
-        self.embeddings = embeddings
+        self._embeddings = embeddings  # made on first use: reading the map needs no model
         self._state: LiveState | None = None
         self._lock = threading.Lock()
 
@@ -85,7 +85,13 @@ class LiveIndex:
                 self._state = LiveState(release, journey_map, lambda: self._retriever(release, journey_map))
             return self._state
 
+    @property
+    def embeddings(self) -> MiniLMEmbeddings:
+        return self._embeddings()
+
     def _retriever(self, release: IndexRelease, journey_map: JourneyMap) -> Retriever:
+        from knowledge.retrieval import Retriever
+
         return Retriever(journey_map, release_vectors(self.settings, self.engine, release, self.embeddings),
                          self.embeddings)
 
@@ -106,6 +112,8 @@ def release_vectors(settings: Settings, engine: Engine, release: IndexRelease,
                     embeddings: MiniLMEmbeddings) -> UnitVectors:
     """The release's unit vectors: from its snapshot in the data dir, else read from its
     collection (rebuilt when missing, as `ensure_collection` does) and snapshotted."""
+    from knowledge import unit_vectors
+
     path = unit_vectors.snapshot_path(settings.vectors_dir, release.collection)
     found = unit_vectors.load(path)
     if found is None:

@@ -51,7 +51,7 @@ class KnowledgeService:
     def live(self) -> LiveIndex:
         from knowledge.live import LiveIndex
 
-        return LiveIndex(self.settings, self.engine, self.embeddings)
+        return LiveIndex(self.settings, self.engine, lambda: self.embeddings)
 
     @cached_property
     def asker(self) -> Asker:

@@ -55,7 +55,7 @@ def test_another_container_rebuilds_from_the_shared_database(
 
     KnowledgeService(settings("release")).index()
     web = KnowledgeService(settings("web"))
-    twins = [LiveIndex(web.settings, web.engine, web.embeddings) for _ in range(2)]  # two processes, one folder
+    twins = [LiveIndex(web.settings, web.engine, lambda: web.embeddings) for _ in range(2)]  # two processes, one folder
     caplog.set_level(logging.WARNING, logger="knowledge.indexing")
     barrier = threading.Barrier(len(twins))
     maps: list[str] = []
