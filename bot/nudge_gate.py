@@ -21,7 +21,7 @@ class GateVerdict:
 
 class NudgeGate(Protocol):
     def verdict(self, slack_user_id: str, now: dt.datetime, sent_today: int) -> GateVerdict:
-        """`sent_today`: nudges already DMed to this user since their local midnight."""
+        """`sent_today`: nudges already DMed to this user in the 24 hours before `now`."""
         ...
 
 
