@@ -45,12 +45,12 @@ def dispatch_or_exit(name: str, text: str, *, reports_dir: Path | None = None, *
     files are written only into `reports_dir` (see `out_folder`)."""
     from cli.services import knowledge_service
     from skills import outcome as outcomes
-    from skills.builtin import default_registry
+    from skills.builtin import registry_for
     from skills.context import SkillContext
 
     settings = load_settings()
     ctx = SkillContext(settings, knowledge_service(), interactive=True, source="cli", reports_dir=reports_dir)
-    match outcomes.run_skill(default_registry(), ctx, name, text, **values):
+    match outcomes.run_skill(registry_for(name), ctx, name, text, **values):
         case outcomes.Done(result):
             return ctx, result
         case outcomes.UserError(message):

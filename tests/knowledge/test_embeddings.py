@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from knowledge.embeddings import DIMENSIONS, MiniLMEmbeddings
-from knowledge.model_files import MODEL_FILES, ModelFilesError, install_model_files, verify_model_dir
+from knowledge.model_files import MODEL_FILES, STAMP, ModelFilesError, install_model_files, verify_model_dir
 
 
 @pytest.fixture
@@ -66,6 +66,20 @@ def test_a_changed_model_file_is_refused(model_dir: Path, tmp_path: Path) -> Non
         MiniLMEmbeddings(copy)
     (copy / "model.onnx").unlink()
     with pytest.raises(ModelFilesError, match="model.onnx: missing"):
+        verify_model_dir(copy)
+
+
+def test_a_file_changed_after_a_passed_check_is_refused(model_dir: Path, tmp_path: Path) -> None:
+    """The stamp that spares later starts the hashing covers no file written since."""
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    verify_model_dir(copy)
+    assert (copy / STAMP).is_file()
+    vocab = copy / "vocab.txt"
+    text = vocab.read_text(encoding="utf-8")
+    vocab.write_text(text.replace("[unused0]", "[unused9]", 1), encoding="utf-8")  # same size, new time
+    assert len(vocab.read_bytes()) == (model_dir / "vocab.txt").stat().st_size
+    with pytest.raises(ModelFilesError, match="vocab.txt: sha256"):
         verify_model_dir(copy)
 
 
