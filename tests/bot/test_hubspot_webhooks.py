@@ -1,6 +1,7 @@
 """HubSpot's deal-stage webhooks through the real WSGI app: the sandbox's own signed
-webhooks are accepted and their deal ids reach the queued job; forged, stale, future and
-malformed requests are refused and queue nothing; a repeated event id queues once."""
+webhooks are accepted and their deal ids reach the queued job (in-process queue, and the
+durable queue with a worker process); forged, stale, future and malformed requests are
+refused and queue nothing; a repeated event id queues once."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from wsgiref.simple_server import make_server
 
+import psycopg
 import pytest
+from pydantic import SecretStr
 
 from bot.app import build_runtime, create_web_app
 from bot.runtime import BotRuntime
+from bot.work_queue import conninfo
 from knowledge.service import KnowledgeService
 from sandbox.generator import generate_portal
 from sandbox.model import PortalSize
@@ -25,6 +29,7 @@ from sandbox.server import SandboxServer
 from sandbox.slack_api import SlackStandIn
 from sandbox.webhooks import WebhookTarget, signed_headers
 from tests.bot.conftest import BotServer, Reply, _QuietHandler, _ThreadingWSGIServer, bot_settings
+from tests.bot.test_work_queue import queue_settings, start_worker  # noqa: F401 - a fixture and a helper
 
 SECRET = "hubspot-app-client-secret-42"
 PATH = "/hubspot/webhooks"
@@ -156,3 +161,36 @@ def test_without_a_client_secret_the_endpoint_is_off(make_webhooks: Callable[...
     assert any("HubSpot webhooks are off" in r.getMessage() for r in caplog.records)
     assert hooks.signed(batch(event(1, 3_000_000_001))).status == 404
     assert hooks.bot.post(b"{}", {"Content-Type": "application/json"}, path="/healthz").status == 200
+
+
+def test_on_postgresql_the_job_is_durable_and_a_worker_process_takes_it(
+        queue_settings: Any, slack_api: SlackStandIn, tmp_path: Any) -> None:
+    """The web process only queues (procrastinate's table); a `journeybot slack worker` runs it."""
+    settings = queue_settings.model_copy(update={"hubspot_client_secret": SecretStr(SECRET)})
+    knowledge = KnowledgeService(settings)
+    knowledge.index()
+    runtime = build_runtime(settings, knowledge=knowledge)
+    httpd = make_server("127.0.0.1", 0, create_web_app(runtime), server_class=_ThreadingWSGIServer,
+                        handler_class=_QuietHandler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        hooks = Webhooks(BotServer(f"http://127.0.0.1:{httpd.server_address[1]}", slack_api, runtime), runtime)
+        body = batch(event(21, 3_000_000_021), event(22, 3_000_000_022))
+        assert hooks.signed(body).status == 200
+        assert hooks.signed(body).status == 200  # a duplicate delivery: still one job
+        with psycopg.connect(conninfo(settings)) as connection:
+            rows = connection.execute("SELECT args FROM procrastinate_jobs").fetchall()
+        assert [row[0]["job"]["deal_ids"] for row in rows] == [["3000000021", "3000000022"]]
+        log_file = tmp_path / "worker.log"
+        worker = start_worker(settings, log_file)
+        try:
+            deadline = time.monotonic() + 90
+            while "2 deal stage changes arrived" not in log_file.read_text() and time.monotonic() < deadline:
+                time.sleep(0.3)
+            assert "2 deal stage changes arrived" in log_file.read_text(), log_file.read_text()[-3000:]
+        finally:
+            worker.terminate()
+            worker.wait(timeout=15)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
