@@ -117,15 +117,10 @@ class SandboxServer:
             stamp = self._clock_ms
             for object_id in ids:
                 obj = self.portal.objects[object_type][int(object_id)]
-                old_stage = obj.properties.get("dealstage")
-                obj.properties.update(properties)
                 new_stage = properties.get("dealstage")
-                if new_stage and new_stage != old_stage:
-                    obj.history.setdefault("dealstage", []).append((new_stage, stamp))
-                    if f"hs_v2_date_entered_{old_stage}" in obj.properties:
-                        obj.properties[f"hs_v2_date_exited_{old_stage}"] = stamp
-                        obj.properties[f"hs_v2_date_entered_{new_stage}"] = stamp
-                        obj.properties["hs_v2_date_entered_current_stage"] = stamp
+                if object_type == "deals" and new_stage and new_stage != obj.properties.get("dealstage"):
+                    move_deal(self.portal, obj.id, new_stage, stamp)  # a stage change as HubSpot records one
+                obj.properties.update(properties)
                 obj.properties["hs_lastmodifieddate"] = stamp
                 if "lastmodifieddate" in obj.properties:
                     obj.properties["lastmodifieddate"] = stamp
