@@ -61,7 +61,7 @@ def verify(secret: str, method: str, uri: str, body: bytes, headers: dict[str, s
     """Raises Refused (401) unless the v3 signature matches and the timestamp is fresh."""
     timestamp = headers.get("x-hubspot-request-timestamp", "")
     signature = headers.get("x-hubspot-signature-v3", "")
-    if not timestamp.isdigit() or not signature:
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 15) or not signature:
         raise Refused("401 Unauthorized", "no v3 signature or timestamp")
     if now_ms - int(timestamp) > MAX_AGE_MS:
         raise Refused("401 Unauthorized", "timestamp older than 5 minutes")
@@ -86,13 +86,15 @@ def stage_changes(body: bytes) -> list[tuple[str, str]]:
         event_id, deal_id = event.get("eventId"), event.get("objectId")
         if not _is_id(event_id) or not _is_id(deal_id):
             raise Refused("400 Bad Request", "a dealstage event without eventId or objectId")
-        out.append((f"hubspot:{event.get('portalId', '')}:{event_id}", str(deal_id)))
+        portal = event.get("portalId")
+        out.append((f"hubspot:{portal if _is_id(portal) else ''}:{event_id}", str(deal_id)))  # <= 49 characters
     return out
 
 
 def _is_id(value: object) -> bool:
-    return (isinstance(value, int) and not isinstance(value, bool) and value >= 0) or (
-        isinstance(value, str) and value.isdigit() and len(value) <= 20)
+    """A HubSpot id: a non-negative integer of at most 20 digits, or such a string."""
+    return (isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**20) or (
+        isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20)
 
 
 def request_uri(environ: dict[str, Any]) -> str:

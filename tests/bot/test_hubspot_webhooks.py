@@ -133,8 +133,9 @@ def test_forged_stale_future_and_malformed_requests_queue_nothing(hooks: Webhook
             hooks.signed(b"not json"),
             hooks.signed(b'{"eventId": 1, "objectId": 2}'),  # an object, not a batch
             hooks.signed(batch(event(2, 3_000_000_002, objectId=None))),
+            hooks.signed(batch(event(10**30, 3_000_000_002))),  # no HubSpot id is that long
         ]
-    assert [r.status for r in replies] == [401, 401, 401, 401, 401, 401, 400, 400, 400]
+    assert [r.status for r in replies] == [401, 401, 401, 401, 401, 401, 400, 400, 400, 400]
     refusals = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
     assert len(refusals) == len(replies) and all("\n" not in line and SECRET not in line for line in refusals)
     # Nothing was queued or claimed: the same event, now genuine, goes through (and is the only job).
