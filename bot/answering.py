@@ -9,6 +9,7 @@ from bot.blocks import render_error
 from bot.buttons import press
 from bot.commands import answer_command
 from bot.conversation import answer_message
+from bot.deal_changes import run_deal_changes
 from bot.jobs import Job
 from bot.replies import deliver
 from bot.runtime import BotRuntime
@@ -19,7 +20,11 @@ log = logging.getLogger(__name__)
 
 def perform(runtime: BotRuntime, job: Job, *, retry: bool = False) -> None:
     """Never raises for a failure of the answer itself (the user is told, with an id);
-    raises only when even that message cannot be delivered, so the queue keeps the job."""
+    raises only when even that message cannot be delivered, so the queue keeps the job.
+    A `deals` job has no one to tell: its failure raises, so the queue tries it again."""
+    if job.kind == "deals":
+        run_deal_changes(runtime, list(job.deal_ids))
+        return
     try:
         with runtime.work:
             _perform(runtime, job, retry=retry)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -11,6 +12,8 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, Se
 
 from bot import middleware
 from bot.access import AccessPolicy
+from bot.http import HUBSPOT_PATH, WSGIApp, make_wsgi_app
+from bot.hubspot_webhooks import HubSpotWebhooks
 from bot.listeners import actions, commands, events
 from bot.runtime import BotRuntime
 from bot.work_queue import WorkQueue, open_queue
@@ -27,7 +30,9 @@ class SlackNotConfigured(RuntimeError):
 
 
 def build_runtime(settings: Settings, *, knowledge: KnowledgeService | None = None,
-                  client: WebClient | None = None) -> BotRuntime:
+                  client: WebClient | None = None,
+                  on_deal_changes: Callable[[list[str]], None] | None = None) -> BotRuntime:
+    """`on_deal_changes` receives the deal ids of each webhook job (see bot.deal_changes)."""
     if settings.slack_bot_token is None:
         raise SlackNotConfigured("JOURNEYBOT_SLACK_BOT_TOKEN is not set (see docs/slack.md)")
     if client is None:
@@ -38,7 +43,8 @@ def build_runtime(settings: Settings, *, knowledge: KnowledgeService | None = No
     if "journey_map_path" not in settings.model_fields_set:
         log.warning("JOURNEYBOT_JOURNEY_MAP_PATH is not set: the bot serves the packaged SAMPLE map (a made-up "
                     "company), not yours. Set it to your journey map's YAML file.")
-    return BotRuntime(settings, knowledge, default_registry(), client, AccessPolicy(settings, client))
+    return BotRuntime(settings, knowledge, default_registry(), client, AccessPolicy(settings, client),
+                      on_deal_changes=on_deal_changes)
 
 
 def create_app(runtime: BotRuntime, queue: WorkQueue | None = None) -> App:
@@ -61,6 +67,20 @@ def create_app(runtime: BotRuntime, queue: WorkQueue | None = None) -> App:
     actions.register(app, runtime, queue)
     app.error(_on_error)
     return app
+
+
+def create_web_app(runtime: BotRuntime, queue: WorkQueue | None = None) -> WSGIApp:
+    """The web process's WSGI app: Slack's endpoint and, with a HubSpot client secret set,
+    HubSpot's deal-stage webhooks, both feeding the same work queue."""
+    queue = queue or open_queue(runtime)
+    hubspot = None
+    if runtime.settings.hubspot_client_secret is None:
+        log.info("HubSpot webhooks are off (JOURNEYBOT_HUBSPOT_CLIENT_SECRET is not set); the clock's scan "
+                 "finds deal stage changes")
+    else:
+        hubspot = HubSpotWebhooks(runtime, queue)
+        log.info("HubSpot webhooks on at %s", HUBSPOT_PATH)
+    return make_wsgi_app(create_app(runtime, queue), hubspot=hubspot)
 
 
 def _on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

@@ -1,5 +1,6 @@
-"""HTTP mode: a WSGI application with Slack's endpoint and a health check, served by
-gunicorn in production (`web` in the Procfile) and by a threading server in tests."""
+"""HTTP mode: a WSGI application with Slack's endpoint, HubSpot's webhooks (when
+configured) and a health check, served by gunicorn in production (`web` in the Procfile)
+and by a threading server in tests."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 SLACK_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+HUBSPOT_PATH = "/hubspot/webhooks"
 MAX_BODY = 1_000_000  # Slack's payloads are far smaller; a larger body is refused unread
 CONTENT_TYPES = ("application/x-www-form-urlencoded", "application/json")  # all Slack ever sends
 TIMESTAMP = re.compile(r"[0-9]{1,12}")
@@ -23,7 +25,8 @@ SLASH_FIELDS = ("command", "channel_id", "user_id", "team_id")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def make_wsgi_app(app: App) -> WSGIApp:
+def make_wsgi_app(app: App, *, hubspot: WSGIApp | None = None) -> WSGIApp:
+    """`hubspot`: the handler of HubSpot's webhooks; without it that path is 404 like any other."""
     slack = SlackRequestHandler(app)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -31,6 +34,8 @@ def make_wsgi_app(app: App) -> WSGIApp:
         if path == HEALTH_PATH:
             start_response("200 OK", [("Content-Type", "application/json")])
             return [b'{"ok": true}']
+        if path == HUBSPOT_PATH and hubspot is not None:
+            return hubspot(environ, start_response)
         if path != SLACK_PATH:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found"]

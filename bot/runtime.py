@@ -36,6 +36,9 @@ class BotRuntime:
     # Answers are CPU-bound: running more at once than there are cores only slows them
     # all and starves the acks, which must leave within Slack's 3 s.
     work: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(os.cpu_count() or 2))
+    # What a `deals` job does with the ids of deals whose stage changed (HubSpot webhooks);
+    # None: nothing (the clock's scan still finds every change).
+    on_deal_changes: Callable[[list[str]], None] | None = None
 
     _understander: Understander | None = field(default=None, init=False, repr=False)
     _channels: ChannelDirectory | None = field(default=None, init=False, repr=False)

@@ -122,15 +122,27 @@ def sandbox_command(
     fault_rate: Annotated[float, typer.Option(help="Share of requests failing with 429/5xx (0-1).")] = 0.0,
     latency_ms: Annotated[int, typer.Option(help="Added latency per request, ms.")] = 0,
     rate_limit: Annotated[str, typer.Option(help="Rolling limit LIMIT/SECONDS, or 'none'.")] = "100/10",
+    webhook_url: Annotated[str, typer.Option(help="Send signed deal-stage webhooks here (e.g. the bot's "
+                                             "/hubspot/webhooks URL); empty = none.")] = "",
+    webhook_app_id: Annotated[int, typer.Option(help="The app id the webhooks carry.")] = 77_777,
+    webhook_client_secret: Annotated[str, typer.Option(
+        help="The client secret that signs the webhooks (the bot's JOURNEYBOT_HUBSPOT_CLIENT_SECRET).")] = "",
 ) -> None:
-    """Serve a synthetic HubSpot portal over HubSpot's API until Ctrl-C (for demos and tests)."""
+    """Serve a synthetic HubSpot portal over HubSpot's API until Ctrl-C (for demos and tests).
+
+    Admin endpoints (same bearer token): POST /_sandbox/deals/{id}/stage {"stage": ...} moves a
+    deal; POST /_sandbox/deals/advance {"count": n} moves n random open deals one stage on."""
     from config import ConfigError, load_settings
     from sandbox.faults import FaultPlan
     from sandbox.generator import generate_portal
     from sandbox.model import PortalSize
     from sandbox.server import SandboxServer
+    from sandbox.webhooks import WebhookTarget
 
     load_settings()  # the command boundary; the sandbox itself needs none of them
+    if webhook_url and not webhook_client_secret:
+        raise ConfigError("--webhook-url needs --webhook-client-secret (the secret the bot verifies with).")
+    target = WebhookTarget(webhook_url, webhook_app_id, webhook_client_secret) if webhook_url else None
     in_use = ConfigError(f"--port {port}: 127.0.0.1:{port} is already in use; stop what listens there "
                          "or pass another --port (0 = any free port).")
     if port and not _port_free(port):  # before spending seconds on the portal
@@ -140,7 +152,7 @@ def sandbox_command(
         portal = generate_portal(seed, PortalSize.for_deals(size) if size else PortalSize())
     try:
         server = SandboxServer(portal, token=token, rate_limit=limit, port=port,
-                               faults=FaultPlan(rate=fault_rate, latency_s=latency_ms / 1000))
+                               faults=FaultPlan(rate=fault_rate, latency_s=latency_ms / 1000), webhooks=target)
     except OSError as exc:
         if exc.errno != errno.EADDRINUSE:
             raise

@@ -3,7 +3,8 @@
 It starts the sandbox CRM and a local Slack Web API stand-in on 127.0.0.1, indexes the
 sample map into local Chroma and SQLite, runs every skill through the registry (the
 path Slack and the scheduler use), then lets the scheduler fire a weekly digest and
-churn alerts into the stand-in and prints what was posted.
+churn alerts into the stand-in and prints what was posted, and finally moves one deal to
+its next stage through the sandbox's admin endpoint, as a rep would in HubSpot.
 
 It never touches the configured state: it keeps its own folder (default <data dir>/demo,
 with its own SQLite and Chroma) and always answers from the packaged sample map.
@@ -71,6 +72,8 @@ def demo(
                 result = registry.dispatch(ctx, name, text, **values)
             print_result(name, result, as_json=False)
         _scheduled_posts(settings, knowledge)
+        move = _move_a_deal(server.base_url, portal)
+        _nudge_for_move(settings, knowledge, move)
     err.print(f"\nThe demo's own state is in {demo_dir} (SQLite, Chroma, reports); your data dir "
               f"{base.data_dir} was not touched. Try: {_command()} ask \"what matters to IT in consideration?\"",
               highlight=False, markup=False)
@@ -107,6 +110,40 @@ def _busiest_company(portal: Any) -> str:
                 counts[company_id] = len(deal_ids)
     best = max(counts, key=lambda c: counts[c])
     return str(portal.objects["companies"][best].properties.get("name"))
+
+
+def _move_a_deal(base_url: str, portal: Any) -> dict[str, Any]:
+    """A rep moves the largest open deal one stage on: POST /_sandbox/deals/{id}/stage, the
+    sandbox's admin endpoint, which records it as HubSpot would (and sends the webhook when
+    one is configured). Returns the endpoint's answer (dealId, fromStage, toStage, at)."""
+    import json
+    import urllib.request
+
+    from rich.rule import Rule
+
+    from sandbox.stage_moves import next_stage
+
+    deals = [d for d in portal.records("deals") if d.properties.get("hs_is_closed") == "false"]
+    deal = max(deals, key=lambda d: (float(str(d.properties.get("amount") or 0)), -d.id))
+    stage = next_stage(portal, deal.id)
+    assert stage is not None  # an open deal always has a next stage
+    request = urllib.request.Request(
+        f"{base_url}/_sandbox/deals/{deal.id}/stage", data=json.dumps({"stage": stage.id}).encode(), method="POST",
+        headers={"Authorization": f"Bearer {DEMO_TOKEN}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        move: dict[str, Any] = json.loads(response.read())
+    labels = {s.id: s.label for p in portal.pipelines for s in p.stages}
+    out.print(Rule("sandbox CRM: a deal moves"))
+    out.print(f"{deal.properties.get('dealname')} (deal {move['dealId']}) moved from {labels[move['fromStage']]} to "
+              f"{labels[move['toStage']]} at {deal.text('hs_lastmodifieddate')}; the next CRM sync finds it by its "
+              "last-modified time.", highlight=False)
+    return move
+
+
+def _nudge_for_move(settings: Settings, knowledge: Any, move: dict[str, Any]) -> None:
+    """Where the demo will show the deal owner's nudge for `move` arriving in the Slack
+    stand-in, once deal nudges (issue #14) are in; nothing to show until then."""
+    del settings, knowledge, move
 
 
 DEMO_SUBSCRIPTIONS: tuple[tuple[str, SubscriptionKind, str, dict[str, str]], ...] = (

@@ -94,6 +94,11 @@ class Settings(BaseSettings):
     # --- HubSpot (CRM gateway) ---
     hubspot_access_token: SecretStr | None = Field(default=None, description="Private-app access token (secret).")
     hubspot_base_url: str = Field(default="https://api.hubapi.com", description="HubSpot API base URL.")
+    hubspot_client_secret: SecretStr | None = Field(
+        default=None,
+        description="The HubSpot app's client secret: verifies deal-stage webhooks at /hubspot/webhooks; unset, "
+        "the endpoint is off (404) and the clock's scan alone finds stage changes (secret).",
+    )
     hubspot_rate_limit: int = Field(
         default=100, ge=1,
         description="Requests the gateway sends per rolling window (HubSpot: 100 per 10 s on Free/Starter, "

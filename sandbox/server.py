@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import json
+import random
 import re
 import threading
 import time
@@ -17,9 +18,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sandbox import routes
+from sandbox import admin, routes
 from sandbox.faults import FaultInjector, FaultPlan, RollingWindow
 from sandbox.model import OBJECT_TYPES, Portal
+from sandbox.stage_moves import StageMove, advance_deals, move_deal
+from sandbox.webhooks import WebhookSender, WebhookTarget
 
 Handler = Callable[[re.Match[str], dict[str, list[str]], dict[str, Any]], routes.Response]
 TYPES = "|".join(OBJECT_TYPES)
@@ -40,8 +43,10 @@ class SandboxServer:
         host: str = "127.0.0.1",
         port: int = 0,
         daily_limit: int = 250_000,
+        webhooks: WebhookTarget | None = None,
     ) -> None:
         self.portal = portal
+        self.webhooks = WebhookSender(webhooks) if webhooks is not None else None
         self.token = token
         self.scopes: set[str] | None = set(scopes) if scopes is not None else None
         self.rate_window = RollingWindow(*rate_limit) if rate_limit else None
@@ -85,6 +90,8 @@ class SandboxServer:
         self._httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        if self.webhooks is not None:
+            self.webhooks.close()
 
     def __enter__(self) -> SandboxServer:
         return self.start()
@@ -110,20 +117,39 @@ class SandboxServer:
             stamp = self._clock_ms
             for object_id in ids:
                 obj = self.portal.objects[object_type][int(object_id)]
-                old_stage = obj.properties.get("dealstage")
-                obj.properties.update(properties)
                 new_stage = properties.get("dealstage")
-                if new_stage and new_stage != old_stage:
-                    obj.history.setdefault("dealstage", []).append((new_stage, stamp))
-                    if f"hs_v2_date_entered_{old_stage}" in obj.properties:
-                        obj.properties[f"hs_v2_date_exited_{old_stage}"] = stamp
-                        obj.properties[f"hs_v2_date_entered_{new_stage}"] = stamp
-                        obj.properties["hs_v2_date_entered_current_stage"] = stamp
+                if object_type == "deals" and new_stage and new_stage != obj.properties.get("dealstage"):
+                    move_deal(self.portal, obj.id, new_stage, stamp)  # a stage change as HubSpot records one
+                obj.properties.update(properties)
                 obj.properties["hs_lastmodifieddate"] = stamp
                 if "lastmodifieddate" in obj.properties:
                     obj.properties["lastmodifieddate"] = stamp
                 obj.updated_ms = stamp
             return stamp
+
+    def move_deal(self, deal_id: int, stage_id: str, at_ms: int | None = None) -> StageMove:
+        """Move one deal as a HubSpot user would (default: now); a webhook follows when configured."""
+        with self._lock:
+            move = move_deal(self.portal, deal_id, stage_id, self._stamp(at_ms))
+        if self.webhooks is not None:
+            self.webhooks.send([move])
+        return move
+
+    def advance_deals(self, count: int, *, seed: int | None = None, at_ms: int | None = None) -> list[StageMove]:
+        """Time passes: `count` random open deals move one stage forward, one webhook batch for all."""
+        with self._lock:
+            moves = advance_deals(self.portal, count, self._stamp(at_ms), random.Random(seed))
+        if self.webhooks is not None:
+            self.webhooks.send(moves)
+        return moves
+
+    def _stamp(self, at_ms: int | None) -> int:
+        """The time of a change: given, else now and never before the previous change (lock held)."""
+        if at_ms is None:
+            self._clock_ms = max(self._clock_ms + 1000, int(time.time() * 1000))
+            return self._clock_ms
+        self._clock_ms = max(self._clock_ms, at_ms)
+        return at_ms
 
     # --- routing ---------------------------------------------------------------------
     def _build_routes(self) -> list[tuple[str, re.Pattern[str], str, Handler]]:
@@ -148,6 +174,9 @@ class SandboxServer:
              lambda m, q, b: routes.properties(p, m["t"]) if m["t"] in OBJECT_TYPES else routes.not_found()),
             ("POST", r"/oauth/v2/private-apps/get/access-token-info", "token_info",
              lambda m, q, b: self._token_info(b)),
+            ("POST", admin.PREFIX + r"/deals/(?P<id>\d+)/stage", "admin_move",
+             lambda m, q, b: admin.move(self, m["id"], b)),
+            ("POST", admin.PREFIX + r"/deals/advance", "admin_advance", lambda m, q, b: admin.advance(self, b)),
         ]
         return [(method, re.compile(pattern + r"/?$"), name, fn) for method, pattern, name, fn in table]
 
@@ -166,7 +195,7 @@ class SandboxServer:
         if name == "properties":
             t = groups["t"]
             return [f"crm.schemas.{t}.read"] if t in ("deals", "companies", "contacts") else [routes.required_scope(t)]
-        if name == "token_info":
+        if name == "token_info" or name.startswith("admin_"):
             return []
         needed = [routes.required_scope(groups["t"])]
         if groups.get("to") in OBJECT_TYPES:
@@ -183,12 +212,14 @@ class SandboxServer:
                 break
         else:
             return (*routes.error(404, f"No route for {method} {parts.path}", "NOT_FOUND"), {})
+        control = name.startswith("admin_")  # test controls: token-checked, never counted, limited or faulted
         key = name
         if "t" in match.groupdict() and match["t"]:
             key += f":{match['t']}" + (f"->{match['to']}" if match.groupdict().get("to") else "")
-        with self._lock:
-            self.counts[key] += 1
-        self.faults.delay()
+        if not control:
+            with self._lock:
+                self.counts[key] += 1
+            self.faults.delay()
         if name != "token_info":
             auth = headers.get("authorization", "")
             if not auth.startswith("Bearer ") or not auth[7:].strip():
@@ -205,6 +236,12 @@ class SandboxServer:
                     errors=[{"message": "One or more of the following scopes are required.",
                              "context": {"requiredGranularScopes": missing}}],
                     links={"scopes": "https://developers.hubspot.com/scopes"}), {})
+        if control:
+            try:
+                admin_body = json.loads(raw_body) if raw_body else {}
+            except ValueError:
+                return (*routes.error(400, "Invalid JSON body"), {})
+            return (*fn(match, query, admin_body if isinstance(admin_body, dict) else {}), {})
         extra: dict[str, str] = {}
         window = self.search_window if name == "search" else self.rate_window
         if window is not None:

@@ -39,6 +39,9 @@ def test_demo_runs_end_to_end(tmp_path: Path, model_dir: Path, monkeypatch: pyte
     assert "posted to #C0SUCCESS" in out and "HIGH" in out
     assert "images uploaded with the posts: velocity-" in out
     assert list(reports.glob("velocity-*.png"))
+    # a deal moved through the sandbox's admin endpoint, as a rep would in HubSpot
+    moved = re.search(r"\(deal (\d+)\) moved from ([\w -]+) to ([\w -]+) at ", out)
+    assert moved and moved[2] != moved[3], out[-2000:]
     # a second demo (a restart) posts nothing twice: each subscription period posts exactly once
     again = CliRunner().invoke(app, ["demo"])
     assert again.exit_code == 0, again.output
