@@ -23,6 +23,7 @@ from typing import Any, Protocol, cast
 
 import procrastinate
 import psycopg
+import psycopg_pool
 from procrastinate.types import JSONValue
 from sqlalchemy.engine import make_url
 
@@ -66,11 +67,20 @@ class PostgresQueue:
     Acks that arrive together are committed together (group commit): one thread inserts
     every job waiting at that moment in one statement, and each ack returns once its job's
     batch committed. A burst then costs a few round trips instead of one per request,
-    which keeps acks as quick as a plain Bolt app's."""
+    which keeps acks as quick as a plain Bolt app's.
+
+    The batches go through a small pool of autocommit connections of its own: the insert
+    commits in its own round trip, where procrastinate's default pool opens a transaction
+    and commits it apart. The pool still checks a connection before lending it, so one the
+    database dropped is replaced rather than failing a batch of acks. A batch that fails is
+    not retried here: its insert may have committed, and a second one would answer twice."""
 
     def __init__(self, settings: Settings) -> None:
         self._app = queue_app(settings)
-        self._app.open()
+        self._pool = psycopg_pool.ConnectionPool(conninfo(settings), min_size=1, max_size=2, open=True,
+                                                 kwargs={"autocommit": True}, name="slack-enqueue",
+                                                 check=psycopg_pool.ConnectionPool.check_connection)
+        self._app.open(self._pool)
         self._task = self._app.configure_task(name=TASK, queue=QUEUE)
         self._pending: queue.Queue[_Pending] = queue.Queue()
         self._thread = threading.Thread(target=self._commit_batches, name="enqueue", daemon=True)
@@ -88,6 +98,7 @@ class PostgresQueue:
         self._pending.put(_STOP)
         self._thread.join(timeout=10)
         self._app.close()
+        self._pool.close()
 
     def _commit_batches(self) -> None:
         while True:
