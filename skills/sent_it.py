@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from html import escape
 from dataclasses import asdict, dataclass
+from html import escape
 from typing import Any, Literal
 
 from skills.context import SkillContext
@@ -41,10 +41,14 @@ class SentOutcome:
 
 def note_body(asset_title: str, asset_url: str | None, sender_name: str, stage_name: str | None) -> str:
     """What the deal's timeline shows: the asset, its link and who sent it (a Slack name)."""
-    where = f" at the {escape(stage_name)} stage" if stage_name else ""
-    link = f' (<a href="{escape(asset_url)}">{escape(asset_url)}</a>)' if asset_url else ""
-    return (f"<p>Content sent{where}: <strong>{escape(asset_title)}</strong>{link}, sent by {escape(sender_name)} "
+    where = f" at the {_text(stage_name)} stage" if stage_name else ""
+    link = f' (<a href="{escape(asset_url)}">{_text(asset_url)}</a>)' if asset_url else ""
+    return (f"<p>Content sent{where}: <strong>{_text(asset_title)}</strong>{link}, sent by {_text(sender_name)} "
             "(via journeybot).</p>")
+
+
+def _text(value: str) -> str:
+    return escape(value, quote=False)
 
 
 def record_sent(ctx: SkillContext, *, deal_id: str, crm_stage_id: str, asset_id: str, user: str, sender_name: str,
