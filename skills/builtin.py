@@ -9,9 +9,9 @@ from skills.registry import Registry
 
 @cache
 def default_registry() -> Registry:
-    from skills import account, ask, churn, deal, gaps, velocity
+    from skills import account, ask, churn, deal, gaps, influence, velocity
 
     registry = Registry()
-    for module in (ask, gaps, account, deal, velocity, churn):
+    for module in (ask, gaps, account, deal, velocity, churn, influence):
         registry.add(module.SKILL)
     return registry
