@@ -69,6 +69,28 @@ class AlertRef:
         return cls(company_id, rule)
 
 
+@dataclass(frozen=True)
+class SentRef:
+    """SENT_IT: which asset went out on which deal, at which CRM stage and stage entry
+    (epoch ms the deal entered it; None when the CRM did not say)."""
+
+    deal_id: str
+    stage_id: str
+    asset_id: str
+    entered_ms: int | None = None
+
+    def encode(self) -> str:
+        entered = "" if self.entered_ms is None else str(self.entered_ms)
+        return f"{self.deal_id}|{self.stage_id}|{self.asset_id}|{entered}"[:MAX_VALUE]
+
+    @classmethod
+    def decode(cls, value: str) -> SentRef:
+        parts = value.split("|")
+        if len(parts) != 4 or not all(parts[:3]) or (parts[3] and not parts[3].isdigit()):
+            raise BadButtonValue(value[:60])
+        return cls(parts[0], parts[1], parts[2], int(parts[3]) if parts[3] else None)
+
+
 def stored_ref(result_id: int, ref: str) -> str:
     """A ref that names a kept result ("@<id>") and, if it expired, how to run it again."""
     return f"@{result_id} {ref}"

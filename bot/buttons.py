@@ -1,25 +1,30 @@
 """Buttons after the ack: feedback thumbs, share to channel, pick one of several
-candidates, show more, churn acknowledge/snooze. Replies go through the button's
+candidates, show more, churn acknowledge/snooze, "Sent it" on an asset. Replies go through the button's
 response_url, so they reach the clicker wherever the message is."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 
 from bot import ids
 from bot.blocks import render_error, render_note
-from bot.button_values import AlertRef, BadButtonValue, MorePage, RunRef, split_stored
+from bot.blocks.sent_it import mark_sent, render_sent
+from bot.button_values import AlertRef, BadButtonValue, MorePage, RunRef, SentRef, split_stored
 from bot.dispatch import render_kept, run_skill
 from bot.jobs import Job
 from bot.replies import deliver
 from bot.runtime import BotRuntime
+from skills.sent_it import record_sent
 from storage.churn_ledger import record_churn_response
 from storage.question_log import fetch_question, set_feedback
 
+log = logging.getLogger(__name__)
 SNOOZE_DAYS = 7
 
 Handler = Callable[[BotRuntime, Job], None]
@@ -115,6 +120,38 @@ def _annotate_alert(runtime: BotRuntime, job: Job, note: str) -> None:
         deliver(runtime.client, render_note(note), job.to, ephemeral=False)
 
 
+def _sent_it(runtime: BotRuntime, job: Job) -> None:
+    """Record the send (and its HubSpot note); the button becomes who sent it, and the
+    clicker gets one line when there is more to say (already recorded, no note)."""
+    sent = SentRef.decode(job.value)
+    user = job.to.user
+    entered = None if sent.entered_ms is None else dt.datetime.fromtimestamp(sent.entered_ms / 1000, dt.UTC)
+    outcome = record_sent(runtime.context(job.to.channel, user), deal_id=sent.deal_id, crm_stage_id=sent.stage_id,
+                          asset_id=sent.asset_id, user=user, sender_name=slack_name(runtime, user),
+                          stage_entered_at=entered)
+    ts, blocks = job.message.get("ts"), job.message.get("blocks")
+    if ts and isinstance(blocks, list):
+        try:
+            runtime.client.chat_update(channel=job.to.channel, ts=ts, text=f"{outcome.asset_title}: sent",
+                                       blocks=mark_sent(blocks, job.value, outcome.sent_by))
+        except SlackApiError as exc:  # e.g. a message the bot may not edit: the line below still says it
+            log.info("could not mark the asset as sent in the message: %s", exc.response.get("error"))
+        else:
+            if outcome.new and outcome.note_problem is None:
+                return
+    deliver(runtime.client, render_sent(outcome), job.to, ephemeral=True)
+
+
+def slack_name(runtime: BotRuntime, user: str) -> str:
+    """The name a HubSpot note shows for a Slack user (display name, else real name, else
+    the user id); never the email."""
+    try:
+        profile = (runtime.client.users_info(user=user).get("user") or {}).get("profile") or {}
+    except Exception:  # noqa: BLE001 - a name is a nicety: the note is written either way
+        return user
+    return str(profile.get("display_name") or profile.get("real_name") or user)
+
+
 HANDLERS: dict[str, Handler] = {
     ids.FEEDBACK_UP: _feedback(1),
     ids.FEEDBACK_DOWN: _feedback(-1),
@@ -123,6 +160,7 @@ HANDLERS: dict[str, Handler] = {
     ids.PICK_CHOICE: _pick,
     ids.CHURN_ACK: _churn_response("ack"),
     ids.CHURN_SNOOZE: _churn_response("snooze"),
+    ids.SENT_IT: _sent_it,
 }
 
 

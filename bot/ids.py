@@ -7,6 +7,7 @@ SHOW_MORE = "jb_show_more"
 PICK_CHOICE = "jb_pick_choice"
 CHURN_ACK = "jb_churn_ack"
 CHURN_SNOOZE = "jb_churn_snooze"
+SENT_IT = "jb_sent_it"
 
 FEEDBACK_BLOCK = "jb_feedback"
 ACTIONS_BLOCK = "jb_actions"

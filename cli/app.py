@@ -36,14 +36,15 @@ LAZY_HELP = {
     "velocity": "Weekly pipeline velocity: days in stage, conversion, win rate, cycle, created/won, stalled deals.",
     "digest": "The weekly velocity digest as it would be posted: headline, stage table, stalled deals, chart.",
     "churn": "Churn-risk alerts for customers; --dry-run previews the scheduled alerts (cooldown, snoozes, acks applied).",
+    "influence": "Which content moves deals: per asset, conversion of the deals it was sent on vs the rest, with counts.",
     "slack": "The Slack bot's processes (the web process is bot.wsgi).",
     "run": "Post a subscription's period now, as the clock would (once per period unless --force).",
 }
 # Commands that read or write the database and the data directory: checked first (cli.preflight).
 NEEDS_STATE = frozenset({"index", "ask", "stages", "content", "route", "gaps", "account", "deal", "velocity",
-                         "churn", "digest", "subscribe", "unsubscribe", "subscriptions", "run"})
+                         "churn", "influence", "digest", "subscribe", "unsubscribe", "subscriptions", "run"})
 ORDER = ("where", "validate", "index", "ask", "stages", "content", "route", "gaps", "account", "deal", "velocity",
-         "digest", "churn", "subscribe", "unsubscribe", "subscriptions", "run", "demo", "sandbox", "schema", "model", "db",
+         "digest", "churn", "influence", "subscribe", "unsubscribe", "subscriptions", "run", "demo", "sandbox", "schema", "model", "db",
          "crm", "slack")
 
 

@@ -155,6 +155,20 @@ class Settings(BaseSettings):
         default="hs_buying_role",
         description="Contact property holding buying-committee roles (multi-select; values separated by ';').",
     )
+    hubspot_write_notes: bool = Field(
+        default=False,
+        description="When a rep clicks \"Sent it\" on an asset, also log a note on the HubSpot deal (needs the "
+        "crm.objects.contacts.write scope, which HubSpot's notes API requires; the click is recorded either way).",
+    )
+    influence_min_deals: int = Field(
+        default=5, ge=1,
+        description="Content influence: fewest deals on each side (sent the asset / not) before the two "
+        "conversion rates are compared; below it the report says too few to compare.",
+    )
+    influence_days: int = Field(
+        default=180, ge=1,
+        description="Content influence: how far back the report looks (sends and stage entries), days.",
+    )
 
     # --- account readiness ---
     account_engaged_days: int = Field(

@@ -25,6 +25,11 @@ ASSOCIATION_TYPE_IDS: dict[tuple[str, str], int] = {
     ("companies", "meetings"): 187, ("meetings", "companies"): 188,
     ("companies", "notes"): 189, ("notes", "companies"): 190,
     ("companies", "tasks"): 191, ("tasks", "companies"): 192,
+    ("deals", "calls"): 205, ("calls", "deals"): 206,
+    ("deals", "emails"): 209, ("emails", "deals"): 210,
+    ("deals", "meetings"): 211, ("meetings", "deals"): 212,
+    ("deals", "notes"): 213, ("notes", "deals"): 214,
+    ("deals", "tasks"): 215, ("tasks", "deals"): 216,
 }
 
 PropValue = str | int  # int = epoch milliseconds of a datetime property

@@ -264,8 +264,48 @@ def properties(portal: Portal, object_type: str) -> Response:
     return 200, {"results": results}
 
 
+def _target_types(from_type: str) -> dict[int, str]:
+    """Association type id -> the object type it points to, for records made by create."""
+    out = {type_id: to for (src, to), type_id in ASSOCIATION_TYPE_IDS.items() if src == from_type}
+    out.update({type_id: to for (src, to), type_id in ENGAGEMENT_CONTACT_TYPE_IDS.items() if src == from_type})
+    return out
+
+
+def create_object(portal: Portal, object_type: str, body: dict[str, Any]) -> Response:
+    """POST /crm/v3/objects/{type}: a new record with its associations (HUBSPOT_DEFINED type
+    ids); engagements need hs_timestamp, as in HubSpot. 201 with the record as served."""
+    props = {str(k): str(v) for k, v in (body.get("properties") or {}).items() if v is not None}
+    if object_type in ENGAGEMENT_TYPES and not props.get("hs_timestamp"):
+        return error(400, "Property values were not valid: hs_timestamp is required")
+    targets = _target_types(object_type)
+    links: list[tuple[str, int]] = []
+    for item in body.get("associations") or []:
+        to_id = str((item.get("to") or {}).get("id", ""))
+        for spec in item.get("types") or []:
+            to_type = targets.get(int(spec.get("associationTypeId") or 0))
+            if to_type is None or not to_id.isdigit() or int(to_id) not in portal.objects[to_type]:
+                return error(400, f"Invalid association to {to_id!r} (type {spec.get('associationTypeId')})")
+            links.append((to_type, int(to_id)))
+    kinds = ENGAGEMENT_TYPES if object_type in ENGAGEMENT_TYPES else (object_type,)
+    new_id = max(max(portal.objects[k], default=0) for k in kinds) + 1
+    stamp = max(portal.now_ms, int(dt.datetime.now(dt.UTC).timestamp() * 1000))
+    values: dict[str, str | int] = {**props, "hs_object_id": str(new_id), "hs_createdate": stamp,
+                                    "hs_lastmodifieddate": stamp}
+    obj = CrmObject(new_id, values, stamp, stamp)
+    portal.objects[object_type][new_id] = obj
+    for to_type, target in links:
+        portal.associations.setdefault((object_type, to_type), {}).setdefault(new_id, []).append(target)
+        portal.associations.setdefault((to_type, object_type), {}).setdefault(target, []).append(new_id)
+    return 201, serialize(obj, object_type, list(props), [])
+
+
 def required_scope(object_type: str) -> str:
     """The read scope an object type needs (engagements: the contacts scope; not confirmed)."""
     if object_type in ENGAGEMENT_TYPES:
         return "crm.objects.contacts.read"
     return f"crm.objects.{object_type}.read"
+
+
+def write_scope(object_type: str) -> str:
+    """The write scope: HubSpot's notes (and other engagement) API asks for the contacts one."""
+    return required_scope(object_type).removesuffix(".read") + ".write"

@@ -157,6 +157,8 @@ class SandboxServer:
         table: list[tuple[str, str, str, Handler]] = [
             ("GET", rf"/crm/v3/objects/(?P<t>{TYPES})", "list",
              lambda m, q, b: routes.list_objects(p, m["t"], q)),
+            ("POST", rf"/crm/v3/objects/(?P<t>{TYPES})", "create",
+             lambda m, q, b: self._create(m["t"], b)),
             ("GET", rf"/crm/v3/objects/(?P<t>{TYPES})/(?P<id>[^/]+)", "get",
              lambda m, q, b: routes.get_object(p, m["t"], m["id"], q)),
             ("POST", rf"/crm/v3/objects/(?P<t>{TYPES})/batch/read", "batch_read",
@@ -180,6 +182,10 @@ class SandboxServer:
         ]
         return [(method, re.compile(pattern + r"/?$"), name, fn) for method, pattern, name, fn in table]
 
+    def _create(self, object_type: str, body: dict[str, Any]) -> routes.Response:
+        with self._lock:  # ids are picked from what is there: one create at a time
+            return routes.create_object(self.portal, object_type, body)
+
     def _token_info(self, body: dict[str, Any]) -> routes.Response:
         if body.get("tokenKey") != self.token:
             return routes.error(401, "The token is invalid or expired.", "INVALID_AUTHENTICATION")
@@ -197,6 +203,8 @@ class SandboxServer:
             return [f"crm.schemas.{t}.read"] if t in ("deals", "companies", "contacts") else [routes.required_scope(t)]
         if name == "token_info" or name.startswith("admin_"):
             return []
+        if name == "create":
+            return [routes.write_scope(groups["t"])]
         needed = [routes.required_scope(groups["t"])]
         if groups.get("to") in OBJECT_TYPES:
             needed.append(routes.required_scope(groups["to"]))
@@ -281,7 +289,8 @@ class SandboxServer:
 
 _ALL_SCOPES = {"crm.objects.deals.read", "crm.objects.companies.read", "crm.objects.contacts.read",
                "crm.objects.owners.read", "crm.schemas.deals.read", "crm.schemas.companies.read",
-               "crm.schemas.contacts.read"}
+               "crm.schemas.contacts.read", "crm.objects.contacts.write", "crm.objects.deals.write",
+               "crm.objects.companies.write"}
 
 
 class _RequestHandler(BaseHTTPRequestHandler):

@@ -39,6 +39,7 @@ class SlackWorkspace:
         self.latency: dict[str, float] = {}
         self.members: dict[str, set[str]] = {}  # channel -> users in it (users.conversations)
         self.creators: dict[str, str] = {}  # channel -> the user who created it (conversations.info)
+        self.display_names: dict[str, str] = {}  # users.info: user id -> profile display name
         self._lock = threading.Lock()
         self._ts = 1700000000.000100
 
@@ -240,6 +241,10 @@ class SlackWorkspace:
             wanted = str(params.get("email", "")).lower()
             user: str | None = next((u for e, u in self.users_by_email.items() if e.lower() == wanted), None)
             return {"ok": True, "user": {"id": user}} if user else {"ok": False, "error": "users_not_found"}
+        if method == "users.info":
+            uid = str(params.get("user", ""))
+            return {"ok": True, "user": {"id": uid, "profile": {"display_name": self.display_names.get(uid, ""),
+                                                                "real_name": ""}}}
         if method == "usergroups.users.list":
             return {"ok": True, "users": self.usergroups.get(params.get("usergroup", ""), [])}
         return {"ok": True}

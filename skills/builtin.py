@@ -18,6 +18,7 @@ BUILTIN: dict[str, str] = {
     "deal": "skills.deal",
     "velocity": "skills.velocity",
     "churn": "skills.churn",
+    "influence": "skills.influence",
 }
 
 

@@ -52,6 +52,7 @@ class DealSummary:
     days_in_stage: float | None
     company_id: str | None
     company_name: str | None
+    stage_entered_at: dt.datetime | None = None  # when it entered its current stage ("Sent it" keys on it)
 
 
 @dataclass
@@ -100,7 +101,10 @@ class DealContent:
     as_of: dt.datetime | None = None  # when the CRM was read
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "as_of": self.as_of.isoformat() if self.as_of else None}
+        out = {**asdict(self), "as_of": self.as_of.isoformat() if self.as_of else None}
+        entered = self.deal.stage_entered_at
+        out["deal"]["stage_entered_at"] = entered.isoformat() if entered else None
+        return out
 
     def thread_facts(self) -> dict[str, str | None]:
         return {"account": self.deal.company_id, "deal": self.deal.id, "stage_id": self.journey_stage_id}
@@ -121,7 +125,8 @@ def run_deal(ctx: SkillContext, deal: str) -> DealContent | DealChoices:
     summary = DealSummary(id=found.id, name=found.name, amount=found.amount, pipeline=pipeline, stage_id=found.stage_id,
                           stage_label=label, is_closed=found.is_closed, is_won=found.is_won,
                           days_in_stage=None if days is None else round(days, 1),
-                          company_id=company.id if company else None, company_name=company.name if company else None)
+                          company_id=company.id if company else None, company_name=company.name if company else None,
+                          stage_entered_at=found.entered_current_stage)
     return replace(deal_content(ctx.journey_map, summary, committee_members(ctx.journey_map, contacts)), as_of=ctx.now)
 
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from knowledge.models import JourneyMap, Stage
 from skills.coverage import SEMANTIC_THRESHOLD, THIN_CELL_MAX, Match, cell_counts, months_before, stale_assets
+from skills.influence_report import InfluenceReport
 from skills.registry import SkillInputError
 
 RankedBy = Literal["conversion", "stage_order"]
@@ -99,10 +100,12 @@ class GapReport:
     heatmap_path: Path | None = None
     csv_path: Path | None = None
     notes: tuple[str, ...] = ()
+    influence: InfluenceReport | None = None  # what reps sent and how it converted (CRM and sends needed)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = _plain(self)
+        out: dict[str, Any] = _plain(dataclasses.replace(self, influence=None))
         out["stages"] = [{**_plain(s), "has_gaps": s.has_gaps} for s in self.stages]
+        out["influence"] = self.influence.to_dict() if self.influence else None
         return out
 
 

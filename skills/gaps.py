@@ -17,6 +17,7 @@ from skills.context import SkillContext
 from skills.coverage import match_questions, normalise_question, similarity
 from skills.gap_exports import write_csv, write_heatmap
 from skills.gap_report import GapReport, SlackQuestion, build_report
+from skills.influence_report import InfluenceReport
 from skills.registry import Arg, Schedule, Skill
 from storage.engine import session_scope
 from storage.question_log import list_questions
@@ -58,7 +59,8 @@ def run_gaps(ctx: SkillContext, stale_months: int = 12, conversion: dict[str, fl
         journey_map, matches, now=ctx.now, stale_months=stale_months, conversion=conversion,
         slack_questions=unanswered_slack_questions(ctx),
     )
-    report = dataclasses.replace(report, notes=(*notes, *report.notes))
+    report = dataclasses.replace(report, notes=(*notes, *report.notes),
+                                 influence=_influence(ctx) if ctx.crm_configured else None)
     if ctx.reports_dir is None:  # nobody asked for the files: write none
         return report
     heatmap, table = _write_files(ctx.reports_dir, report, journey_map)
@@ -92,6 +94,18 @@ def _crm_conversion(ctx: SkillContext) -> tuple[dict[str, float] | None, list[st
         log.warning("gaps: CRM conversion unavailable: %s", exc)
         return None, [f"CRM unavailable ({exc}); stages ranked in map order."]
     return rates or None, [f"Conversion from the CRM over the last {CONVERSION_WINDOW_DAYS} days."]
+
+
+def _influence(ctx: SkillContext) -> InfluenceReport | None:
+    """The content influence section; the audit runs without it when the CRM fails."""
+    from skills.crm.errors import CrmError
+    from skills.influence import run_influence
+
+    try:
+        return run_influence(ctx)
+    except CrmError as exc:
+        log.warning("gaps: content influence unavailable: %s", exc)
+        return None
 
 
 SKILL = Skill(

@@ -12,7 +12,7 @@ from typing import Protocol
 from slack_sdk.models.blocks import Block
 
 from bot import ids
-from bot.blocks import account, ask, churn, deal, gaps, velocity  # noqa: F401 - they register their renderers
+from bot.blocks import account, ask, churn, deal, gaps, influence, velocity  # noqa: F401 - they register their renderers
 from bot.blocks.common import (
     COMMAND,
     clarify,

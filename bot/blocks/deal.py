@@ -1,27 +1,29 @@
 """`deal` for Slack: where the deal sits (CRM stage label and journey stage, days vs
-target) as fields, then per stakeholder what to send as links, who is missing, the
+target) as fields, then per stakeholder what to send as links (each with "Sent it"), who is missing, the
 buyer questions to get ahead of, and the exit criteria to aim for."""
 
 from __future__ import annotations
 
 from slack_sdk.models.blocks import Block
 
-from bot.blocks.common import clarify, context, divider, escape, finish, footer, header, link, section, sections
+from bot.blocks.common import clarify, context, divider, escape, finish, footer, header, section, sections
 from bot.blocks.rendering import RenderOptions, renders
+from bot.blocks.sent_it import asset_line
 from bot.message import SlackMessage
 from skills import figures
-from skills.deal import DealChoices, DealContent, PersonaContent
+from skills.deal import DealChoices, DealContent, DealSummary, PersonaContent
 
 
-def _persona(p: PersonaContent) -> str:
+def _persona(p: PersonaContent, d: DealSummary) -> list[Block]:
+    """Who they are and what moves them, then each asset as a section with "Sent it"."""
     who = ", ".join(f"{m.name} ({m.job_title or 'no title'})" for m in p.contacts)
     lines = [f"*{escape(p.persona_name)}* — {escape(who)}"]
     if p.motivation:
         lines.append(f"_What moves them:_ {escape(p.motivation)}")
-    lines += [f"→ {link(a.url, a.title)} — {escape(a.why)}" for a in p.assets]
     if not p.assets:
         lines.append("_No asset in the map fits them at this stage._")
-    return "\n".join(lines)
+    return [*sections("\n".join(lines)),
+            *(asset_line(d.id, d.stage_id, d.stage_entered_at, a.id, a.title, a.url, a.why) for a in p.assets)]
 
 
 def render(result: DealContent, *, ephemeral: bool = False) -> SlackMessage:
@@ -43,7 +45,7 @@ def render(result: DealContent, *, ephemeral: bool = False) -> SlackMessage:
         blocks.append(context(f"Deal stage “{escape(d.stage_label)}” is not mapped to a journey stage: add it to "
                               "a stage's `hubspot.deal_stages` in the journey map to get content here."))
     for p in r.personas:
-        blocks += sections(_persona(p))
+        blocks += _persona(p, d)
     if r.unmatched_contacts:
         blocks.append(context("No persona: " + escape(", ".join(
             f"{m.name} ({m.job_title or 'no title'})" for m in r.unmatched_contacts))))

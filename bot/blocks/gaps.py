@@ -19,6 +19,7 @@ from bot.blocks.common import (
     rerun_ref,
     section,
 )
+from bot.blocks.influence import gap_section
 from bot.blocks.rendering import RenderOptions, renders
 from bot.message import MAX_BLOCKS, SlackMessage
 from skills import figures
@@ -107,6 +108,8 @@ def render(result: GapReport, *, offset: int = 0, ephemeral: bool = False) -> Sl
         if quiet:
             tail.append(context("No gaps: " + escape(", ".join(quiet))))
         tail += _cross_stage(result)
+        if result.influence is not None:
+            tail += gap_section(result.influence)
         notes = [escape(n) for n in result.notes]
         if notes:
             tail.append(context(*notes))

@@ -4,6 +4,7 @@ then the lists that span stages (stale assets, questions reps asked), then the f
 from __future__ import annotations
 
 from cli.text import text_for
+from cli.text.influence import asset_lines
 from skills import figures
 from skills.gap_report import GapReport, StageGap, asked_where
 
@@ -81,6 +82,9 @@ def render(result: GapReport) -> str:
     if len(result.slack_questions) > MAX_SLACK:
         lines.append(f"  … and {len(result.slack_questions) - MAX_SLACK} more (see --json)")
     lines.append("")
+    if result.influence is not None and result.influence.assets:
+        lines += ["Content influence (what reps sent and how those deals moved):",
+                  *asset_lines(result.influence, with_deals=False), ""]
     lines += [f"Note: {n}" for n in result.notes]
     if result.heatmap_path:
         lines.append(f"Heatmap: {result.heatmap_path}")

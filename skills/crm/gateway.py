@@ -18,6 +18,7 @@ from skills.crm.activity import ENGAGEMENT_PROPS, ENGAGEMENT_TYPES, account_acti
 from skills.crm.client import CallStats, Transport
 from skills.crm.fetch import Fetcher, Progress
 from skills.crm.health import CrmCheck, check_portal
+from skills.crm.notes import create_deal_note, missing_note_scopes, token_scopes
 from skills.crm.snapshot import Enrich, SnapshotCache
 from storage.crm_snapshot import SnapshotRow
 from storage.timestamps import utc_now
@@ -42,6 +43,7 @@ class CrmGateway:
         self.snapshot = SnapshotCache(settings, self.fetcher, engine, self._now) if engine is not None else None
         self._pipelines: list[r.Pipeline] | None = None
         self._owners: list[r.Owner] | None = None
+        self._scopes: frozenset[str] | None = None
 
     @property
     def stats(self) -> CallStats:
@@ -171,6 +173,21 @@ class CrmGateway:
     def check(self) -> CrmCheck:
         """Does the token work, which scopes are missing, how big is the portal."""
         return check_portal(self.fetcher, self.pipelines)
+
+    # --- the one write -----------------------------------------------------------------
+    def scopes(self) -> frozenset[str]:
+        """The token's granted scopes (read once per gateway)."""
+        if self._scopes is None:
+            self._scopes = token_scopes(self.transport)
+        return self._scopes
+
+    def missing_note_scopes(self) -> tuple[str, ...]:
+        """The scopes a deal note needs that the token lacks (empty: a note may be written)."""
+        return missing_note_scopes(self.scopes())
+
+    def add_deal_note(self, deal_id: str, body: str, at: dt.datetime) -> str:
+        """A note on the deal's HubSpot timeline; returns the note id (skills/crm/notes.py)."""
+        return create_deal_note(self.transport, deal_id, body, at)
 
     # --- internals -------------------------------------------------------------------
     def _rows(self, object_type: str, props: list[str], progress: Progress | None, use_snapshot: bool,

@@ -26,6 +26,7 @@ from bot.blocks import (
     render_result,
 )
 from bot.blocks.common import scrub, split_text
+from bot.button_values import SentRef
 from bot.message import MAX_BLOCKS, MAX_SECTION_CHARS, SlackMessage
 from config import Settings
 from knowledge.answers import Answer
@@ -51,7 +52,7 @@ from tests.skills.account_fixtures import (  # noqa: F401 (module fixtures used 
 )
 
 ACTION_IDS = {ids.FEEDBACK_UP, ids.FEEDBACK_DOWN, ids.SHARE, ids.SHOW_MORE, ids.PICK_CHOICE, ids.CHURN_ACK,
-              ids.CHURN_SNOOZE}
+              ids.CHURN_SNOOZE, ids.SENT_IT}
 CRM_STAGE_IDS = ("appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "decisionmakerboughtin",
                  "contractsent", "closedwon", "closedlost")
 LINK = re.compile(r"<https?://[^|>]+\|[^>]+>")
@@ -201,6 +202,11 @@ def test_deal_content(skill_ctx: SkillContext) -> None:
     payload = check(render_result("deal", result))
     body = " ".join(_texts(payload))
     assert result.deal.stage_label in body and result.journey_stage_name in body and LINK.search(body)
+    sent = [SentRef.decode(b["value"]) for b in buttons(payload) if b["action_id"] == ids.SENT_IT]
+    assert sorted(r.asset_id for r in sent) == sorted(a.id for p in result.personas for a in p.assets)
+    entered = result.deal.stage_entered_at
+    assert entered is not None and {(r.deal_id, r.stage_id, r.entered_ms) for r in sent} == {
+        (result.deal.id, result.deal.stage_id, int(entered.timestamp() * 1000))}
 
 
 def test_choices_render_as_clarifying_buttons() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.button_values import AlertRef, BadButtonValue, MorePage, RunRef
+from bot.button_values import AlertRef, BadButtonValue, MorePage, RunRef, SentRef
 
 
 def test_round_trips() -> None:
@@ -13,10 +13,14 @@ def test_round_trips() -> None:
     page = MorePage("churn", 20, "--min_severity low --owner 'Ava | Adams'")
     assert MorePage.decode(page.encode()) == page
     assert AlertRef.decode(AlertRef("1000000042", "silence").encode()) == AlertRef("1000000042", "silence")
+    for sent in (SentRef("501", "contractsent", "as-roi", 1717000000000), SentRef("501", "contractsent", "as-roi")):
+        assert SentRef.decode(sent.encode()) == sent
 
 
 @pytest.mark.parametrize("decode,value", [(RunRef.decode, "ask"), (MorePage.decode, "gaps|x|"), (MorePage.decode, "gaps"),
-                                          (AlertRef.decode, "42|"), (AlertRef.decode, "|silence")])
+                                          (AlertRef.decode, "42|"), (AlertRef.decode, "|silence"),
+                                          (SentRef.decode, "501|contractsent|as-roi"),
+                                          (SentRef.decode, "501||as-roi|"), (SentRef.decode, "501|s|a|x1")])
 def test_foreign_values_are_refused(decode: object, value: str) -> None:
     with pytest.raises(BadButtonValue):
         decode(value)  # type: ignore[operator]
