@@ -38,12 +38,13 @@ LAZY_HELP = {
     "churn": "Churn-risk alerts for customers; --dry-run previews the scheduled alerts (cooldown, snoozes, acks applied).",
     "slack": "The Slack bot's processes (the web process is bot.wsgi).",
     "run": "Post a subscription's period now, as the clock would (once per period unless --force).",
+    "nudges": "Deal nudges: DMs to deal owners when a deal moves.",
 }
 # Commands that read or write the database and the data directory: checked first (cli.preflight).
 NEEDS_STATE = frozenset({"index", "ask", "stages", "content", "route", "gaps", "account", "deal", "velocity",
                          "churn", "digest", "subscribe", "unsubscribe", "subscriptions", "run"})
 ORDER = ("where", "validate", "index", "ask", "stages", "content", "route", "gaps", "account", "deal", "velocity",
-         "digest", "churn", "subscribe", "unsubscribe", "subscriptions", "run", "demo", "sandbox", "schema", "model", "db",
+         "digest", "churn", "subscribe", "unsubscribe", "subscriptions", "run", "nudges", "demo", "sandbox", "schema", "model", "db",
          "crm", "slack")
 
 
@@ -66,6 +67,10 @@ def _load_lazy(name: str) -> Any:
         from cli.slack_commands import slack_app
 
         return typer.main.get_group(slack_app)
+    if name == "nudges":
+        from cli.nudge_commands import nudges_app
+
+        return typer.main.get_group(nudges_app)
     return _skill_commands()[name]
 
 

@@ -252,3 +252,20 @@ def _no_leftover_users(slack: SlackStandIn) -> Iterator[None]:  # noqa: F811
     clear_cache()
     yield
     clear_cache()
+
+
+def test_deals_named_by_a_webhook_are_read_by_id_and_still_nudged_once(
+        nudges: BotRuntime, slack: SlackStandIn, crm: SandboxServer) -> None:  # noqa: F811
+    run_nudge_scan(nudges)
+    deal, other = pick_deal(crm, "presentationscheduled", 4), pick_deal(crm, "presentationscheduled", 5)
+    slack.users_by_email[owner_of(crm, deal).email] = "U0HOOK"
+    slack.users_by_email[owner_of(crm, other).email] = "U0OTHER"
+    crm.update_objects("deals", [deal.id, other.id], {"dealstage": "decisionmakerboughtin"})
+    crm.reset_counters()
+    named = run_nudge_scan(nudges, deal_ids=[str(deal.id)])
+    assert named.examined == 1 and [o.deal_id for o in named.outcomes] == [str(deal.id)]
+    assert not [k for k in crm.counts if k.startswith("search")]  # read by id: no sync, no search
+    assert [dm["channel"] for dm in dms(slack)] == ["D0HOOK"]
+    later = run_nudge_scan(nudges)  # the incremental scan sees both; only the other is new
+    assert [o.deal_id for o in later.outcomes] == [str(other.id)]
+    assert [dm["channel"] for dm in dms(slack)] == ["D0HOOK", "D0OTHER"]
