@@ -269,3 +269,18 @@ def test_deals_named_by_a_webhook_are_read_by_id_and_still_nudged_once(
     later = run_nudge_scan(nudges)  # the incremental scan sees both; only the other is new
     assert [o.deal_id for o in later.outcomes] == [str(other.id)]
     assert [dm["channel"] for dm in dms(slack)] == ["D0HOOK", "D0OTHER"]
+
+
+def test_a_crm_outage_is_reported_and_the_next_scan_catches_up(nudges: BotRuntime, slack: SlackStandIn,  # noqa: F811
+                                                               crm: SandboxServer) -> None:  # noqa: F811
+    run_nudge_scan(nudges)
+    deal = pick_deal(crm, "qualifiedtobuy", 3)
+    slack.users_by_email[owner_of(crm, deal).email] = "U0OUTAGE"
+    crm.update_objects("deals", [deal.id], {"dealstage": "presentationscheduled"})
+    crm.faults.fail_next(20, status=503)
+    down = run_nudge_scan(nudges)
+    assert down.crm_problem and down.outcomes == [] and dms(slack) == []
+    crm.faults.clear()
+    up = run_nudge_scan(nudges)
+    assert up.crm_problem is None and [o.status for o in up.outcomes] == ["posted"]
+    assert [dm["channel"] for dm in dms(slack)] == ["D0OUTAGE"]
