@@ -88,7 +88,7 @@ def run(deals: int, ks: list[int]) -> dict[str, Any]:
             actually = move(server, k, moved)
             rows.append({"k": k, "moved": actually, **detect()})
     return {"deals": deals, "generate_s": round(generated_s, 1), "baseline": baseline, "idle": idle, "runs": rows,
-            "command": "PYTHONPATH=. python bench/nudges.py --deals %d --ks %s" % (deals, " ".join(map(str, ks)))}
+            "command": f"PYTHONPATH=. python bench/nudges.py --deals {deals} --ks {' '.join(map(str, ks))}"}
 
 
 def table(result: dict[str, Any]) -> str:
