@@ -46,6 +46,18 @@ def pick_deal(crm: SandboxServer, stage: str, skip: int = 0) -> Any:  # noqa: F8
     return found[skip]
 
 
+def pick_deals(crm: SandboxServer, stage: str, n: int, skip: int = 0) -> list[Any]:  # noqa: F811
+    """`n` such deals with different owners (each owner's DM is told apart)."""
+    out: list[Any] = []
+    i = skip
+    while len(out) < n:
+        deal = pick_deal(crm, stage, i)
+        if all(d.properties["hubspot_owner_id"] != deal.properties["hubspot_owner_id"] for d in out):
+            out.append(deal)
+        i += 1
+    return out
+
+
 def owner_of(crm: SandboxServer, deal: Any) -> Any:  # noqa: F811
     return next(o for o in crm.portal.owners if str(o.id) == deal.properties["hubspot_owner_id"])
 
@@ -159,7 +171,7 @@ def test_a_deferred_nudge_is_kept_and_sent_after_retry_at(nudges: BotRuntime, sl
 def test_a_scan_killed_after_posting_is_found_in_the_dm_not_posted_again(nudges: BotRuntime, slack: SlackStandIn,  # noqa: F811
                                                                          crm: SandboxServer) -> None:  # noqa: F811
     run_nudge_scan(nudges)
-    posted_deal, unposted_deal = pick_deal(crm, "appointmentscheduled", 0), pick_deal(crm, "appointmentscheduled", 1)
+    posted_deal, unposted_deal = pick_deals(crm, "appointmentscheduled", 2)
     for d, user in ((posted_deal, "U0CRASH1"), (unposted_deal, "U0CRASH2")):
         slack.users_by_email[owner_of(crm, d).email] = user
     crm.update_objects("deals", [posted_deal.id, unposted_deal.id], {"dealstage": "qualifiedtobuy"})
@@ -220,7 +232,8 @@ def test_unmapped_stage_said_plainly_and_an_owner_without_slack_is_undeliverable
     assert "not mapped to any journey stage" in text and "Business Review" in text
     assert "Get ahead of" not in text  # no guessing
 
-    nobody = pick_deal(crm, "presentationscheduled", 3)
+    nobody = next(d for d in pick_deals(crm, "presentationscheduled", 2, skip=3)
+                  if owner_of(crm, d) != owner_of(crm, renewal))
     slack.users_by_email.pop(owner_of(crm, nobody).email, None)
     crm.update_objects("deals", [nobody.id], {"dealstage": "decisionmakerboughtin"})
     report = run_nudge_scan(nudges)
@@ -232,7 +245,8 @@ def test_unmapped_stage_said_plainly_and_an_owner_without_slack_is_undeliverable
 def test_a_closed_deal_gets_no_nudge_and_a_dry_run_changes_nothing(nudges: BotRuntime, slack: SlackStandIn,  # noqa: F811
                                                                    crm: SandboxServer) -> None:  # noqa: F811
     run_nudge_scan(nudges)
-    won, moved = pick_deal(crm, "contractsent", 1), pick_deal(crm, "qualifiedtobuy", 2)
+    won = pick_deal(crm, "contractsent", 1)
+    moved = next(d for d in pick_deals(crm, "qualifiedtobuy", 3, skip=2) if owner_of(crm, d) != owner_of(crm, won))
     slack.users_by_email[owner_of(crm, won).email] = "U0WON"
     slack.users_by_email[owner_of(crm, moved).email] = "U0DRY"
     crm.update_objects("deals", [won.id], {"dealstage": "closedwon", "hs_is_closed": "true", "hs_is_closed_won": "true"})
@@ -257,7 +271,7 @@ def _no_leftover_users(slack: SlackStandIn) -> Iterator[None]:  # noqa: F811
 def test_deals_named_by_a_webhook_are_read_by_id_and_still_nudged_once(
         nudges: BotRuntime, slack: SlackStandIn, crm: SandboxServer) -> None:  # noqa: F811
     run_nudge_scan(nudges)
-    deal, other = pick_deal(crm, "presentationscheduled", 4), pick_deal(crm, "presentationscheduled", 5)
+    deal, other = pick_deals(crm, "presentationscheduled", 2, skip=4)
     slack.users_by_email[owner_of(crm, deal).email] = "U0HOOK"
     slack.users_by_email[owner_of(crm, other).email] = "U0OTHER"
     crm.update_objects("deals", [deal.id, other.id], {"dealstage": "decisionmakerboughtin"})
