@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -15,6 +16,7 @@ from bot.access import AccessPolicy
 from bot.http import HUBSPOT_PATH, WSGIApp, make_wsgi_app
 from bot.hubspot_webhooks import HubSpotWebhooks
 from bot.listeners import actions, commands, events
+from bot.nudge_delivery import run_nudge_scan
 from bot.runtime import BotRuntime
 from bot.work_queue import WorkQueue, open_queue
 from config import Settings
@@ -32,7 +34,8 @@ class SlackNotConfigured(RuntimeError):
 def build_runtime(settings: Settings, *, knowledge: KnowledgeService | None = None,
                   client: WebClient | None = None,
                   on_deal_changes: Callable[[list[str]], None] | None = None) -> BotRuntime:
-    """`on_deal_changes` receives the deal ids of each webhook job (see bot.deal_changes)."""
+    """`on_deal_changes` receives the deal ids of each webhook job (see bot.deal_changes);
+    by default the nudge scan looks at those deals."""
     if settings.slack_bot_token is None:
         raise SlackNotConfigured("JOURNEYBOT_SLACK_BOT_TOKEN is not set (see docs/slack.md)")
     if client is None:
@@ -43,8 +46,17 @@ def build_runtime(settings: Settings, *, knowledge: KnowledgeService | None = No
     if "journey_map_path" not in settings.model_fields_set:
         log.warning("JOURNEYBOT_JOURNEY_MAP_PATH is not set: the bot serves the packaged SAMPLE map (a made-up "
                     "company), not yours. Set it to your journey map's YAML file.")
-    return BotRuntime(settings, knowledge, default_registry(), client, AccessPolicy(settings, client),
-                      on_deal_changes=on_deal_changes)
+    runtime = BotRuntime(settings, knowledge, default_registry(), client, AccessPolicy(settings, client),
+                         on_deal_changes=on_deal_changes)
+    if on_deal_changes is None:
+        runtime.on_deal_changes = partial(_scan_deals, runtime)
+    return runtime
+
+
+def _scan_deals(runtime: BotRuntime, deal_ids: list[str]) -> None:
+    report = run_nudge_scan(runtime, deal_ids=deal_ids)
+    log.info("webhook nudge scan of %d deals: %d queued, %d posted%s", len(deal_ids), len(report.queued),
+             report.count("posted"), f" ({report.crm_problem})" if report.crm_problem else "")
 
 
 def create_app(runtime: BotRuntime, queue: WorkQueue | None = None) -> App:

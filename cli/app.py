@@ -39,13 +39,14 @@ LAZY_HELP = {
     "influence": "Which content moves deals: per asset, conversion of the deals it was sent on vs the rest, with counts.",
     "slack": "The Slack bot's processes (the web process is bot.wsgi).",
     "run": "Post a subscription's period now, as the clock would (once per period unless --force).",
+    "nudges": "Deal nudges: DMs to deal owners when a deal moves.",
 }
 # Commands that read or write the database and the data directory: checked first (cli.preflight).
 NEEDS_STATE = frozenset({"index", "ask", "stages", "content", "route", "gaps", "account", "deal", "velocity",
-                         "churn", "influence", "digest", "subscribe", "unsubscribe", "subscriptions", "run"})
+                         "churn", "influence", "digest", "subscribe", "unsubscribe", "subscriptions", "run", "nudges"})
 ORDER = ("where", "validate", "index", "ask", "stages", "content", "route", "gaps", "account", "deal", "velocity",
-         "digest", "churn", "influence", "subscribe", "unsubscribe", "subscriptions", "run", "demo", "sandbox", "schema", "model", "db",
-         "crm", "slack")
+         "digest", "churn", "influence", "subscribe", "unsubscribe", "subscriptions", "run", "nudges", "demo",
+         "sandbox", "schema", "model", "db", "crm", "slack")
 
 
 @functools.cache
@@ -67,6 +68,10 @@ def _load_lazy(name: str) -> Any:
         from cli.slack_commands import slack_app
 
         return typer.main.get_group(slack_app)
+    if name == "nudges":
+        from cli.nudge_commands import nudges_app
+
+        return typer.main.get_group(nudges_app)
     return _skill_commands()[name]
 
 

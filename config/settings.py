@@ -233,6 +233,12 @@ class Settings(BaseSettings):
         description="Seconds a scheduled run may stay in progress before another worker takes it over (crash recovery).",
     )
 
+    nudge_interval_min: float = Field(
+        default=5.0, ge=0,
+        description="Deal nudges: the clock scans for deals that changed stage (and reminders due) every this many "
+        "minutes and DMs each deal's owner; 0 turns nudges off.",
+    )
+
     # --- Slack ---
     slack_bot_token: SecretStr | None = Field(default=None, description="Bot token, xoxb-… (secret).")
     slack_signing_secret: SecretStr | None = Field(default=None, description="Signing secret that verifies Slack's HTTP requests (secret).")

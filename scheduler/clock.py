@@ -1,6 +1,6 @@
 """The clock process: APScheduler 3 with its jobs in the database, one cron job per
 active subscription, kept in step with the subscription table, plus retries of delayed
-runs; only the leader (scheduler.leader) schedules anything.
+runs and an interval job scanning for deal nudges; only the leader (scheduler.leader) schedules anything.
 
 Jobs are stored as "module:function" references with plain kwargs, so any clock process
 (after a restart, or a follower that became leader) can load and run them.
@@ -18,8 +18,10 @@ from typing import Any
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
+from bot.nudge_delivery import NudgeScanReport, run_nudge_scan
 from config import Settings
 from scheduler.leader import Leader
 from scheduler.periods import last_fire_time, trigger
@@ -36,6 +38,8 @@ EVENT_RECEIPT_TTL = dt.timedelta(days=7)
 JOB_TABLE = "apscheduler_jobs"
 JOB_PREFIX = "sub-"
 JOB_FUNC = "scheduler.clock:run_subscription"
+NUDGE_JOB_ID = "nudges"
+NUDGE_JOB_FUNC = "scheduler.clock:run_nudges"
 
 _deps: RunDeps | None = None
 
@@ -106,6 +110,31 @@ def sync_jobs(scheduler: BaseScheduler, engine: Engine) -> SyncReport:
     return report
 
 
+def sync_nudge_job(scheduler: BaseScheduler, settings: Settings) -> str | None:
+    """One interval job scanning for deal nudges every `nudge_interval_min` minutes (none
+    at 0); its name carries the interval, so an unchanged job keeps its next run time.
+    Returns the job's name, or None when nudges are off."""
+    minutes = settings.nudge_interval_min
+    job = scheduler.get_job(NUDGE_JOB_ID)
+    if minutes <= 0:
+        if job is not None:
+            scheduler.remove_job(NUDGE_JOB_ID)
+        return None
+    name = f"deal nudges every {minutes:g} min"
+    if job is None or job.name != name:
+        scheduler.add_job(NUDGE_JOB_FUNC, IntervalTrigger(seconds=minutes * 60, timezone=dt.UTC), id=NUDGE_JOB_ID,
+                          name=name, replace_existing=True, next_run_time=utc_now())
+    return name
+
+
+def run_nudges() -> NudgeScanReport:
+    """The nudge job's entry point: one scan (detect, remind, DM) with this process's runtime."""
+    report = run_nudge_scan(_installed())
+    log.info("nudge scan: examined %s deals, %s changed, %s queued, %s posted%s", report.examined, report.changed,
+             len(report.queued), report.count("posted"), f" ({report.crm_problem})" if report.crm_problem else "")
+    return report
+
+
 def _missed_since_created(cron: str, timezone: str, created_at: dt.datetime, now: dt.datetime) -> bool:
     """A fire time fell between the subscription's creation and now (the clock reads
     subscriptions once a tick): that period is still owed."""
@@ -172,9 +201,11 @@ class Clock:
             self.scheduler = self.new_scheduler()
             self.scheduler.start(paused=True)  # jobs in step first, then missed runs catch up
             sync_jobs(self.scheduler, self.engine)
+            sync_nudge_job(self.scheduler, self.deps.settings)
             self.scheduler.resume()
         else:
             sync_jobs(self.scheduler, self.engine)
+            sync_nudge_job(self.scheduler, self.deps.settings)
         retry_due(self.deps)
         now = utc_now()
         with session_scope(self.engine) as session:  # Slack retries come within minutes; a week is plenty

@@ -76,6 +76,18 @@ def fetch_snapshot(session: Session, object_type: str, ids: Sequence[str] | None
     return out
 
 
+def fetch_snapshot_modified_since(session: Session, object_type: str, since_ms: int) -> list[SnapshotRow]:
+    """The cached objects modified after `since_ms` (indexed: costs what changed, not the
+    whole list), oldest modification first."""
+    query = (select(col(CrmSnapshotObject.object_id), col(CrmSnapshotObject.properties_json),
+                    col(CrmSnapshotObject.history_json), col(CrmSnapshotObject.last_modified_ms))
+             .where(col(CrmSnapshotObject.object_type) == object_type,
+                    col(CrmSnapshotObject.last_modified_ms) > since_ms)
+             .order_by(col(CrmSnapshotObject.last_modified_ms), col(CrmSnapshotObject.object_id)))
+    return [SnapshotRow(oid, json.loads(props), _load_history(hist), modified)
+            for oid, props, hist, modified in session.execute(query).all()]
+
+
 def snapshot_size(session: Session, object_type: str) -> int:
     """How many objects of the type are cached (without loading them)."""
     query = select(func.count()).select_from(CrmSnapshotObject).where(col(CrmSnapshotObject.object_type) == object_type)

@@ -1,3 +1,14 @@
 """Imports every table module so SQLModel.metadata (and Alembic) sees them all."""
 
-from storage import churn_ledger, content_sent, crm_snapshot, index_release, question_log, result_store, slack_state, subscriptions  # noqa: F401
+from storage import (  # noqa: F401
+    churn_ledger,
+    content_sent,
+    crm_snapshot,
+    deal_stage_watch,
+    index_release,
+    nudge_ledger,
+    question_log,
+    result_store,
+    slack_state,
+    subscriptions,
+)

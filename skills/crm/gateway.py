@@ -20,7 +20,8 @@ from skills.crm.fetch import Fetcher, Progress
 from skills.crm.health import CrmCheck, check_portal
 from skills.crm.notes import create_deal_note, missing_note_scopes, token_scopes
 from skills.crm.snapshot import Enrich, SnapshotCache
-from storage.crm_snapshot import SnapshotRow
+from storage.crm_snapshot import SnapshotRow, fetch_snapshot_modified_since
+from storage.engine import session_scope
 from storage.timestamps import utc_now
 
 DEAL_PROPS = ("dealname", "amount", "pipeline", "dealstage", "createdate", "closedate", "hs_is_closed",
@@ -103,6 +104,17 @@ class CrmGateway:
     def contacts(self, *, progress: Progress | None = None, use_snapshot: bool = True) -> list[r.Contact]:
         return [self._contact(row) for row in self._rows("contacts", self.contact_properties(), progress,
                                                           use_snapshot)]
+
+    def deals_modified_since(self, since_ms: int) -> list[r.Deal]:
+        """Deals modified after `since_ms` (epoch ms): the snapshot is synced first (an
+        incremental sync searches only what changed), then only its rows modified since are
+        read. Needs an engine (the snapshot). Oldest modification first."""
+        if self.snapshot is None or self.engine is None:
+            raise RuntimeError("deals_modified_since needs the local snapshot (a gateway with an engine)")
+        self.snapshot.refresh("deals", self.deal_properties(), self._with_stage_history)
+        with session_scope(self.engine) as session:
+            rows = fetch_snapshot_modified_since(session, "deals", since_ms)
+        return [self._deal(row) for row in rows]
 
     def deal(self, deal_id: str) -> r.Deal:
         row = self.fetcher.get("deals", deal_id, self.deal_properties())

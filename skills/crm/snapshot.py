@@ -51,6 +51,11 @@ class SnapshotCache:
         with session_scope(self.engine) as session:
             return fetch_snapshot(session, object_type)
 
+    def refresh(self, object_type: str, props: list[str], enrich: Enrich = _same) -> None:
+        """Bring the cached list up to date without reading it back (a full list the first
+        time, else only what was modified since)."""
+        self._refresh(object_type, props, None, enrich)
+
     def rows_by_id(self, object_type: str, props: list[str], ids: Sequence[str]) -> list[SnapshotRow]:
         """Only these objects, refreshed first; ids the search index has not caught up with
         yet (HubSpot's lag) are batch-read, so a fresh record is never missed."""

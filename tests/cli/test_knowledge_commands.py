@@ -129,7 +129,7 @@ def test_help_lists_the_lazy_commands_as_the_registry_has_them() -> None:
     from cli.app import LAZY_HELP, _skill_commands
 
     built = _skill_commands()
-    assert set(built) | {"slack"} == set(LAZY_HELP)
+    assert set(built) | {"slack", "nudges"} == set(LAZY_HELP)
     for name, command in built.items():
         assert (command.help or "").strip().splitlines()[0] == LAZY_HELP[name], name
 

@@ -1,7 +1,7 @@
 """content sent: the assets reps said they sent, one row per deal, asset and stage entry
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0012
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import sqlmodel
 
 
 revision = '0014'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
