@@ -4,7 +4,8 @@ It starts the sandbox CRM and a local Slack Web API stand-in on 127.0.0.1, index
 sample map into local Chroma and SQLite, runs every skill through the registry (the
 path Slack and the scheduler use), then lets the scheduler fire a weekly digest and
 churn alerts into the stand-in and prints what was posted, and finally moves one deal to
-its next stage through the sandbox's admin endpoint, as a rep would in HubSpot.
+its next stage through the sandbox's admin endpoint, as a rep would in HubSpot, and shows
+the clock's nudge scan DMing the deal's owner.
 
 It never touches the configured state: it keeps its own folder (default <data dir>/demo,
 with its own SQLite and Chroma) and always answers from the packaged sample map.
@@ -72,8 +73,7 @@ def demo(
                 result = registry.dispatch(ctx, name, text, **values)
             print_result(name, result, as_json=False)
         _scheduled_posts(settings, knowledge)
-        move = _move_a_deal(server.base_url, portal)
-        _nudge_for_move(settings, knowledge, move)
+        _deal_moves_and_its_owner_is_nudged(settings, knowledge, server.base_url, portal)
     err.print(f"\nThe demo's own state is in {demo_dir} (SQLite, Chroma, reports); your data dir "
               f"{base.data_dir} was not touched. Try: {_command()} ask \"what matters to IT in consideration?\"",
               highlight=False, markup=False)
@@ -140,10 +140,51 @@ def _move_a_deal(base_url: str, portal: Any) -> dict[str, Any]:
     return move
 
 
-def _nudge_for_move(settings: Settings, knowledge: Any, move: dict[str, Any]) -> None:
-    """Where the demo will show the deal owner's nudge for `move` arriving in the Slack
-    stand-in, once deal nudges (issue #14) are in; nothing to show until then."""
-    del settings, knowledge, move
+def _deal_moves_and_its_owner_is_nudged(settings: Settings, knowledge: Any, base_url: str, portal: Any) -> None:
+    """The clock's nudge scan around a move: the first scan only records where every deal
+    stands (nobody is nudged), the deal moves, the next scan DMs its owner."""
+    from rich.rule import Rule
+
+    from bot.nudge_delivery import run_nudge_scan
+    from bot.owners import clear_cache
+    from sandbox.slack_api import SlackStandIn
+    from storage.deal_stage_watch import forget_watched_deals
+
+    slack = SlackStandIn().start()
+    try:
+        runtime = _demo_runtime(settings, knowledge, slack)
+        with runtime.session() as session:
+            forget_watched_deals(session)  # the portal is new on every run: start from a new baseline
+        with err.status("nudges: the first scan records where every deal stands ..."):
+            run_nudge_scan(runtime)
+        move = _move_a_deal(base_url, portal)
+        deal = portal.objects["deals"][int(move["dealId"])]
+        owner = next(o for o in portal.owners if str(o.id) == deal.properties.get("hubspot_owner_id"))
+        slack.users_by_email[owner.email] = "U0DEMOREP"  # the owner's Slack account, found by email
+        clear_cache()  # the digest above looked the owners up in another stand-in
+        with err.status("nudges: the clock's next scan ..."):
+            report = run_nudge_scan(runtime)
+        out.print(Rule("deal nudge: a DM to the deal's owner"))
+        out.print(f"scan: {report.changed} deal changed stage, {report.count('posted')} nudge posted "
+                  f"({report.hubspot_requests} HubSpot requests)", highlight=False)
+        for call in slack.of("chat.postMessage"):
+            out.print(Rule(f"DM {call['params'].get('channel')}", style="dim"))
+            out.print(str(call["params"].get("text", "")), highlight=False)
+    finally:
+        slack.stop()
+
+
+def _demo_runtime(settings: Settings, knowledge: Any, slack: Any) -> Any:
+    """The bot's runtime with its WebClient on the Slack stand-in."""
+    from pydantic import SecretStr
+
+    from bot.app import build_runtime
+    from config import Settings
+
+    values = settings.model_dump()
+    values.update(slack_bot_token=SecretStr("xoxb-demo"), slack_signing_secret=SecretStr("demo-secret"),
+                  slack_api_base_url=slack.base_url)
+    return build_runtime(Settings.from_mapping(values), knowledge=knowledge)
 
 
 DEMO_SUBSCRIPTIONS: tuple[tuple[str, SubscriptionKind, str, dict[str, str]], ...] = (
@@ -152,11 +193,8 @@ DEMO_SUBSCRIPTIONS: tuple[tuple[str, SubscriptionKind, str, dict[str, str]], ...
 
 def _scheduled_posts(settings: Settings, knowledge: Any) -> None:
     """The clock's run path: subscriptions fire once per period into the Slack stand-in."""
-    from pydantic import SecretStr
     from rich.rule import Rule
 
-    from bot.app import build_runtime
-    from config import Settings
     from sandbox.slack_api import SlackStandIn
     from scheduler.periods import last_fire_time
     from scheduler.runs import execute
@@ -165,10 +203,7 @@ def _scheduled_posts(settings: Settings, knowledge: Any) -> None:
 
     slack = SlackStandIn().start()
     try:
-        values = settings.model_dump()
-        values.update(slack_bot_token=SecretStr("xoxb-demo"), slack_signing_secret=SecretStr("demo-secret"),
-                      slack_api_base_url=slack.base_url)
-        runtime = build_runtime(Settings.from_mapping(values), knowledge=knowledge)
+        runtime = _demo_runtime(settings, knowledge, slack)
         now = utc_now()
         with runtime.session() as session:
             existing = {(s.channel_id, s.kind): s.id for s in list_subscriptions(session)}

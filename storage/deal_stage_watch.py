@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger
+from sqlalchemy import BigInteger, delete
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.timestamps import UtcDateTime, utc_now
@@ -108,3 +108,10 @@ def set_next_reminder(session: Session, deal_id: str, *, stage_id: str, entered_
     row.reminder_kind, row.reminder_due_at = kind, due_at
     session.add(row)
     return True
+
+
+def forget_watched_deals(session: Session) -> None:
+    """Forget every sighting and the watermark: the next scan records a new baseline and
+    nudges nobody (the demo does this, its sandbox portal being new on every run)."""
+    session.execute(delete(WatchedDeal))
+    session.execute(delete(StageWatchState))

@@ -42,8 +42,12 @@ def test_demo_runs_end_to_end(tmp_path: Path, model_dir: Path, monkeypatch: pyte
     # a deal moved through the sandbox's admin endpoint, as a rep would in HubSpot
     moved = re.search(r"\(deal (\d+)\) moved from ([\w -]+) to ([\w -]+) at ", out)
     assert moved and moved[2] != moved[3], out[-2000:]
+    # the clock's nudge scan DMs the deal's owner once: the scan before the move nudged nobody
+    assert "1 deal changed stage, 1 nudge posted" in out and out.count("DM D0DEMOREP") == 1
+    assert re.search(rf"moved to {re.escape(moved[3])}", out.split("DM D0DEMOREP", 1)[1]), out[-2000:]
     # a second demo (a restart) posts nothing twice: each subscription period posts exactly once
     again = CliRunner().invoke(app, ["demo"])
     assert again.exit_code == 0, again.output
     assert again.stdout.count("already posted for this period") == 2
     assert "posted to #C0LEADERS" not in again.stdout
+    assert "1 deal changed stage, 1 nudge posted" in again.stdout  # a new portal, a new baseline: one move, one DM
