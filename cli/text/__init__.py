@@ -22,8 +22,12 @@ def text_for(result_type: type) -> Callable[[F], F]:
 
 
 def render_text(result: object) -> str | None:
-    """The result as text, or None when no renderer is registered for its type."""
-    for name in MODULES:  # cached by Python after the first call
-        importlib.import_module(f"cli.text.{name}")
-    renderer = next((_RENDERERS[k] for k in type(result).__mro__ if k in _RENDERERS), None)
-    return renderer(result) if renderer else None
+    """The result as text, or None when no renderer is registered for its type. Modules
+    load in order until one knows the type: a cold `ask` imports no CRM skill's renderer."""
+    for name in (None, *MODULES):
+        if name is not None:
+            importlib.import_module(f"cli.text.{name}")  # cached by Python after the first call
+        renderer = next((_RENDERERS[k] for k in type(result).__mro__ if k in _RENDERERS), None)
+        if renderer is not None:
+            return renderer(result)
+    return None
