@@ -1,4 +1,5 @@
-"""CRM owners as Slack mentions: owner id -> Slack user id, resolved at render time.
+"""CRM owners as Slack mentions: owner id -> Slack user id, resolved at render time; and
+the other way, a Slack user's own CRM owner id (App Home's "my open deals").
 
 Skill results carry an owner's CRM id and display name, never an email. Here, in the bot
 layer only, the owners' emails come from the CRM gateway (`gateway.owners()`) and are
