@@ -17,16 +17,16 @@ import datetime as dt
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Any, Protocol
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.time_zones import SlackTimeZones
+from config import Settings
 from skills.nudges import NudgeSettings, settings_of
+from storage.engine import session_scope
 from storage.nudge_preferences import fetch_nudge_preference
-
-if TYPE_CHECKING:
-    from bot.runtime import BotRuntime
 
 CAP_RECHECK = dt.timedelta(hours=1)
 
@@ -103,6 +103,15 @@ class PreferenceGate:
         return gate_verdict(settings, self.zones.zone(slack_user_id), now, sent_today)
 
 
-def preference_gate(runtime: BotRuntime) -> PreferenceGate:
-    """The gate of a process: its database, its Slack client's zone cache, the workspace cap."""
-    return PreferenceGate(runtime.session, runtime.time_zones, runtime.settings.nudge_daily_cap)
+class GateDeps(Protocol):
+    """What the gate reads with; `bot.runtime.BotRuntime` (and a nudge scan's deps) fit."""
+
+    settings: Settings
+    knowledge: Any
+    client: Any
+
+
+def preference_gate(deps: GateDeps) -> PreferenceGate:
+    """The gate of a process: its database, the process's zone cache, the workspace cap."""
+    engine: Engine = deps.knowledge.engine
+    return PreferenceGate(lambda: session_scope(engine), SlackTimeZones(deps.client), deps.settings.nudge_daily_cap)

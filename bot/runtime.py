@@ -14,7 +14,6 @@ from sqlmodel import Session
 
 from bot.access import AccessPolicy
 from bot.channels import ChannelDirectory
-from bot.time_zones import SlackTimeZones
 from config import Settings
 from knowledge.service import KnowledgeService
 from skills.context import SkillContext
@@ -43,20 +42,12 @@ class BotRuntime:
 
     _understander: Understander | None = field(default=None, init=False, repr=False)
     _channels: ChannelDirectory | None = field(default=None, init=False, repr=False)
-    _time_zones: SlackTimeZones | None = field(default=None, init=False, repr=False)
 
     @property
     def channels(self) -> ChannelDirectory:
         if self._channels is None:
             self._channels = ChannelDirectory(self.client)
         return self._channels
-
-    @property
-    def time_zones(self) -> SlackTimeZones:
-        """Users' Slack time zones, cached for the process (quiet hours)."""
-        if self._time_zones is None:
-            self._time_zones = SlackTimeZones(self.client)
-        return self._time_zones
 
     def understander(self) -> Understander:
         """Built on first use (the intent examples are embedded once per process)."""

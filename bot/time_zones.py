@@ -1,6 +1,7 @@
 """A Slack user's time zone, from `users.info` (`tz`, else `tz_offset`), cached per
-process: quiet hours are the rep's own wall clock. A user whose zone cannot be read is
-treated as UTC, and that is logged once per user (not cached: the next ask tries again).
+process (shared by every `SlackTimeZones` of the process unless given a cache of its own):
+quiet hours are the rep's own wall clock. A user whose zone cannot be read is treated as
+UTC, and that is logged once per user (not cached: the next ask tries again).
 """
 
 from __future__ import annotations
@@ -13,13 +14,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 log = logging.getLogger(__name__)
 
+_ZONES: dict[str, dt.tzinfo] = {}
+_WARNED: set[str] = set()
+_LOCK = threading.Lock()
+
 
 class SlackTimeZones:
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, cache: dict[str, dt.tzinfo] | None = None) -> None:
         self.client = client
-        self._zones: dict[str, dt.tzinfo] = {}
-        self._warned: set[str] = set()
-        self._lock = threading.Lock()
+        self._zones = _ZONES if cache is None else cache
+        self._warned = _WARNED if cache is None else set()
+        self._lock = _LOCK
 
     def zone(self, slack_user_id: str) -> dt.tzinfo:
         with self._lock:
@@ -57,3 +62,10 @@ def zone_of(user: dict[str, Any]) -> dt.tzinfo | None:
     if isinstance(offset, int) and -86_400 < offset < 86_400:
         return dt.timezone(dt.timedelta(seconds=offset))
     return None
+
+
+def clear_cache() -> None:
+    """Forget the process's zones (tests; users moved)."""
+    with _LOCK:
+        _ZONES.clear()
+        _WARNED.clear()

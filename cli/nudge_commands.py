@@ -64,7 +64,9 @@ def scan(
         except SlackNotConfigured as exc:
             err_line(f"{exc}; or try --dry-run")
             raise typer.Exit(ExitCode.USAGE) from None
-        report = run_nudge_scan(runtime)
+        from bot.nudge_gate import preference_gate
+
+        report = run_nudge_scan(runtime, gate=preference_gate(runtime))
     if as_json:
         out.print_json(json.dumps(report.to_dict(), default=str))
     else:

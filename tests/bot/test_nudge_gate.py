@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.nudge_gate import CAP_RECHECK, GateVerdict, PreferenceGate, gate_verdict, quiet_until
-from bot.time_zones import SlackTimeZones
+from bot.time_zones import SlackTimeZones, clear_cache
 from sandbox.slack_api import SlackStandIn
 from skills.nudges import NudgeSettings
 from storage.engine import make_engine, session_scope
@@ -83,6 +83,13 @@ def test_at_the_cap_it_asks_again_in_an_hour_but_not_into_quiet_hours() -> None:
     assert gate_verdict(DEFAULTS, BERLIN, evening, sent_today=5).retry_at == utc(2026, 6, 2, 6, 0)
 
 
+@pytest.fixture(autouse=True)
+def fresh_zones() -> Iterator[None]:
+    clear_cache()  # zones are cached for the process; each test asks its own stand-in
+    yield
+    clear_cache()
+
+
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
     engine = make_engine(f"sqlite:///{tmp_path / 'gate.db'}")
@@ -128,9 +135,9 @@ def test_an_unknown_zone_falls_back_to_utc_and_is_logged_once(engine: Engine, sl
                                                               caplog: pytest.LogCaptureFixture) -> None:
     gate = gate_for(engine, slack_api)
     caplog.set_level(logging.WARNING, logger="bot.time_zones")
-    first = gate.verdict("U0GONE", utc(2026, 6, 1, 20, 0), 0)  # user_not_found
     slack_api.fail_next("users.info", "500")
-    second = gate.verdict("U0GONE", utc(2026, 6, 1, 21, 0), 0)
+    first = gate.verdict("U0GONE", utc(2026, 6, 1, 20, 0), 0)
+    second = gate.verdict("U0GONE", utc(2026, 6, 1, 21, 0), 0)  # a profile without tz: UTC again
     assert first.retry_at == utc(2026, 6, 2, 8, 0) and second.retry_at == utc(2026, 6, 2, 8, 0)
     assert [r.getMessage() for r in caplog.records].count(
         "time zone of Slack user U0GONE unknown (SlackApiError); using UTC for their quiet hours") == 1
