@@ -10,6 +10,7 @@ from bot.buttons import press
 from bot.commands import answer_command
 from bot.conversation import answer_message
 from bot.deal_changes import run_deal_changes
+from bot.home import publish_home
 from bot.jobs import Job
 from bot.replies import deliver
 from bot.runtime import BotRuntime
@@ -31,6 +32,8 @@ def perform(runtime: BotRuntime, job: Job, *, retry: bool = False) -> None:
     except Exception:
         error_id = new_error_id()
         log.exception("%s failed (error id %s)", job.describe(), error_id)
+        if job.kind == "home":  # nobody asked anything: the next Home opening tries again
+            return
         deliver(runtime.client, render_error("Something went wrong on our side.", error_id), job.to,
                 ephemeral=job.kind != "message")
 
@@ -42,5 +45,7 @@ def _perform(runtime: BotRuntime, job: Job, *, retry: bool) -> None:
     elif job.kind == "message":
         answer_message(runtime, job.text, job.to, event_id=job.event_id, retry=retry, since=job.message.get("ts"),
                        team_id=job.message.get("team"))
+    elif job.kind == "home":
+        publish_home(runtime, job.to.user)
     else:
         press(runtime, job)

@@ -17,6 +17,7 @@ from bot.http import HUBSPOT_PATH, WSGIApp, make_wsgi_app
 from bot.hubspot_webhooks import HubSpotWebhooks
 from bot.listeners import actions, commands, events
 from bot.nudge_delivery import run_nudge_scan
+from bot.nudge_gate import preference_gate
 from bot.runtime import BotRuntime
 from bot.work_queue import WorkQueue, open_queue
 from config import Settings
@@ -54,7 +55,7 @@ def build_runtime(settings: Settings, *, knowledge: KnowledgeService | None = No
 
 
 def _scan_deals(runtime: BotRuntime, deal_ids: list[str]) -> None:
-    report = run_nudge_scan(runtime, deal_ids=deal_ids)
+    report = run_nudge_scan(runtime, deal_ids=deal_ids, gate=preference_gate(runtime))
     log.info("webhook nudge scan of %d deals: %d queued, %d posted%s", len(deal_ids), len(report.queued),
              report.count("posted"), f" ({report.crm_problem})" if report.crm_problem else "")
 

@@ -16,8 +16,8 @@ from bot.replies import ReplyTo
 
 log = logging.getLogger(__name__)
 
-JobKind = Literal["command", "message", "action", "deals"]
-KINDS: tuple[JobKind, ...] = ("command", "message", "action", "deals")
+JobKind = Literal["command", "message", "action", "deals", "home"]  # home: publish the user's App Home
+KINDS: tuple[JobKind, ...] = ("command", "message", "action", "deals", "home")
 NOWHERE = ReplyTo("", "")  # a deals job answers no one: its work posts what it posts itself
 
 

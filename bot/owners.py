@@ -1,4 +1,5 @@
-"""CRM owners as Slack mentions: owner id -> Slack user id, resolved at render time.
+"""CRM owners as Slack mentions: owner id -> Slack user id, resolved at render time; and
+the other way, a Slack user's own CRM owner id (App Home's "my open deals").
 
 Skill results carry an owner's CRM id and display name, never an email. Here, in the bot
 layer only, the owners' emails come from the CRM gateway (`gateway.owners()`) and are
@@ -110,6 +111,21 @@ class SlackOwnerDirectory:
             log.warning("could not read CRM owners for mentions (%s)", type(exc).__name__)
             return {}
         return self.mentions(owners, ids)
+
+
+def owner_id_for_slack_user(client: Any, owners: Iterable[Owner], slack_user_id: str) -> str | None:
+    """The CRM owner id of a Slack user (their profile email, from `users.info`, equal to
+    an owner's, case-insensitive), or None. The email lives only in this call."""
+    try:
+        profile = ((client.users_info(user=slack_user_id).get("user") or {}).get("profile") or {})
+    except SlackApiError as exc:
+        error = (exc.response.get("error") if exc.response is not None else None) or "error"
+        log.warning("users.info failed (%s); no CRM owner for this Slack user", error)
+        return None
+    key = str(profile.get("email") or "").strip().lower()
+    if not key:
+        return None
+    return next((o.id for o in owners if (o.email or "").strip().lower() == key), None)
 
 
 def clear_cache() -> None:

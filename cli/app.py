@@ -39,7 +39,7 @@ LAZY_HELP = {
     "influence": "Which content moves deals: per asset, conversion of the deals it was sent on vs the rest, with counts.",
     "slack": "The Slack bot's processes (the web process is bot.wsgi).",
     "run": "Post a subscription's period now, as the clock would (once per period unless --force).",
-    "nudges": "Deal nudges: DMs to deal owners when a deal moves.",
+    "nudges": "Deal nudges: DMs to deal owners when a deal moves; a rep's own settings (on, off, quiet hours, cap).",
 }
 # Commands that read or write the database and the data directory: checked first (cli.preflight).
 NEEDS_STATE = frozenset({"index", "ask", "stages", "content", "route", "gaps", "account", "deal", "velocity",
@@ -57,8 +57,9 @@ def _skill_commands() -> dict[str, Any]:
     from skills.builtin import default_registry
 
     sub = typer.Typer()
-    # `ask` keeps its own command (typed options, auto-indexing); `churn` is the preview's.
-    register_skill_commands(sub, default_registry(), skip=frozenset({"ask", "churn"}))
+    # `ask` keeps its own command (typed options, auto-indexing); `churn` is the preview's;
+    # `nudges` is a group of its own (cli.nudge_commands: scan, and the settings with --user).
+    register_skill_commands(sub, default_registry(), skip=frozenset({"ask", "churn", "nudges"}))
     register_schedule_commands(sub)
     return dict(typer.main.get_group(sub).commands)
 

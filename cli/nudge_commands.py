@@ -1,7 +1,11 @@
 """`journeybot nudges scan [--dry-run] [--json]`: one deal-nudge scan by hand, as the clock
 runs it every JOURNEYBOT_NUDGE_INTERVAL_MIN minutes (detect stage changes, queue reminders,
 DM the owners). `--dry-run` writes and posts nothing and shows the nudges that would go
-out (no Slack token needed). Settings are read here, at the command boundary, only."""
+out (no Slack token needed). Settings are read here, at the command boundary, only.
+
+`journeybot nudges on|off|status|quiet 20-7|cap 3 --user U123`: a rep's own nudge settings
+from the shell (support, scripts), through the registry's `nudges` skill; the Slack user
+it acts for is the command's own option, as in Slack it is whoever typed the command."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from rich.console import Console
 
 from cli.exit_codes import ExitCode
 from cli.setup_commands import err_line
+from cli.skill_commands import JsonOption, run_skill
 
 if TYPE_CHECKING:
     from bot.nudge_delivery import NudgeScanReport
@@ -59,7 +64,9 @@ def scan(
         except SlackNotConfigured as exc:
             err_line(f"{exc}; or try --dry-run")
             raise typer.Exit(ExitCode.USAGE) from None
-        report = run_nudge_scan(runtime)
+        from bot.nudge_gate import preference_gate
+
+        report = run_nudge_scan(runtime, gate=preference_gate(runtime))
     if as_json:
         out.print_json(json.dumps(report.to_dict(), default=str))
     else:
@@ -68,6 +75,49 @@ def scan(
         if not as_json:
             err_line(f"HubSpot did not answer: {report.crm_problem}")
         raise typer.Exit(ExitCode.FAILURE)
+
+
+UserOption = Annotated[str, typer.Option("--user", help="The Slack user id (U…) whose settings these are.")]
+
+
+def _settings(text: str, user: str, as_json: bool) -> None:
+    run_skill("nudges", text, as_json=as_json, user=user or None)
+
+
+@nudges_app.command("status")
+def status(user: UserOption = "", as_json: JsonOption = False) -> None:
+    """A rep's nudge settings in one line. Example: journeybot nudges status --user U0123ADA"""
+    _settings("status", user, as_json)
+
+
+@nudges_app.command("on")
+def turn_on(user: UserOption = "", as_json: JsonOption = False) -> None:
+    """Nudges on for this rep."""
+    _settings("on", user, as_json)
+
+
+@nudges_app.command("off")
+def turn_off(user: UserOption = "", as_json: JsonOption = False) -> None:
+    """No nudges for this rep."""
+    _settings("off", user, as_json)
+
+
+@nudges_app.command("quiet")
+def quiet(
+    hours: Annotated[str, typer.Argument(help="FROM-TO on the rep's clock, e.g. 20-7, 19:30-08:00, 8pm-7am; or off.")],
+    user: UserOption = "", as_json: JsonOption = False,
+) -> None:
+    """Quiet hours in the rep's Slack time zone (a nudge due then waits until they end)."""
+    _settings(f"quiet {hours}", user, as_json)
+
+
+@nudges_app.command("cap")
+def cap(
+    limit: Annotated[str, typer.Argument(help="Nudges a day at most (up to JOURNEYBOT_NUDGE_DAILY_CAP), or default.")],
+    user: UserOption = "", as_json: JsonOption = False,
+) -> None:
+    """The rep's own daily cap, lower than the workspace's or `default`."""
+    _settings(f"cap {limit}", user, as_json)
 
 
 def describe(report: NudgeScanReport) -> str:

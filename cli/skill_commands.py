@@ -32,24 +32,27 @@ OutOption = Annotated[Path | None, typer.Option(
                                  "without it no file is written.")]
 
 
-def run_skill(name: str, text: str, *, as_json: bool, reports_dir: Path | None = None, **values: Any) -> SkillResult:
+def run_skill(name: str, text: str, *, as_json: bool, reports_dir: Path | None = None, user: str | None = None,
+              **values: Any) -> SkillResult:
     """Dispatch and print; errors become a message and an exit code."""
-    _ctx, result = dispatch_or_exit(name, text, reports_dir=reports_dir, **values)
+    _ctx, result = dispatch_or_exit(name, text, reports_dir=reports_dir, user=user, **values)
     print_result(name, result, as_json=as_json)
     return result
 
 
-def dispatch_or_exit(name: str, text: str, *, reports_dir: Path | None = None, **values: Any) -> tuple[Any, SkillResult]:
+def dispatch_or_exit(name: str, text: str, *, reports_dir: Path | None = None, user: str | None = None,
+                     **values: Any) -> tuple[Any, SkillResult]:
     """(context, result) of one skill, built from the environment's settings; the outcome
     decides the exit code (bad input, CRM unavailable, a bug with an error id). Report
-    files are written only into `reports_dir` (see `out_folder`)."""
+    files are written only into `reports_dir` (see `out_folder`); `user` is the Slack
+    user a personal skill (`nudges`) acts for."""
     from cli.services import knowledge_service
     from skills import outcome as outcomes
     from skills.builtin import registry_for
     from skills.context import SkillContext
 
     settings = load_settings()
-    ctx = SkillContext(settings, knowledge_service(), interactive=True, source="cli", reports_dir=reports_dir)
+    ctx = SkillContext(settings, knowledge_service(), interactive=True, source="cli", reports_dir=reports_dir, user=user)
     match outcomes.run_skill(registry_for(name), ctx, name, text, **values):
         case outcomes.Done(result):
             return ctx, result

@@ -238,6 +238,10 @@ class Settings(BaseSettings):
         description="Deal nudges: the clock scans for deals that changed stage (and reminders due) every this many "
         "minutes and DMs each deal's owner; 0 turns nudges off.",
     )
+    nudge_daily_cap: int = Field(
+        default=5, ge=1, le=100,
+        description="Nudges one rep gets in 24 hours at most; each rep may lower their own (`/journey nudges cap N`).",
+    )
 
     # --- Slack ---
     slack_bot_token: SecretStr | None = Field(default=None, description="Bot token, xoxb-… (secret).")

@@ -6,6 +6,7 @@ stopped), conversations the bot is outside of, and failures injected on demand.
 
 from __future__ import annotations
 
+import datetime
 import json
 import threading
 import time
@@ -31,6 +32,7 @@ class SlackWorkspace:
         self.failures: dict[str, list[str]] = {}
         self.usergroups: dict[str, list[str]] = {}
         self.users_by_email: dict[str, str] = {}  # users.lookupByEmail: email -> user id, else users_not_found
+        self.users: dict[str, dict[str, Any]] = {}  # users.info: user id -> the user object (see add_user)
         # Conversations the bot cannot post in, with the error Slack gives there: "not_in_channel"
         # (public, not invited), "channel_not_found" (private, DMs between people), "is_archived".
         self.outside: dict[str, str] = {}
@@ -42,6 +44,29 @@ class SlackWorkspace:
         self.display_names: dict[str, str] = {}  # users.info: user id -> profile display name
         self._lock = threading.Lock()
         self._ts = 1700000000.000100
+
+    def add_user(self, user_id: str, *, tz: str | None = None, tz_offset: int | None = None,
+                 email: str | None = None) -> None:
+        """A workspace member as users.info shows them: `tz` (IANA name) with its current
+        `tz_offset` in seconds (Slack sends both; give only an offset for a user whose
+        zone name is unknown), and the profile email (the bot holds users:read.email)."""
+        if tz is not None and tz_offset is None:
+            from zoneinfo import ZoneInfo
+
+            now = datetime.datetime.now(ZoneInfo(tz))
+            tz_offset = int((now.utcoffset() or datetime.timedelta()).total_seconds())
+        profile: dict[str, Any] = {"real_name": f"User {user_id}", "display_name": user_id.lower()}
+        if email:
+            profile["email"] = email
+            self.users_by_email[email] = user_id
+        user: dict[str, Any] = {"id": user_id, "team_id": TEAM_ID, "name": user_id.lower(), "real_name": f"User {user_id}",
+                                "deleted": False, "is_bot": False, "profile": profile}
+        if tz is not None:
+            user["tz"] = tz
+        if tz_offset is not None:
+            user["tz_offset"] = tz_offset
+        with self._lock:
+            self.users[user_id] = user
 
     def _record(self, method: str, params: dict[str, Any], failed: str | None = None) -> None:
         with self._lock:
@@ -243,8 +268,14 @@ class SlackWorkspace:
             return {"ok": True, "user": {"id": user}} if user else {"ok": False, "error": "users_not_found"}
         if method == "users.info":
             uid = str(params.get("user", ""))
-            return {"ok": True, "user": {"id": uid, "profile": {"display_name": self.display_names.get(uid, ""),
-                                                                "real_name": ""}}}
+            with self._lock:
+                found = self.users.get(uid)
+            if found is None:  # a member no test described (add_user): an id and a display name
+                return {"ok": True, "user": {"id": uid, "profile": {"display_name": self.display_names.get(uid, ""),
+                                                                    "real_name": ""}}}
+            if uid in self.display_names:
+                found = {**found, "profile": {**found["profile"], "display_name": self.display_names[uid]}}
+            return {"ok": True, "user": found}
         if method == "usergroups.users.list":
             return {"ok": True, "users": self.usergroups.get(params.get("usergroup", ""), [])}
         return {"ok": True}

@@ -22,6 +22,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
 from bot.nudge_delivery import NudgeScanReport, run_nudge_scan
+from bot.nudge_gate import preference_gate
 from config import Settings
 from scheduler.leader import Leader
 from scheduler.periods import last_fire_time, trigger
@@ -129,7 +130,8 @@ def sync_nudge_job(scheduler: BaseScheduler, settings: Settings) -> str | None:
 
 def run_nudges() -> NudgeScanReport:
     """The nudge job's entry point: one scan (detect, remind, DM) with this process's runtime."""
-    report = run_nudge_scan(_installed())
+    deps = _installed()
+    report = run_nudge_scan(deps, gate=preference_gate(deps))
     log.info("nudge scan: examined %s deals, %s changed, %s queued, %s posted%s", report.examined, report.changed,
              len(report.queued), report.count("posted"), f" ({report.crm_problem})" if report.crm_problem else "")
     return report

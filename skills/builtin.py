@@ -19,6 +19,7 @@ BUILTIN: dict[str, str] = {
     "velocity": "skills.velocity",
     "churn": "skills.churn",
     "influence": "skills.influence",
+    "nudges": "skills.nudges",
 }
 
 

@@ -24,6 +24,7 @@ from knowledge.text import normalize, words
 from skills.entities import Entity, find_entities
 from skills.intents import FILLERS, IntentModel
 from skills.names import NameDirectory
+from skills.nudges import setting_from_words
 from skills.registry import Registry, SkillInputError, missing_required, parse_args
 from skills.timephrases import TimeRange, find_time
 from skills.understanding_result import Clarification, Option, ThreadMemory, Understanding
@@ -162,6 +163,8 @@ class Understander:
             return {"week": time.week.isoformat()} if time else {}
         if skill == "ask":
             return {"question": text}
+        if skill == "nudges":
+            return {"setting": setting_from_words(text)}
         return {}
 
     def _record_argument(

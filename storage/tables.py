@@ -7,6 +7,7 @@ from storage import (  # noqa: F401
     deal_stage_watch,
     index_release,
     nudge_ledger,
+    nudge_preferences,
     question_log,
     result_store,
     slack_state,

@@ -12,7 +12,7 @@ from typing import Protocol
 from slack_sdk.models.blocks import Block
 
 from bot import ids
-from bot.blocks import account, ask, churn, deal, gaps, influence, velocity  # noqa: F401 - they register their renderers
+from bot.blocks import account, ask, churn, deal, gaps, influence, nudges, velocity  # noqa: F401 - they register their renderers
 from bot.blocks.common import (
     COMMAND,
     clarify,
@@ -25,9 +25,12 @@ from bot.blocks.common import (
     section,
     truncate,
 )
+from bot.blocks.home import my_deals_blocks, nudge_blocks
 from bot.blocks.rendering import RenderOptions, renderer_for
 from bot.message import MAX_BLOCKS, SlackMessage
 from knowledge.models import JourneyMap
+from skills.my_deals import MyOpenDeals
+from skills.nudges import NudgeSettings
 from skills.registry import Registry
 
 __all__ = ["render_clarify", "render_error", "render_help", "render_home", "render_note", "render_progress",
@@ -146,16 +149,21 @@ def _coverage(journey_map: JourneyMap) -> dict[str, tuple[int, int]]:
 
 
 def render_home(journey_map: JourneyMap, recent_questions: Sequence[str | RecentQuestion],
-                subscriptions: Sequence[tuple[str, str, str]]) -> list[Block]:
-    """App Home: the map at a glance, the user's recent questions, and channel
-    subscriptions as (channel id, id and kind, when)."""
+                subscriptions: Sequence[tuple[str, str, str]], *, deals: MyOpenDeals | None = None,
+                deals_note: str = "", nudge_settings: NudgeSettings | None = None) -> list[Block]:
+    """App Home: the viewer's open deals (or `deals_note` saying why none are shown) and
+    nudge settings when given, the map at a glance, the user's recent questions, and
+    channel subscriptions as (channel id, id and kind, when)."""
+    personal: list[Block] = []
+    if deals is not None or deals_note:
+        personal += [*my_deals_blocks(deals, deals_note), divider()]
     coverage = _coverage(journey_map)
     stages = []
     for s in sorted(journey_map.stages, key=lambda s: s.order):
         assets, answered = coverage[s.id]
         stages.append(f"*{s.order}. {escape(s.name)}* — target {s.target_days_in_stage:g} days · "
                       f"{assets} assets · {answered}/{len(s.questions)} buyer questions answered")
-    blocks: list[Block] = [header(f"{journey_map.name} ({journey_map.version})"),
+    blocks: list[Block] = [*personal, header(f"{journey_map.name} ({journey_map.version})"),
                            section("\n".join(stages), block_id=ids.HOME_BLOCK),
                            context(f"{len(journey_map.personas)} personas · {len(journey_map.assets)} assets · "
                                    f"{len(journey_map.touchpoints)} touchpoints")]
@@ -168,4 +176,6 @@ def render_home(journey_map: JourneyMap, recent_questions: Sequence[str | Recent
     blocks.append(divider())
     subs = [f"• <#{escape(c)}> · {escape(kind)} · `{escape(when)}`" for c, kind, when in subscriptions[:20]]
     blocks.append(section("*Channel subscriptions*\n" + ("\n".join(subs) or "_None yet._")))
+    if nudge_settings is not None:
+        blocks += nudge_blocks(nudge_settings)
     return finish([journey_map.name], blocks).blocks

@@ -1,4 +1,4 @@
-"""Events: mentions, DMs, thread follow-ups (queued), App Home (published at once).
+"""Events: mentions, DMs, thread follow-ups and App Home (all queued: the Home reads the CRM).
 Retries and duplicate deliveries never get this far (bot.middleware claims event ids)."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from typing import Any
 from slack_bolt import App, BoltContext
 
 from bot.conversation import is_followup
-from bot.home import publish_home
 from bot.jobs import Job
 from bot.replies import ReplyTo
 from bot.runtime import BotRuntime
@@ -40,9 +39,17 @@ def register(app: App, runtime: BotRuntime, queue: WorkQueue) -> None:
         if event.get("channel_type") == "im" or is_followup(runtime, event, context.bot_user_id):
             enqueue(body, event)
 
-    def on_home(event: dict[str, Any]) -> None:
-        if event.get("tab", "home") == "home":
-            publish_home(runtime, event["user"])
+    def on_home(body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        user, event_id = event["user"], body.get("event_id")
+        try:
+            queue.enqueue(Job("home", ReplyTo(event.get("channel") or user, user), event_id=event_id))
+        except Exception:
+            if event_id:  # not queued: let Slack's retry through
+                with runtime.session() as session:
+                    release_event(session, event_id)
+            raise
 
     app.event("app_mention")(on_mention)
     app.event("message")(on_message)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., str])
-MODULES = ("ask", "account", "deal", "gaps", "velocity", "churn", "influence")
+MODULES = ("ask", "account", "deal", "gaps", "velocity", "churn", "influence", "nudges")
 _RENDERERS: dict[type, Callable[[Any], str]] = {}
 
 

@@ -30,6 +30,7 @@ from sandbox.webhooks import WebhookSender, WebhookTarget
 from storage.deal_stage_watch import StageWatchState, WatchedDeal
 from storage.engine import session_scope
 from storage.nudge_ledger import NudgeEntry, claim_nudge, list_nudges, mark_nudge_posting, nudges_to_send
+from storage.nudge_preferences import record_quiet_hours
 from storage.timestamps import utc_now
 from tests.bot.conftest import _QuietHandler, _ThreadingWSGIServer
 from tests.scheduler.conftest import LEASE_S, crm, runtime, slack  # noqa: F401 - fixtures
@@ -325,6 +326,8 @@ def test_a_webhook_for_a_moved_deal_brings_its_nudge_once(nudges: BotRuntime, sl
         crm.webhooks = WebhookSender(WebhookTarget(url, app_id=77, client_secret=secret))
         deal = pick_deal(crm, "presentationscheduled", 2)
         slack.users_by_email[owner_of(crm, deal).email] = "U0OWNER9"
+        with session_scope(nudges.knowledge.engine) as session:  # the test runs at any hour: no quiet hours for this rep
+            record_quiet_hours(session, "U0OWNER9", 0, 0)
         crm.move_deal(deal.id, "contractsent")
         assert crm.webhooks.wait_idle(10) and [d.status for d in crm.webhooks.deliveries] == [200]
         deadline = time.monotonic() + 20

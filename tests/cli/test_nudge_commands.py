@@ -24,6 +24,7 @@ from sandbox.slack_api import SlackStandIn
 from storage.deal_stage_watch import StageWatchState, WatchedDeal
 from storage.engine import session_scope
 from storage.nudge_ledger import NudgeEntry, list_nudges
+from storage.nudge_preferences import record_quiet_hours
 from storage.timestamps import utc_now
 from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.scheduler.conftest import LEASE_S, crm, runtime, slack  # noqa: F401 - fixtures
@@ -71,6 +72,8 @@ def test_scan_by_hand_then_a_killed_scan_posts_once(fresh: BotRuntime, slack: Sl
                 and d.properties.get("hubspot_owner_id"))
     owner = next(o for o in crm.portal.owners if str(o.id) == deal.properties["hubspot_owner_id"])
     slack.users_by_email[owner.email] = "U0KILLED"
+    with session_scope(fresh.knowledge.engine) as session:  # the test runs at any hour: no quiet hours for this rep
+        record_quiet_hours(session, "U0KILLED", 0, 0)
     crm.update_objects("deals", [deal.id], {"dealstage": "decisionmakerboughtin"})
     preview = scan(env, "--dry-run")
     assert preview.returncode == 0 and f"would send: {deal.properties['dealname']}" in preview.stdout

@@ -18,6 +18,7 @@ from scheduler.leader import Leader
 from storage.deal_stage_watch import StageWatchState, WatchedDeal, fetch_watch_state
 from storage.engine import create_all, make_engine, session_scope
 from storage.nudge_ledger import NudgeEntry, list_nudges
+from storage.nudge_preferences import record_quiet_hours
 
 
 def test_the_nudge_job_follows_the_setting(tmp_path: Path) -> None:
@@ -76,6 +77,8 @@ def test_a_moved_deal_is_dmed_once_across_a_restart_and_two_clocks(tmp_path: Pat
                     and d.properties.get("hubspot_owner_id"))
         owner = next(o for o in crm.portal.owners if str(o.id) == deal.properties["hubspot_owner_id"])
         slack.users_by_email[owner.email] = "U0CLOCK"
+        with session_scope(engine) as session:  # the test runs at any hour: no quiet hours for this rep
+            record_quiet_hours(session, "U0CLOCK", 0, 0)
         crm.update_objects("deals", [deal.id], {"dealstage": "presentationscheduled"})
         slack.wait_for(lambda calls: any(c["method"] == "chat.postMessage" for c in calls), timeout=30)
         _scans_after(fast, time.time())  # and one more after it
