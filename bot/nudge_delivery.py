@@ -111,10 +111,12 @@ def run_nudge_scan(deps: NudgeDeps, *, deal_ids: Sequence[str] | None = None, ga
     nothing advances, so the next scan tries again."""
     clock = now or utc_now
     ctx = SkillContext(deps.settings, deps.knowledge, clock=clock, source="nudges")
-    gateway = ctx.gateway
-    before = gateway.stats.requests
     report = NudgeScanReport(dry_run=dry_run)
+    gateway: CrmGateway | None = None
+    before = 0
     try:
+        gateway = ctx.gateway  # no token: a CrmAuthError naming the setting, reported like any CRM failure
+        before = gateway.stats.requests
         journey_map = ctx.journey_map
         detection = detect_stage_changes(ctx.engine, gateway, journey_map, clock(), deal_ids=deal_ids,
                                          overlap_s=deps.settings.hubspot_sync_overlap_s, record=not dry_run)
@@ -130,7 +132,7 @@ def run_nudge_scan(deps: NudgeDeps, *, deal_ids: Sequence[str] | None = None, ga
     except CrmError as exc:
         report.crm_problem = str(exc)
         log.warning("nudge scan: CRM unavailable (%s); the next scan tries again", exc)
-    report.hubspot_requests = gateway.stats.requests - before
+    report.hubspot_requests = gateway.stats.requests - before if gateway is not None else 0
     return report
 
 
