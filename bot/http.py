@@ -25,6 +25,26 @@ SLASH_FIELDS = ("command", "channel_id", "user_id", "team_id")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
+def post_length(environ: dict[str, Any], max_body: int) -> int | tuple[str, str]:
+    """The body length of a POST within `max_body`, else (status, reason) to refuse it with
+    (the body is never read then)."""
+    if environ.get("REQUEST_METHOD") != "POST":
+        return "405 Method Not Allowed", "method not allowed"
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = -1
+    if length < 0 or length > max_body:
+        return "413 Content Too Large", "request body too large"
+    return length
+
+
+def refuse(start_response: Callable[..., Any], status: str, reason: str) -> list[bytes]:
+    headers = [("Content-Type", "text/plain")] + ([("Allow", "POST")] if status.startswith("405") else [])
+    start_response(status, headers)
+    return [reason.encode()]
+
+
 def make_wsgi_app(app: App, *, hubspot: WSGIApp | None = None) -> WSGIApp:
     """`hubspot`: the handler of HubSpot's webhooks; without it that path is 404 like any other."""
     slack = SlackRequestHandler(app)
@@ -39,16 +59,9 @@ def make_wsgi_app(app: App, *, hubspot: WSGIApp | None = None) -> WSGIApp:
         if path != SLACK_PATH:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found"]
-        if environ.get("REQUEST_METHOD") != "POST":
-            start_response("405 Method Not Allowed", [("Content-Type", "text/plain"), ("Allow", "POST")])
-            return [b"method not allowed"]
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = -1
-        if length < 0 or length > MAX_BODY:
-            start_response("413 Content Too Large", [("Content-Type", "text/plain")])
-            return [b"request body too large"]
+        length = post_length(environ, MAX_BODY)
+        if isinstance(length, tuple):
+            return refuse(start_response, *length)
         refusal = _refusal(environ, length)
         if refusal is not None:
             start_response(refusal, [("Content-Type", "text/plain")])

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
 
+from bot.http import post_length, refuse
 from bot.jobs import Job
 from bot.runtime import BotRuntime
 from bot.work_queue import WorkQueue
@@ -124,15 +125,9 @@ class HubSpotWebhooks:
         self._clock = clock
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") != "POST":
-            start_response("405 Method Not Allowed", [("Content-Type", "text/plain"), ("Allow", "POST")])
-            return [b"method not allowed"]
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = -1
-        if length < 0 or length > MAX_BODY:
-            return _reply(start_response, "413 Content Too Large", "request body too large")
+        length = post_length(environ, MAX_BODY)
+        if isinstance(length, tuple):
+            return refuse(start_response, *length)
         body = environ["wsgi.input"].read(length) if length else b""
         headers = {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")}
         try:
@@ -141,13 +136,14 @@ class HubSpotWebhooks:
             changes = stage_changes(body)
         except Refused as refused:
             log.warning("HubSpot webhook refused (%s): %s", refused.status.split()[0], refused)
-            return _reply(start_response, refused.status, str(refused).lower())
+            return refuse(start_response, refused.status, str(refused).lower())
         try:
             self._enqueue(changes)
         except Exception:  # noqa: BLE001 - HubSpot retries a failed delivery
             log.exception("HubSpot webhook not queued (error id %s)", new_error_id())
-            return _reply(start_response, "503 Service Unavailable", "not queued, retry later")
-        return _reply(start_response, "200 OK", "")
+            return refuse(start_response, "503 Service Unavailable", "not queued, retry later")
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b""]
 
     def _enqueue(self, changes: list[tuple[str, str]]) -> None:
         """Claim each event once; queue one job for the deals of events not seen before."""
@@ -166,7 +162,3 @@ class HubSpotWebhooks:
                     release_event(session, key)
             raise
 
-
-def _reply(start_response: StartResponse, status: str, text: str) -> list[bytes]:
-    start_response(status, [("Content-Type", "text/plain")])
-    return [text.encode()]

@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.nudge import render_nudge
 from bot.nudge_gate import NudgeGate, OpenGate
 from bot.owners import SlackOwnerDirectory
-from bot.posting import post
+from bot.posting import find_tagged, post
 from config import Settings
 from skills.context import SkillContext
 from skills.crm import CrmGateway
@@ -50,8 +50,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EVENT_TYPE = "journeybot_nudge"
-HISTORY_MARGIN = dt.timedelta(hours=1)
-HISTORY_PAGES = 5
 MAX_ATTEMPTS = 6
 RETRY_S = 300.0
 # Slack errors after which the DM certainly was not posted.
@@ -243,16 +241,4 @@ def _still_current(engine: Any, entry: NudgeEntry, deal: Deal) -> bool:
 
 def find_nudge_posted(client: WebClient, channel: str, key: str, since: dt.datetime) -> str | None:
     """The ts of a DM in `channel` carrying nudge key `key` (as message metadata)."""
-    oldest = f"{(since - HISTORY_MARGIN).timestamp():.6f}"
-    cursor: str | None = None
-    for _ in range(HISTORY_PAGES):
-        response = client.conversations_history(channel=channel, oldest=oldest, limit=200, include_all_metadata=True,
-                                                cursor=cursor)
-        for message in response.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            if metadata.get("event_type") == EVENT_TYPE and (metadata.get("event_payload") or {}).get("nudge_key") == key:
-                return str(message.get("ts"))
-        cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
-        if not response.get("has_more") or not cursor:
-            return None
-    return None
+    return find_tagged(client, channel, event_type=EVENT_TYPE, field="nudge_key", key=key, since=since)

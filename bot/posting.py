@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,3 +50,27 @@ def upload(client: WebClient, files: Sequence[Path], *, channel: str, thread_ts:
             client.files_upload_v2(channel=channel, file=str(path), filename=path.name, title=path.stem, thread_ts=thread_ts)
         except SlackApiError as exc:
             log.warning("could not upload %s: %s", path.name, exc.response.get("error"))
+
+
+TAGGED_SEARCH_MARGIN = dt.timedelta(hours=1)  # clocks of this host and Slack's may differ
+TAGGED_SEARCH_PAGES = 5
+
+
+def find_tagged(client: WebClient, channel: str, *, event_type: str, field: str, key: str,
+                since: dt.datetime) -> str | None:
+    """The ts of a message in `channel`, posted after about `since`, whose metadata has
+    `event_type` and `field` == `key`: how a job that may have posted before it died (a
+    scheduled run, a nudge) finds out before posting again."""
+    oldest = f"{(since - TAGGED_SEARCH_MARGIN).timestamp():.6f}"
+    cursor: str | None = None
+    for _ in range(TAGGED_SEARCH_PAGES):
+        response = client.conversations_history(channel=channel, oldest=oldest, limit=200, include_all_metadata=True,
+                                                cursor=cursor)
+        for message in response.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == event_type and (metadata.get("event_payload") or {}).get(field) == key:
+                return str(message.get("ts"))
+        cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+        if not response.get("has_more") or not cursor:
+            return None
+    return None

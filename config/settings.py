@@ -228,6 +228,11 @@ class Settings(BaseSettings):
         description="A scheduled post missed while the clock process was down still goes out (once) when it "
         "restarts within this many seconds.",
     )
+    scheduler_tick_s: float = Field(
+        default=60.0, ge=0.5, le=3600,
+        description="How often the clock process renews its leader lease and re-reads subscriptions, seconds; a "
+        "waiting clock takes over within this long after the leader stops.",
+    )
     scheduler_lease_s: int = Field(
         default=600, ge=10,
         description="Seconds a scheduled run may stay in progress before another worker takes it over (crash recovery).",

@@ -23,7 +23,7 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    Clock(runtime).run(stop)
+    Clock(runtime, tick_s=settings.scheduler_tick_s).run(stop)
 
 
 if __name__ == "__main__":

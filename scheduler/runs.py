@@ -21,7 +21,7 @@ from bot.blocks import render_note, render_result
 from bot.blocks.churn import alert_pages
 from bot.message import SlackMessage
 from bot.owners import SlackOwnerDirectory
-from bot.posting import post, upload
+from bot.posting import find_tagged, post, upload
 from config import Settings
 from scheduler.periods import period_key
 from skills import outcome as outcomes
@@ -49,9 +49,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EVENT_TYPE = "journeybot_run"
-HISTORY_PAGES = 5
-# Slack's clock and ours may differ a little; history is searched from before the fire time.
-HISTORY_MARGIN = dt.timedelta(hours=1)
 
 Status = Literal["posted", "recovered", "delayed", "retrying", "failed", "skipped", "inactive"]
 
@@ -275,17 +272,4 @@ def _delay(deps: RunDeps, run: ScheduledRun, channel: str, kind: str, period: st
 
 def find_posted(client: WebClient, channel: str, key: str, fire_time: dt.datetime) -> str | None:
     """The ts of a message in `channel` tagged with run key `key` since the fire time."""
-    oldest = f"{(fire_time - HISTORY_MARGIN).timestamp():.6f}"
-    cursor: str | None = None
-    for _ in range(HISTORY_PAGES):
-        response = client.conversations_history(channel=channel, oldest=oldest, limit=200, include_all_metadata=True,
-                                                cursor=cursor)
-        for message in response.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if metadata.get("event_type") == EVENT_TYPE and payload.get("run_key") == key:
-                return str(message.get("ts"))
-        cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
-        if not response.get("has_more") or not cursor:
-            return None
-    return None
+    return find_tagged(client, channel, event_type=EVENT_TYPE, field="run_key", key=key, since=fire_time)
