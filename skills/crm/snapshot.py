@@ -24,6 +24,7 @@ from storage.crm_snapshot import (
     snapshot_size,
 )
 from storage.engine import session_scope
+from storage.locks import exclusive
 
 Enrich = Callable[[list[SnapshotRow]], list[SnapshotRow]]
 
@@ -73,7 +74,15 @@ class SnapshotCache:
 
     def _refresh(self, object_type: str, props: list[str], progress: Progress | None,
                  enrich: Enrich) -> list[SnapshotRow] | None:
-        """Full or incremental sync; returns the full list when it listed everything anyway."""
+        """Full or incremental sync; returns the full list when it listed everything anyway.
+        One sync of a type at a time across processes and threads (the clock's nudge scan and
+        a digest, or the clock and a worker, may start one together): the second waits and
+        then finds only what changed meanwhile, instead of both writing the same rows."""
+        with exclusive(self.engine, f"crm-snapshot:{object_type}"):
+            return self._sync(object_type, props, progress, enrich)
+
+    def _sync(self, object_type: str, props: list[str], progress: Progress | None,
+              enrich: Enrich) -> list[SnapshotRow] | None:
         scope_key = hashlib.sha256(",".join(sorted(props)).encode()).hexdigest()[:32]
         now = self._now()
         with session_scope(self.engine) as session:

@@ -326,6 +326,8 @@ def test_a_webhook_for_a_moved_deal_brings_its_nudge_once(nudges: BotRuntime, sl
         crm.webhooks = WebhookSender(WebhookTarget(url, app_id=77, client_secret=secret))
         deal = pick_deal(crm, "presentationscheduled", 2)
         slack.users_by_email[owner_of(crm, deal).email] = "U0OWNER9"
+        with session_scope(nudges.knowledge.engine) as session:  # the test runs at any hour: no quiet hours
+            record_quiet_hours(session, "U0OWNER9", 0, 0)
         with session_scope(nudges.knowledge.engine) as session:  # the test runs at any hour: no quiet hours for this rep
             record_quiet_hours(session, "U0OWNER9", 0, 0)
         crm.move_deal(deal.id, "contractsent")

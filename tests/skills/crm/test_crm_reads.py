@@ -4,7 +4,10 @@ own records (figures computed independently from the generator's data)."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
+
+from sqlalchemy.engine import Engine
 
 from sandbox.model import ENGAGEMENT_TYPES, Portal
 from sandbox.server import SandboxServer
@@ -141,3 +144,24 @@ def test_each_engagement_keeps_the_account_contacts_it_involved(make_gateway: Ca
         linked = {str(i) for i in crm_portal.associated(e.type, "contacts", int(e.id))}
         assert set(e.contact_ids) == linked & set(accounts[e.company_id])
     assert any(e.contact_ids for e in engagements) and not all(e.contact_ids for e in engagements)
+
+
+def test_two_first_syncs_at_once_write_the_snapshot_once(make_gateway: Callable[..., CrmGateway],
+                                                         snapshot_engine: Engine, crm_server: SandboxServer) -> None:
+    """The clock's nudge scan and a digest (or two processes) may start the first sync of
+    deals together: one lists, the other waits and then reads only what changed."""
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            results.append(len(make_gateway(engine=snapshot_engine).deals()))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == [] and results == [len(crm_server.portal.records("deals"))] * 2
