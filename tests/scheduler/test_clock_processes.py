@@ -11,16 +11,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from config import Settings
 from config.settings import SAMPLE_MAP
 from knowledge.service import KnowledgeService
-from sandbox.generator import generate_portal
 from sandbox.server import SandboxServer
 from sandbox.slack_api import SlackStandIn
 from storage.deal_stage_watch import fetch_watch_state
@@ -28,23 +24,9 @@ from storage.engine import make_engine, session_scope
 from storage.migrate import upgrade_database
 from storage.nudge_ledger import list_nudges
 from storage.nudge_preferences import record_quiet_hours
-from tests.skills.conftest import SKILL_NOW, SKILL_TOKEN
+from tests.skills.conftest import SKILL_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def crm() -> Iterator[SandboxServer]:
-    with SandboxServer(generate_portal(23, now=SKILL_NOW), token=SKILL_TOKEN, rate_limit=None,
-                       search_rate_limit=None) as server:
-        yield server
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    server = SlackStandIn(clock=time.time).start()
-    yield server
-    server.stop()
 
 
 class Clocks:
