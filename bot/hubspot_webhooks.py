@@ -151,6 +151,9 @@ class HubSpotWebhooks:
             return
         with self._runtime.session() as session:
             claimed = [(key, deal) for key, deal in changes if claim_event(session, key)]
+        if len(claimed) < len(changes):
+            log.info("HubSpot webhook: %d of %d dealstage events were seen before; ignored",
+                     len(changes) - len(claimed), len(changes))
         deal_ids = list(dict.fromkeys(deal for _, deal in claimed))
         if not deal_ids:
             return

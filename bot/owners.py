@@ -7,25 +7,36 @@ looked up with Slack's `users.lookupByEmail`; the answer is the mapping renderer
 `mentions` (owner id -> Slack user id). Emails stay inside this module: they are never
 returned, logged or put in a message.
 
-Lookups are cached per process (per email, case-insensitive), misses ("users_not_found")
-too, so a digest with the same owners costs no further calls. Any other error (rate
-limit, missing scope, network) is not cached: that owner is shown by name this time.
+Lookups are cached per process, per workspace (the client's API URL and token) and per
+email (case-insensitive), misses ("users_not_found") too, so a digest with the same owners
+costs no further calls. Entries expire (a found user after `FOUND_TTL_S`, a miss sooner,
+after `MISSING_TTL_S`): a rep who joins Slack or changes address is reached without a
+restart. Any other error (rate limit, missing scope, network) is not cached: that owner is
+shown by name this time.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, MutableMapping, Sequence
+import time
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from typing import Any, Protocol
 
 from slack_sdk.errors import SlackApiError
 
+from bot.workspace import workspace_of
 from skills.crm.records import Owner
 
 log = logging.getLogger(__name__)
 
-_SHARED: dict[str, str | None] = {}
+FOUND_TTL_S = 6 * 3600.0
+MISSING_TTL_S = 15 * 60.0
+
+CacheKey = tuple[str, str]  # (workspace, email)
+CacheEntry = tuple[float, str | None]  # (expires at, monotonic; Slack user id or None)
+
+_SHARED: dict[CacheKey, CacheEntry] = {}
 _LOCK = threading.Lock()
 
 
@@ -56,25 +67,29 @@ def owner_ids_of(result: object) -> set[str]:
 class SlackOwnerDirectory:
     """`users.lookupByEmail` with a per-process cache; pass `cache={}` for a private one."""
 
-    def __init__(self, client: Any, cache: MutableMapping[str, str | None] | None = None) -> None:
+    def __init__(self, client: Any, cache: MutableMapping[CacheKey, CacheEntry] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
         self._cache = _SHARED if cache is None else cache
+        self._clock = clock
+        self._workspace = workspace_of(client)
 
     def user_id(self, email: str | None) -> str | None:
         """The Slack user id for this email, or None (no such user, or the lookup failed)."""
-        key = (email or "").strip().lower()
-        if not key:
+        address = (email or "").strip().lower()
+        if not address:
             return None
+        key = (self._workspace, address)
         with _LOCK:
-            if key in self._cache:
-                return self._cache[key]
+            cached = self._cache.get(key)
+            if cached is not None and cached[0] > self._clock():
+                return cached[1]
         try:
-            response = self.client.users_lookupByEmail(email=key)
+            response = self.client.users_lookupByEmail(email=address)
         except SlackApiError as exc:
             error = (exc.response.get("error") if exc.response is not None else None) or "error"
             if error == "users_not_found":
-                with _LOCK:
-                    self._cache[key] = None
+                self._remember(key, None)
             else:
                 log.warning("users.lookupByEmail failed (%s); owner shown by name", error)
             return None
@@ -82,9 +97,13 @@ class SlackOwnerDirectory:
             log.warning("users.lookupByEmail failed (%s); owner shown by name", type(exc).__name__)
             return None
         user = (response.get("user") or {}).get("id")
-        with _LOCK:
-            self._cache[key] = user
+        self._remember(key, user)
         return user
+
+    def _remember(self, key: CacheKey, user: str | None) -> None:
+        ttl = FOUND_TTL_S if user else MISSING_TTL_S
+        with _LOCK:
+            self._cache[key] = (self._clock() + ttl, user)
 
     def mentions(self, owners: Iterable[Owner], owner_ids: Iterable[str] | None = None) -> dict[str, str]:
         """Owner id -> Slack user id for the owners (only `owner_ids` when given) whose

@@ -1,5 +1,6 @@
 """A Slack user's time zone, from `users.info` (`tz`, else `tz_offset`), cached per
-process (shared by every `SlackTimeZones` of the process unless given a cache of its own):
+process and workspace (shared by every `SlackTimeZones` of the process unless given a cache
+of its own):
 quiet hours are the rep's own wall clock. A user whose zone cannot be read is treated as
 UTC, and that is logged once per user (not cached: the next ask tries again).
 """
@@ -12,23 +13,27 @@ import threading
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.workspace import workspace_of
+
 log = logging.getLogger(__name__)
 
-_ZONES: dict[str, dt.tzinfo] = {}
-_WARNED: set[str] = set()
+_ZONES: dict[tuple[str, str], dt.tzinfo] = {}
+_WARNED: set[tuple[str, str]] = set()
 _LOCK = threading.Lock()
 
 
 class SlackTimeZones:
-    def __init__(self, client: Any, cache: dict[str, dt.tzinfo] | None = None) -> None:
+    def __init__(self, client: Any, cache: dict[tuple[str, str], dt.tzinfo] | None = None) -> None:
         self.client = client
         self._zones = _ZONES if cache is None else cache
         self._warned = _WARNED if cache is None else set()
         self._lock = _LOCK
+        self._workspace = workspace_of(client)
 
     def zone(self, slack_user_id: str) -> dt.tzinfo:
+        key = (self._workspace, slack_user_id)
         with self._lock:
-            known = self._zones.get(slack_user_id)
+            known = self._zones.get(key)
         if known is not None:
             return known
         try:
@@ -40,13 +45,13 @@ class SlackTimeZones:
             why = "no tz or tz_offset in users.info"
         if found is None:
             with self._lock:
-                first = slack_user_id not in self._warned
-                self._warned.add(slack_user_id)
+                first = key not in self._warned
+                self._warned.add(key)
             if first:
                 log.warning("time zone of Slack user %s unknown (%s); using UTC for their quiet hours", slack_user_id, why)
             return dt.UTC
         with self._lock:
-            self._zones[slack_user_id] = found
+            self._zones[key] = found
         return found
 
 

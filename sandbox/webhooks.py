@@ -16,6 +16,7 @@ import itertools
 import json
 import logging
 import queue
+import secrets
 import threading
 import time
 import urllib.error
@@ -82,7 +83,9 @@ class WebhookSender:
         self.target = target
         self.portal_id = portal_id
         self.deliveries: list[Delivery] = []
-        self._ids = itertools.count(1)
+        # HubSpot's event ids are unique across a portal's deliveries; a sender that counted
+        # from 1 would repeat an earlier sender's ids, which a receiver rightly drops as seen.
+        self._ids = itertools.count(secrets.randbelow(10**12) + 1)
         self._pending: queue.Queue[list[dict[str, Any]] | None] = queue.Queue()
         self._idle = threading.Condition()
         self._busy = 0

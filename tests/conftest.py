@@ -62,6 +62,17 @@ def make_settings(tmp_path: Path, model_dir: Path) -> Callable[..., Settings]:
     return build
 
 
+@pytest.fixture(autouse=True)
+def _slack_caches_start_empty() -> Iterator[None]:
+    """Per-process caches of Slack answers (owners by email, time zones) are keyed by the
+    stand-in's URL, and a later stand-in may get a closed one's port: every test starts empty."""
+    from bot import owners, time_zones
+
+    owners.clear_cache()
+    time_zones.clear_cache()
+    yield
+
+
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> str:
     url = make_url(POSTGRES_URL)

@@ -9,7 +9,7 @@ import datetime as dt
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from wsgiref.simple_server import make_server
 
@@ -268,15 +268,6 @@ def test_a_closed_deal_gets_no_nudge_and_a_dry_run_changes_nothing(nudges: BotRu
     assert [dm["channel"] for dm in dms(slack)] == ["D0DRY"]
 
 
-@pytest.fixture(autouse=True)
-def _no_leftover_users(slack: SlackStandIn) -> Iterator[None]:  # noqa: F811
-    from bot.owners import clear_cache
-
-    clear_cache()
-    yield
-    clear_cache()
-
-
 def test_deals_named_by_a_webhook_are_read_by_id_and_still_nudged_once(
         nudges: BotRuntime, slack: SlackStandIn, crm: SandboxServer) -> None:  # noqa: F811
     run_nudge_scan(nudges)
@@ -326,8 +317,6 @@ def test_a_webhook_for_a_moved_deal_brings_its_nudge_once(nudges: BotRuntime, sl
         crm.webhooks = WebhookSender(WebhookTarget(url, app_id=77, client_secret=secret))
         deal = pick_deal(crm, "presentationscheduled", 2)
         slack.users_by_email[owner_of(crm, deal).email] = "U0OWNER9"
-        with session_scope(nudges.knowledge.engine) as session:  # the test runs at any hour: no quiet hours
-            record_quiet_hours(session, "U0OWNER9", 0, 0)
         with session_scope(nudges.knowledge.engine) as session:  # the test runs at any hour: no quiet hours for this rep
             record_quiet_hours(session, "U0OWNER9", 0, 0)
         crm.move_deal(deal.id, "contractsent")

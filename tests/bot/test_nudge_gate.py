@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.nudge_gate import CAP_RECHECK, GateVerdict, PreferenceGate, gate_verdict, quiet_until
-from bot.time_zones import SlackTimeZones, clear_cache
+from bot.time_zones import SlackTimeZones
 from sandbox.slack_api import SlackStandIn
 from skills.nudges import NudgeSettings
 from storage.engine import make_engine, session_scope
@@ -81,13 +81,6 @@ def test_at_the_cap_it_asks_again_in_an_hour_but_not_into_quiet_hours() -> None:
     assert gate_verdict(DEFAULTS, BERLIN, noon, sent_today=4).send
     evening = utc(2026, 6, 1, 16, 30)  # 18:30 in Berlin: an hour later is quiet
     assert gate_verdict(DEFAULTS, BERLIN, evening, sent_today=5).retry_at == utc(2026, 6, 2, 6, 0)
-
-
-@pytest.fixture(autouse=True)
-def fresh_zones() -> Iterator[None]:
-    clear_cache()  # zones are cached for the process; each test asks its own stand-in
-    yield
-    clear_cache()
 
 
 @pytest.fixture

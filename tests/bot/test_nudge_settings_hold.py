@@ -11,7 +11,6 @@ from collections.abc import Callable
 from bot.nudge_delivery import run_nudge_scan
 from bot.nudge_gate import preference_gate
 from bot.runtime import BotRuntime
-from bot.time_zones import clear_cache
 from sandbox.server import SandboxServer
 from sandbox.slack_api import SlackStandIn
 from storage.engine import session_scope
@@ -47,7 +46,6 @@ def test_an_opted_out_rep_gets_no_dm(nudges: BotRuntime, slack: SlackStandIn, cr
 
 def test_quiet_hours_on_the_reps_clock_hold_the_dm_until_their_morning(nudges: BotRuntime, slack: SlackStandIn,  # noqa: F811
                                                                        crm: SandboxServer) -> None:  # noqa: F811
-    clear_cache()
     run_nudge_scan(nudges)
     deal = pick_deal(crm, "appointmentscheduled", 3)
     now = utc_now()

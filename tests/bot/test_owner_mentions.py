@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 
 from bot.blocks import render_result
 from bot.blocks.churn import render_alerts
-from bot.owners import SlackOwnerDirectory, owner_ids_of
+from bot.owners import FOUND_TTL_S, MISSING_TTL_S, CacheEntry, CacheKey, SlackOwnerDirectory, owner_ids_of
 from sandbox.slack_api import SlackStandIn
 from skills.churn import ChurnFinding, ChurnReport
 from skills.crm.records import Owner
@@ -121,3 +121,34 @@ def test_no_owner_no_lookup(directory: SlackOwnerDirectory, slack: SlackStandIn)
     gateway = Gateway()
     assert owner_ids_of(empty) == set() and directory.mentions_for(gateway, empty) == {}
     assert gateway.calls == 0 and slack.of("users.lookupByEmail") == []
+
+
+def test_cached_answers_expire_misses_first(slack: SlackStandIn) -> None:
+    """A rep who joins Slack after the first lookup is found once the miss expires; a found
+    user is asked again only after the longer expiry."""
+    now = [0.0]
+    directory = SlackOwnerDirectory(WebClient(token="xoxb-test", base_url=slack.base_url), cache={},
+                                    clock=lambda: now[0])
+    assert directory.mentions(OWNERS[:2]) == {"1": "U0AVA"}
+    slack.users_by_email["ben@example.com"] = "U0BEN"  # Ben joins the workspace
+    now[0] = MISSING_TTL_S - 1
+    assert directory.mentions(OWNERS[:2]) == {"1": "U0AVA"}  # the miss still stands
+    now[0] = MISSING_TTL_S + 1
+    assert directory.mentions(OWNERS[:2]) == {"1": "U0AVA", "2": "U0BEN"}
+    assert len(slack.of("users.lookupByEmail")) == 3  # Ava stayed cached
+    now[0] = FOUND_TTL_S + 1
+    directory.mentions(OWNERS[:1])
+    assert len(slack.of("users.lookupByEmail")) == 4
+
+
+def test_one_workspace_never_answers_for_another(slack: SlackStandIn) -> None:
+    other = SlackStandIn().start()
+    try:
+        other.users_by_email = {"ava.adams@example.com": "U0OTHERAVA"}
+        cache: dict[CacheKey, CacheEntry] = {}
+        here = SlackOwnerDirectory(WebClient(token="xoxb-test", base_url=slack.base_url), cache=cache)
+        there = SlackOwnerDirectory(WebClient(token="xoxb-test", base_url=other.base_url), cache=cache)
+        assert here.mentions(OWNERS[:1]) == {"1": "U0AVA"} and there.mentions(OWNERS[:1]) == {"1": "U0OTHERAVA"}
+        assert "xoxb-test" not in repr(cache)  # the token is not kept, only a digest
+    finally:
+        other.stop()

@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 from sqlmodel import Session, col, select
 
-from bot.owners import clear_cache
 from bot.runtime import BotRuntime
 from sandbox.slack_api import SlackStandIn
 from scheduler.runs import execute
@@ -46,7 +45,6 @@ def _sent(session: Session, scope: str) -> list[tuple[str, str]]:
 
 def test_digest_mentions_owners_by_slack_id_never_by_email(runtime: BotRuntime, slack: SlackStandIn,
                                                            subscribe: Callable[..., Subscription]) -> None:
-    clear_cache()  # earlier tests cached these emails as unknown to Slack
     owners = runtime.context(None, None).gateway.owners()
     slack.users_by_email = {o.email: f"U{o.id}" for o in owners if o.email}
     sub = subscribe()
