@@ -99,7 +99,7 @@ def _typos(
             joined = " ".join(w for w, _, _ in window)
             if len(joined) < FUZZY_MIN_CHARS:
                 continue
-            choices = directory.fuzzy_choices.get(joined[:1], [])
+            choices = directory.fuzzy_candidates(joined, FUZZY_CUTOFF)
             best = process.extractOne(joined, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
             if best is None:
                 continue

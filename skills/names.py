@@ -7,6 +7,7 @@ Ids and names only: no email or phone ever enters the directory.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -139,13 +140,26 @@ class NameDirectory:
         return max((len(k) for k in self.keys), default=0)
 
     @cached_property
-    def fuzzy_choices(self) -> dict[str, list[str]]:
+    def fuzzy_choices(self) -> dict[tuple[str, int], list[str]]:
         """Names a typo'd run of words is compared with (companies and owners in every
-        form, deals by their full name only), by first letter: typos rarely hit it, and
-        a big portal's names cost a message a fraction of the comparisons."""
-        out: dict[str, list[str]] = defaultdict(list)
+        form, deals by their full name only), by first letter and length: typos rarely hit
+        the first letter, and a name far longer or shorter cannot reach the cutoff, so a
+        big portal's names cost a message a small fraction of the comparisons."""
+        out: dict[tuple[str, int], list[str]] = defaultdict(list)
         for key, hits in self.keys.items():
             if any(h.record.type != "deal" or h.strength == 3 for h in hits):
                 joined = " ".join(key)
-                out[joined[:1]].append(joined)
+                out[(joined[:1], len(joined))].append(joined)
         return dict(out)
+
+    def fuzzy_candidates(self, text: str, cutoff: float) -> list[str]:
+        """The names that could score `cutoff` (rapidfuzz's ratio, 0-100) against `text`,
+        closest lengths first. The ratio is at most 100 * (1 - |a - b| / (a + b)) for
+        lengths a and b, so other lengths are never compared."""
+        n, share = len(text), 1 - cutoff / 100
+        low, high = math.ceil(n * (1 - share) / (1 + share)), math.floor(n * (1 + share) / (1 - share))
+        choices = self.fuzzy_choices
+        out: list[str] = []
+        for length in sorted(range(low, high + 1), key=lambda m: (abs(m - n), m)):
+            out += choices.get((text[:1], length), ())
+        return out
