@@ -60,6 +60,9 @@ def run_skill(
             return Outcome(render_error(message_text))
         case outcomes.CrmUnavailable(_, error_id):
             return Outcome(render_error(CRM_DOWN, error_id))
+        case outcomes.Misconfigured(problem, error_id, _):  # the operator's to fix: the reason goes to the log
+            log.error("%s cannot run (error id %s): %s", skill_name, error_id, problem)
+            return Outcome(render_error(OUR_FAULT, error_id))
         case outcomes.Bug(error_id, _):
             return Outcome(render_error(OUR_FAULT, error_id))
     raise AssertionError("unreachable")

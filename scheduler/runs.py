@@ -153,6 +153,9 @@ def execute(
             return _delay(deps, run, channel, kind, period, crm_problem)
         case outcomes.UserError(problem):  # retrying cannot help: the subscription needs fixing
             return _fail(engine, run, period, problem)
+        case outcomes.Misconfigured(problem, error_id, _):  # retried (bounded): the setting may be fixed meanwhile
+            log.error("%s for subscription %s cannot run (error id %s): %s", skill, subscription_id, error_id, problem)
+            return _retry_later(engine, run, period, f"not set up: {problem} (error id {error_id})")
         case outcomes.Bug(error_id, exc_kind):  # recorded, retried (bounded), and the clock stays alive
             return _retry_later(engine, run, period, f"{exc_kind} (error id {error_id})")
 

@@ -5,6 +5,7 @@ invited to, archived channels."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import urllib.request
@@ -137,3 +138,17 @@ def test_share_posts_the_answer_the_user_saw_without_asking_again(bot: BotServer
     assert shared["text"] == private["text"] and ids.SHARE not in _buttons(shared)
     with session_scope(bot.runtime.knowledge.engine) as session:
         assert len(list_questions(session, limit=1000)) == logged  # the gap audit counts the question once
+
+
+def test_a_missing_model_is_our_fault_with_an_error_id_and_one_log_line(make_bot: Any, tmp_path: Any,
+                                                                         caplog: pytest.LogCaptureFixture) -> None:
+    """The rep sees an error id, never a server path; the log names the setting in one line."""
+    bot = make_bot(embedding_model_dir=tmp_path / "no-model")
+    with caplog.at_level("ERROR", logger="bot.dispatch"):
+        assert bot.slash("ask what do I send a CFO?").status == 200
+        bot.slack.wait_for(lambda c: any(x["method"] == "response_url" for x in c))
+    reply = answers(bot, "r1")[-1]
+    error_id = re.search(r"error id ([0-9a-f]{8})", reply["text"])
+    assert error_id and "no-model" not in json.dumps(reply)
+    [record] = [r for r in caplog.records if error_id.group(1) in r.getMessage()]
+    assert "JOURNEYBOT_EMBEDDING_MODEL_DIR" in record.getMessage() and record.exc_info is None

@@ -124,3 +124,15 @@ def test_heroku_database_url_is_accepted(postgres_url: str, tmp_path: Path) -> N
     upgraded = run(["db", "upgrade"], env, tmp_path)
     assert upgraded.returncode == 0, upgraded.stderr
     assert "database at revision" in upgraded.stderr
+
+
+def test_a_missing_model_after_indexing_is_one_line_naming_the_setting(tmp_path: Path, model_dir: Path) -> None:
+    """The index exists, the model folder does not: `ask` fails at its first embedding,
+    inside the skill, and says so in one line (it used to log a traceback there)."""
+    env = {"JOURNEYBOT_DATA_DIR": str(tmp_path / "state"), "JOURNEYBOT_EMBEDDING_MODEL_DIR": str(model_dir)}
+    assert run(["index"], env, tmp_path).returncode == 0
+    result = run(["ask", "what do I send a CFO?"],
+                 {**env, "JOURNEYBOT_EMBEDDING_MODEL_DIR": str(tmp_path / "no-model")}, tmp_path)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1, result.stderr
+    assert lines[0].startswith("JOURNEYBOT_EMBEDDING_MODEL_DIR:") and "make model" in lines[0]
