@@ -38,14 +38,9 @@ class KnowledgeService:
 
     @cached_property
     def embeddings(self) -> MiniLMEmbeddings:
-        from knowledge.embeddings import shared_embeddings
+        from knowledge.embeddings import embeddings_for
 
-        return shared_embeddings(
-            self.settings.embedding_model_dir,
-            batch_size=self.settings.embedding_batch_size,
-            threads=self.settings.embedding_threads,
-            document_max_tokens=self.settings.embedding_document_max_tokens,
-        )
+        return embeddings_for(self.settings)
 
     @cached_property
     def live(self) -> LiveIndex:
