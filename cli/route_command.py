@@ -17,9 +17,6 @@ def route(
     """Show how the bot understands a message: skill, arguments, names found, stage,
     persona, confidence, or the question it would ask back (uses the CRM snapshot when
     a CRM is configured)."""
-    from cli.services import embed_ahead
-
-    embed_ahead(text)
     from cli.render import print_json
     from cli.services import knowledge_service
     from config import load_settings
