@@ -140,9 +140,6 @@ def ask(
         err.print('ask needs a question, e.g. journeybot ask "CFO keeps asking about ROI, what do I send?"',
                   highlight=False, markup=False)
         raise typer.Exit(ExitCode.USAGE)
-    from cli.services import embed_ahead
-
-    embed_ahead(question)
     from cli.skill_commands import run_skill
 
     _live_map(_service())  # indexes on first use, with a progress bar

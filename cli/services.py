@@ -4,7 +4,6 @@ one live index, not two."""
 
 from __future__ import annotations
 
-import logging
 import threading
 from typing import TYPE_CHECKING
 
@@ -12,8 +11,6 @@ from config import load_settings
 
 if TYPE_CHECKING:
     from knowledge.service import KnowledgeService
-
-log = logging.getLogger(__name__)
 
 _service: KnowledgeService | None = None
 _lock = threading.Lock()
@@ -31,23 +28,3 @@ def knowledge_service() -> KnowledgeService:
             _service = KnowledgeService(settings)
         return _service
 
-
-def embed_ahead(text: str) -> threading.Thread:
-    """Open the embedding model and embed `text` on a thread of its own while the command
-    imports and opens the rest. Creating the ONNX session (0.2-0.3 s of a cold `ask`) is
-    native code that runs on the second core beside the imports; the vector then waits in
-    the model's recent-queries cache. A failure here is left for the command itself to meet
-    and report in its one line."""
-    settings = load_settings()
-
-    def run() -> None:
-        try:
-            from knowledge.embeddings import embeddings_for
-
-            embeddings_for(settings).embed_query(text)
-        except Exception:  # noqa: BLE001 - the command's own call reports it
-            log.debug("embedding ahead failed; the command will load the model itself", exc_info=True)
-
-    thread = threading.Thread(target=run, name="embed-ahead", daemon=True)
-    thread.start()
-    return thread

@@ -169,22 +169,3 @@ def test_tables_never_cut_urls(runner: CliRunner) -> None:
         for asset in assets:
             assert str(asset.url) in buffer.getvalue(), (width, str(asset.url))
 
-
-def test_ask_embeds_its_question_ahead_on_a_thread_of_its_own(runner: CliRunner, tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch,
-                                                                caplog: pytest.LogCaptureFixture) -> None:
-    """The model opens beside the command's imports; the vector waits in the model's cache.
-    A model that cannot load there is left for the command to report in its one line."""
-    from cli.services import embed_ahead
-    from config import load_settings
-    from knowledge.embeddings import embeddings_for
-
-    question = f"which deck for the security review? ({tmp_path.name})"
-    embed_ahead(question).join(60)
-    model = embeddings_for(load_settings())
-    assert question in model._recent and model._session is not None
-
-    monkeypatch.setenv("JOURNEYBOT_EMBEDDING_MODEL_DIR", str(tmp_path / "no-model"))
-    with caplog.at_level("DEBUG", logger="cli.services"):
-        embed_ahead("anything").join(60)
-    assert "embedding ahead failed" in caplog.text
