@@ -27,4 +27,3 @@ def knowledge_service() -> KnowledgeService:
         if _service is None or _service.settings is not settings:
             _service = KnowledgeService(settings)
         return _service
-
