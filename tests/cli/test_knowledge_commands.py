@@ -168,4 +168,3 @@ def test_tables_never_cut_urls(runner: CliRunner) -> None:
         Console(file=buffer, width=width, soft_wrap=True).print(content_table(stage, None, assets))
         for asset in assets:
             assert str(asset.url) in buffer.getvalue(), (width, str(asset.url))
-
