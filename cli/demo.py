@@ -169,9 +169,42 @@ def _deal_moves_and_its_owner_is_nudged(settings: Settings, knowledge: Any, base
                   f"({report.hubspot_requests} HubSpot requests)", highlight=False)
         for call in slack.of("chat.postMessage"):
             out.print(Rule(f"DM {call['params'].get('channel')}", style="dim"))
-            out.print(str(call["params"].get("text", "")), highlight=False)
+            out.print(blocks_as_text(call["params"].get("blocks")) or str(call["params"].get("text", "")),
+                      highlight=False, markup=False)
     finally:
         slack.stop()
+
+
+def blocks_as_text(blocks: Any) -> str:
+    """A posted message's Block Kit as the terminal can show it: what the rep reads, and
+    the buttons by their labels."""
+    lines: list[str] = []
+    for block in blocks if isinstance(blocks, list) else []:
+        kind = block.get("type")
+        if kind in ("header", "section"):
+            lines += [t for t in [(block.get("text") or {}).get("text", "")] if t]
+            lines += [f.get("text", "").replace("\n", ": ", 1) for f in block.get("fields") or []]
+            button = block.get("accessory") or {}
+            if button.get("type") == "button":
+                lines[-1:] = [f"{lines[-1] if lines else ''}  [{(button.get('text') or {}).get('text', '')}]"]
+        elif kind == "context":
+            lines.append("  ".join(e.get("text", "") for e in block.get("elements") or [] if e.get("text")))
+        elif kind == "actions":
+            lines.append("  ".join(f"[{(e.get('text') or {}).get('text', '')}]" for e in block.get("elements") or []))
+        elif kind == "divider":
+            lines.append("")
+    return _plain("\n".join(lines).strip())
+
+
+def _plain(mrkdwn: str) -> str:
+    """Slack's mrkdwn as plain text: links as `title <url>`, no emphasis marks, entities decoded."""
+    import html
+    import re
+
+    text = re.sub(r"<([^|>\s]+)\|([^>]+)>", r"\2 <\1>", mrkdwn)
+    text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", r"\1", text)
+    text = re.sub(r"(?<![\w_])_([^_\n]+)_(?![\w_])", r"\1", text)
+    return html.unescape(text)
 
 
 def _demo_runtime(settings: Settings, knowledge: Any, slack: Any) -> Any:

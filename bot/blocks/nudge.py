@@ -37,8 +37,8 @@ def _days(n: Nudge) -> str:
     return f"{days}{target}"
 
 
-def _asset_text(asset: AssetPick, who: str) -> str:
-    return f"{who}: {link(asset.url, asset.title)} — {escape(asset.why)}"
+def _asset_text(asset: AssetPick, lead: str) -> str:
+    return f"{lead} {link(asset.url, asset.title)} — {escape(asset.why)}"
 
 
 def _sent_it(n: Nudge, asset_id: str) -> ButtonElement:
@@ -80,7 +80,7 @@ def render_nudge(n: Nudge) -> SlackMessage:
         for role in n.missing_roles:
             text = f"❌ *{escape(role.persona_name)}*: {escape(role.why)}"
             if role.asset is not None and shown < MAX_ASSET_SECTIONS:
-                text += "\n" + _asset_text(role.asset, "→ to bring them in")
+                text += "\n" + _asset_text(role.asset, "→ to bring them in:")
                 blocks.append(section(text, block_id=asset_block_id(MISSING_ROLE_BLOCK, shown, role.asset.id),
                                       accessory=_sent_it(n, role.asset.id)))
                 shown += 1

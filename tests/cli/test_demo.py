@@ -44,7 +44,11 @@ def test_demo_runs_end_to_end(tmp_path: Path, model_dir: Path, monkeypatch: pyte
     assert moved and moved[2] != moved[3], out[-2000:]
     # the clock's nudge scan DMs the deal's owner once: the scan before the move nudged nobody
     assert "1 deal changed stage, 1 nudge posted" in out and out.count("DM D0DEMOREP") == 1
-    assert re.search(rf"moved to {re.escape(moved[3])}", out.split("DM D0DEMOREP", 1)[1]), out[-2000:]
+    dm = out.split("DM D0DEMOREP", 1)[1]
+    assert re.search(rf"moved to {re.escape(moved[3])}", dm), out[-2000:]
+    # the DM as the rep reads it: the journey stage, what to send (with its button), in plain text
+    assert "Journey stage: " in dm and " means: " in dm and "[Sent it]" in dm and "https://" in dm
+    assert not re.search(r"&amp;|<https?://[^>|]+\|", dm), dm[:2000]
     # a second demo (a restart) posts nothing twice: each subscription period posts exactly once
     again = CliRunner().invoke(app, ["demo"])
     assert again.exit_code == 0, again.output
