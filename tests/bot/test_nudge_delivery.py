@@ -13,9 +13,7 @@ from collections.abc import Callable
 from typing import Any
 from wsgiref.simple_server import make_server
 
-import pytest
 from pydantic import SecretStr
-from sqlalchemy import delete
 
 from bot.app import build_runtime, create_web_app
 from bot.blocks.nudge import ASSET_BLOCK
@@ -27,24 +25,14 @@ from bot.runtime import BotRuntime
 from sandbox.server import SandboxServer
 from sandbox.slack_api import SlackStandIn
 from sandbox.webhooks import WebhookSender, WebhookTarget
-from storage.deal_stage_watch import StageWatchState, WatchedDeal
 from storage.engine import session_scope
-from storage.nudge_ledger import NudgeEntry, claim_nudge, list_nudges, mark_nudge_posting, nudges_to_send
+from storage.nudge_ledger import claim_nudge, list_nudges, mark_nudge_posting, nudges_to_send
 from storage.nudge_preferences import record_quiet_hours
 from storage.timestamps import utc_now
 from tests.bot.conftest import _QuietHandler, _ThreadingWSGIServer
-from tests.scheduler.conftest import LEASE_S, crm, runtime, slack  # noqa: F401 - fixtures
+from tests.scheduler.conftest import LEASE_S, crm, nudges, runtime, slack  # noqa: F401 - fixtures
 
 DAY = dt.timedelta(days=1)
-
-
-@pytest.fixture
-def nudges(runtime: BotRuntime) -> BotRuntime:  # noqa: F811
-    """No nudge state from other tests (the sample engine is shared by the session)."""
-    with session_scope(runtime.knowledge.engine) as session:
-        for table in (NudgeEntry, WatchedDeal, StageWatchState):
-            session.execute(delete(table))
-    return runtime
 
 
 def pick_deal(crm: SandboxServer, stage: str, skip: int = 0) -> Any:  # noqa: F811

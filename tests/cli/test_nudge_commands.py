@@ -14,20 +14,16 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-from sqlalchemy import delete
-
 from bot.nudge_delivery import run_nudge_scan
 from bot.runtime import BotRuntime
 from sandbox.server import SandboxServer
 from sandbox.slack_api import SlackStandIn
-from storage.deal_stage_watch import StageWatchState, WatchedDeal
 from storage.engine import session_scope
-from storage.nudge_ledger import NudgeEntry, list_nudges
+from storage.nudge_ledger import list_nudges
 from storage.nudge_preferences import record_quiet_hours
 from storage.timestamps import utc_now
 from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET
-from tests.scheduler.conftest import LEASE_S, crm, runtime, slack  # noqa: F401 - fixtures
+from tests.scheduler.conftest import LEASE_S, crm, nudges, runtime, slack  # noqa: F401 - fixtures
 from tests.skills.conftest import SKILL_TOKEN
 
 JOURNEYBOT = shutil.which("journeybot", path=str(Path(sys.executable).parent))
@@ -50,17 +46,9 @@ def scan(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
                           stdin=subprocess.DEVNULL)
 
 
-@pytest.fixture
-def fresh(runtime: BotRuntime) -> BotRuntime:  # noqa: F811
-    with session_scope(runtime.knowledge.engine) as session:
-        for table in (NudgeEntry, WatchedDeal, StageWatchState):
-            session.execute(delete(table))
-    return runtime
-
-
-def test_scan_by_hand_then_a_killed_scan_posts_once(fresh: BotRuntime, slack: SlackStandIn,  # noqa: F811
+def test_scan_by_hand_then_a_killed_scan_posts_once(nudges: BotRuntime, slack: SlackStandIn,  # noqa: F811
                                                     crm: SandboxServer, tmp_path: Path) -> None:  # noqa: F811
-    env = env_for(fresh)
+    env = env_for(nudges)
     dry = scan(env, "--dry-run", "--json")
     assert dry.returncode == 0, dry.stderr
     assert json.loads(dry.stdout)["dry_run"] is True
@@ -72,7 +60,7 @@ def test_scan_by_hand_then_a_killed_scan_posts_once(fresh: BotRuntime, slack: Sl
                 and d.properties.get("hubspot_owner_id"))
     owner = next(o for o in crm.portal.owners if str(o.id) == deal.properties["hubspot_owner_id"])
     slack.users_by_email[owner.email] = "U0KILLED"
-    with session_scope(fresh.knowledge.engine) as session:  # the test runs at any hour: no quiet hours for this rep
+    with session_scope(nudges.knowledge.engine) as session:  # the test runs at any hour: no quiet hours for this rep
         record_quiet_hours(session, "U0KILLED", 0, 0)
     crm.update_objects("deals", [deal.id], {"dealstage": "decisionmakerboughtin"})
     preview = scan(env, "--dry-run")
@@ -88,23 +76,23 @@ def test_scan_by_hand_then_a_killed_scan_posts_once(fresh: BotRuntime, slack: Sl
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
     slack.latency.clear()
-    with session_scope(fresh.knowledge.engine) as session:
+    with session_scope(nudges.knowledge.engine) as session:
         assert [e.state for e in list_nudges(session, str(deal.id))] == ["posting"]
     start = utc_now()
-    report = run_nudge_scan(fresh, now=lambda: start + dt.timedelta(seconds=LEASE_S + 60))
+    report = run_nudge_scan(nudges, now=lambda: start + dt.timedelta(seconds=LEASE_S + 60))
     assert [o.status for o in report.outcomes] == ["recovered"]
     assert len([c for c in slack.of("chat.postMessage") if c["params"]["channel"] == "D0KILLED"]) == 1
     again = scan(env)
     assert again.returncode == 0 and "posted" not in again.stdout
 
 
-def test_a_missing_token_is_one_line(fresh: BotRuntime) -> None:
-    env = env_for(fresh)
+def test_a_missing_token_is_one_line(nudges: BotRuntime) -> None:
+    env = env_for(nudges)
     del env["JOURNEYBOT_HUBSPOT_ACCESS_TOKEN"]
     done = scan(env)
     assert done.returncode == 2 and done.stderr.strip().splitlines() == [
         "JOURNEYBOT_HUBSPOT_ACCESS_TOKEN is not set: nudges watch HubSpot deals (see docs/hubspot.md)"]
-    env = env_for(fresh)
+    env = env_for(nudges)
     del env["JOURNEYBOT_SLACK_BOT_TOKEN"]
     done = scan(env)
     assert done.returncode == 2 and "JOURNEYBOT_SLACK_BOT_TOKEN" in done.stderr and len(done.stderr.strip().splitlines()) == 1

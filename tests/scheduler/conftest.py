@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import delete
 
 from bot.app import build_runtime
 from bot.runtime import BotRuntime
@@ -19,7 +20,9 @@ from sandbox.generator import generate_portal
 from sandbox.server import SandboxServer
 from sandbox.slack_api import SlackStandIn
 from storage.crm_snapshot import clear_snapshot
+from storage.deal_stage_watch import StageWatchState, WatchedDeal
 from storage.engine import session_scope
+from storage.nudge_ledger import NudgeEntry
 from storage.subscriptions import Subscription, add_subscription
 from tests.bot.conftest import bot_settings
 from tests.skills.conftest import SKILL_NOW, SKILL_TOKEN
@@ -53,6 +56,15 @@ def runtime(sample_service: Any, slack: SlackStandIn, crm: SandboxServer) -> Bot
         clear_snapshot(session)
     crm.faults.clear()
     return build_runtime(settings, knowledge=KnowledgeService(settings, engine=sample_service.engine))
+
+
+@pytest.fixture
+def nudges(runtime: BotRuntime) -> BotRuntime:
+    """The runtime with no nudge state from other tests (the sample engine is shared by the session)."""
+    with session_scope(runtime.knowledge.engine) as session:
+        for table in (NudgeEntry, WatchedDeal, StageWatchState):
+            session.execute(delete(table))
+    return runtime
 
 
 @pytest.fixture

@@ -7,17 +7,15 @@ import dataclasses
 import time
 from pathlib import Path
 
-from sqlalchemy import delete
-
 from bot.runtime import BotRuntime
 from config import Settings
 from sandbox.server import SandboxServer
 from sandbox.slack_api import SlackStandIn
 from scheduler import clock
 from scheduler.leader import Leader
-from storage.deal_stage_watch import StageWatchState, WatchedDeal, fetch_watch_state
+from storage.deal_stage_watch import fetch_watch_state
 from storage.engine import create_all, make_engine, session_scope
-from storage.nudge_ledger import NudgeEntry, list_nudges
+from storage.nudge_ledger import list_nudges
 from storage.nudge_preferences import record_quiet_hours
 
 
@@ -55,13 +53,10 @@ def _scans_after(runtime: BotRuntime, moment: float, timeout: float = 30) -> Non
     raise AssertionError("no nudge scan ran")
 
 
-def test_a_moved_deal_is_dmed_once_across_a_restart_and_two_clocks(tmp_path: Path, runtime: BotRuntime,
+def test_a_moved_deal_is_dmed_once_across_a_restart_and_two_clocks(tmp_path: Path, nudges: BotRuntime,
                                                                     slack: SlackStandIn, crm: SandboxServer) -> None:
-    fast = dataclasses.replace(runtime, settings=runtime.settings.model_copy(update={"nudge_interval_min": 0.01}))
+    fast = dataclasses.replace(nudges, settings=nudges.settings.model_copy(update={"nudge_interval_min": 0.01}))
     engine = fast.knowledge.engine
-    with session_scope(engine) as session:
-        for table in (NudgeEntry, WatchedDeal, StageWatchState):
-            session.execute(delete(table))
     jobs = make_engine(f"sqlite:///{tmp_path / 'jobs.db'}")
 
     def new_clock(holder: str) -> clock.Clock:
