@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import UniqueConstraint
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from storage.engine import insert_once
 from storage.timestamps import UtcDateTime, utc_now
 
 
@@ -50,15 +50,12 @@ def record_content_sent(session: Session, *, deal_id: str, crm_stage_id: str, jo
     entry = ContentSent(deal_id=deal_id, crm_stage_id=crm_stage_id, journey_stage_id=journey_stage_id,
                         stage_entered_at=stage_entered_at, entry=key, asset_id=asset_id, user=user,
                         sent_at=at or utc_now())
-    try:
-        with session.begin_nested():  # two workers clicking at once: the unique key decides
-            session.add(entry)
-    except IntegrityError:
-        winner = _find(session, deal_id, asset_id, key)
-        if winner is None:
-            raise
-        return winner, False
-    return entry, True
+    if insert_once(session, entry):  # two workers clicking at once: the unique key decides
+        return entry, True
+    winner = _find(session, deal_id, asset_id, key)
+    if winner is None:
+        raise RuntimeError(f"'Sent it' for asset {asset_id} on deal {deal_id} was refused, and no row holds it")
+    return winner, False
 
 
 def _find(session: Session, deal_id: str, asset_id: str, key: str) -> ContentSent | None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, create_engine
 
 CONNECT_TIMEOUT_S = 10  # a server that does not answer is reported, not waited on for minutes
@@ -58,3 +59,16 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def insert_once(session: Session, row: SQLModel) -> bool:
+    """Add `row` in a savepoint; False, and nothing added, when its unique key is taken
+    already, by an earlier row or by another process inserting at the same moment (the
+    database decides, so this holds across processes)."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True

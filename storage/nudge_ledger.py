@@ -14,9 +14,9 @@ import datetime as dt
 from typing import Literal
 
 from sqlalchemy import ColumnElement, and_, or_, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
+from storage.engine import insert_once
 from storage.timestamps import UtcDateTime, utc_now
 
 NudgeState = Literal["pending", "claimed", "posting", "posted", "deferred", "skipped", "undeliverable", "failed"]
@@ -56,15 +56,8 @@ def record_nudge(session: Session, *, deal_id: str, stage_id: str, entered_at: d
     key = nudge_key(deal_id, stage_id, entered_at, kind)
     if session.exec(select(NudgeEntry.id).where(col(NudgeEntry.nudge_key) == key)).first() is not None:
         return False
-    entry = NudgeEntry(nudge_key=key, deal_id=deal_id, stage_id=stage_id, entered_at=entered_at, kind=kind,
-                       created_at=now or utc_now())
-    try:
-        with session.begin_nested():
-            session.add(entry)
-            session.flush()
-    except IntegrityError:
-        return False
-    return True
+    return insert_once(session, NudgeEntry(nudge_key=key, deal_id=deal_id, stage_id=stage_id, entered_at=entered_at,
+                                           kind=kind, created_at=now or utc_now()))
 
 
 def fetch_nudge(session: Session, key: str) -> NudgeEntry | None:

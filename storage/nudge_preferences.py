@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel
 
+from storage.engine import insert_once
 from storage.timestamps import UtcDateTime, utc_now
 
 DEFAULT_QUIET_START = 19 * 60  # 19:00 local
@@ -59,12 +59,7 @@ def _save(session: Session, slack_user_id: str, *, enabled: bool | None = None, 
     at the same moment loses the insert, not its change) and then locked while changed."""
     row = session.get(NudgePreference, slack_user_id, with_for_update=True)
     if row is None:
-        try:
-            with session.begin_nested():
-                session.add(NudgePreference(slack_user_id=slack_user_id))
-                session.flush()
-        except IntegrityError:
-            pass
+        insert_once(session, NudgePreference(slack_user_id=slack_user_id))  # or another process just did
         row = session.get(NudgePreference, slack_user_id, with_for_update=True, populate_existing=True)
         assert row is not None
     if enabled is not None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import JSON, Column, delete
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col
 
+from storage.engine import insert_once
 from storage.timestamps import UtcDateTime, utc_now
 
 
@@ -58,13 +58,7 @@ def save_channel_config(session: Session, config: ChannelConfig, *, user_id: str
 def claim_event(session: Session, event_id: str) -> bool:
     """True the first time an event id is seen, False for every retry or duplicate. The
     primary key makes this safe across processes."""
-    try:
-        with session.begin_nested():
-            session.add(EventReceipt(event_id=event_id))
-            session.flush()
-    except IntegrityError:
-        return False
-    return True
+    return insert_once(session, EventReceipt(event_id=event_id))
 
 
 def release_event(session: Session, event_id: str) -> None:

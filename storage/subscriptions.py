@@ -9,10 +9,10 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from sqlalchemy import JSON, Column, UniqueConstraint, delete, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from storage.engine import insert_once
 from storage.timestamps import UtcDateTime, utc_now
 
 SubscriptionKind = Literal["digest", "churn", "gaps"]
@@ -142,13 +142,7 @@ def claim_run(
     ).first()
     if existing is None:
         run = ScheduledRun(subscription_id=subscription_id, period=period, started_at=now, fire_time=fire_time)
-        try:
-            with session.begin_nested():
-                session.add(run)
-                session.flush()
-        except IntegrityError:
-            return None
-        return run
+        return run if insert_once(session, run) else None
     retry = existing.state in RETRY_STATES
     if not retry and not (lease_s is not None and is_stale(existing, now, lease_s)):
         return None
@@ -258,13 +252,7 @@ def take_lease(session: Session, name: str, holder: str, *, ttl_s: float, now: f
         return True
     if session.get(SchedulerLease, name) is not None:
         return False
-    try:
-        with session.begin_nested():
-            session.add(SchedulerLease(name=name, holder=holder, expires_at=expires))
-            session.flush()
-    except IntegrityError:
-        return False
-    return True
+    return insert_once(session, SchedulerLease(name=name, holder=holder, expires_at=expires))
 
 
 def drop_lease(session: Session, name: str, holder: str) -> None:
