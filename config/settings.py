@@ -247,6 +247,11 @@ class Settings(BaseSettings):
         default=5, ge=1, le=100,
         description="Nudges one rep gets in 24 hours at most; each rep may lower their own (`/journey nudges cap N`).",
     )
+    reports_keep_days: float = Field(
+        default=30.0, ge=0,
+        description="Days the local copies of posted reports (charts, CSVs in <data dir>/reports) are kept; each "
+        "scheduled run deletes older ones. 0 keeps them all.",
+    )
 
     # --- Slack ---
     slack_bot_token: SecretStr | None = Field(default=None, description="Bot token, xoxb-… (secret).")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -263,3 +264,20 @@ def test_a_digest_says_what_it_reports_and_as_of_when(runtime: BotRuntime, slack
     assert outcome.describe() == "run 2025-W23 (reports week 2025-W22)"
     posted = json.dumps(posts(slack, sub.channel_id)[0]["blocks"])
     assert "Velocity, week 2025-W22" in posted and f"as of {MONDAY_0900:%Y-%m-%d %H:%M} UTC" in posted
+
+
+def test_a_scheduled_run_deletes_report_copies_past_their_keep_days(runtime: BotRuntime,
+                                                                     subscribe: Callable[..., Subscription]) -> None:
+    folder = runtime.settings.reports_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    old, recent = folder / "velocity-from-long-ago.png", folder / "gaps-from-last-week.csv"
+    for path, days in ((old, runtime.settings.reports_keep_days + 1), (recent, 7)):
+        path.write_bytes(b"x")
+        stamp = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).timestamp()
+        os.utime(path, (stamp, stamp))
+    keep_all = replace(runtime, settings=runtime.settings.model_copy(update={"reports_keep_days": 0}))
+    assert execute(keep_all, subscribe().id, MONDAY_0900).status == "posted"
+    assert old.exists() and recent.exists()  # 0 keeps them all
+    assert execute(runtime, subscribe().id, MONDAY_0900).status == "posted"
+    assert not old.exists() and recent.exists()
+    assert any(p.name.startswith("velocity-") for p in folder.iterdir())  # this run's chart
