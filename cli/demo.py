@@ -161,7 +161,7 @@ def _deal_moves_and_its_owner_is_nudged(settings: Settings, knowledge: Any, base
         deal = portal.objects["deals"][int(move["dealId"])]
         owner = next(o for o in portal.owners if str(o.id) == deal.properties.get("hubspot_owner_id"))
         slack.users_by_email[owner.email] = "U0DEMOREP"  # the owner's Slack account, found by email
-        clear_cache()  # the digest above looked the owners up in another stand-in
+        clear_cache()  # the digest above asked another stand-in, which may have had this one's port
         with err.status("nudges: the clock's next scan ..."):
             report = run_nudge_scan(runtime)
         out.print(Rule("deal nudge: a DM to the deal's owner"))
@@ -178,19 +178,23 @@ def _deal_moves_and_its_owner_is_nudged(settings: Settings, knowledge: Any, base
 def blocks_as_text(blocks: Any) -> str:
     """A posted message's Block Kit as the terminal can show it: what the rep reads, and
     the buttons by their labels."""
+    def label(element: dict[str, Any]) -> str:
+        return str((element.get("text") or {}).get("text", ""))
+
     lines: list[str] = []
     for block in blocks if isinstance(blocks, list) else []:
         kind = block.get("type")
         if kind in ("header", "section"):
-            lines += [t for t in [(block.get("text") or {}).get("text", "")] if t]
-            lines += [f.get("text", "").replace("\n", ": ", 1) for f in block.get("fields") or []]
+            text = label(block)
             button = block.get("accessory") or {}
             if button.get("type") == "button":
-                lines[-1:] = [f"{lines[-1] if lines else ''}  [{(button.get('text') or {}).get('text', '')}]"]
+                text += f"  [{label(button)}]"
+            lines += [text] if text else []
+            lines += [f.get("text", "").replace("\n", ": ", 1) for f in block.get("fields") or []]
         elif kind == "context":
             lines.append("  ".join(e.get("text", "") for e in block.get("elements") or [] if e.get("text")))
         elif kind == "actions":
-            lines.append("  ".join(f"[{(e.get('text') or {}).get('text', '')}]" for e in block.get("elements") or []))
+            lines.append("  ".join(f"[{label(e)}]" for e in block.get("elements") or []))
         elif kind == "divider":
             lines.append("")
     return _plain("\n".join(lines).strip())

@@ -13,7 +13,6 @@ import logging
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import onnxruntime as ort
@@ -21,9 +20,6 @@ from tokenizers import Tokenizer
 
 from knowledge.model_files import MODEL_FILES, verify_model_dir
 from knowledge.onnx_session import open_session
-
-if TYPE_CHECKING:
-    from config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -125,13 +121,6 @@ def _tokenizer(model_dir: Path, max_tokens: int) -> Tokenizer:
     tokenizer.enable_truncation(max_length=max_tokens)
     tokenizer.no_padding()
     return tokenizer
-
-
-def embeddings_for(settings: Settings) -> MiniLMEmbeddings:
-    """The process's model instance for these settings."""
-    return shared_embeddings(settings.embedding_model_dir, batch_size=settings.embedding_batch_size,
-                             threads=settings.embedding_threads,
-                             document_max_tokens=settings.embedding_document_max_tokens)
 
 
 _shared: dict[tuple[Path, int, int, int], MiniLMEmbeddings] = {}

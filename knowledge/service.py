@@ -38,9 +38,14 @@ class KnowledgeService:
 
     @cached_property
     def embeddings(self) -> MiniLMEmbeddings:
-        from knowledge.embeddings import embeddings_for
+        from knowledge.embeddings import shared_embeddings
 
-        return embeddings_for(self.settings)
+        return shared_embeddings(
+            self.settings.embedding_model_dir,
+            batch_size=self.settings.embedding_batch_size,
+            threads=self.settings.embedding_threads,
+            document_max_tokens=self.settings.embedding_document_max_tokens,
+        )
 
     @cached_property
     def live(self) -> LiveIndex:
