@@ -140,9 +140,11 @@ def ask(
         err.print('ask needs a question, e.g. journeybot ask "CFO keeps asking about ROI, what do I send?"',
                   highlight=False, markup=False)
         raise typer.Exit(ExitCode.USAGE)
+    service = _service()
+    service.embeddings.open_in_background()
     from cli.skill_commands import run_skill
 
-    _live_map(_service())  # indexes on first use, with a progress bar
+    _live_map(service)  # indexes on first use, with a progress bar
     run_skill("ask", "", as_json=as_json, question=question, stage=stage, persona=persona)
 
 

