@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -167,6 +168,19 @@ def ensure_queue_schema(settings: Settings) -> bool:
             return True
         finally:
             connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+
+
+def lower_priority(steps: int) -> None:
+    """Give a worker's CPU to acknowledgements first. Slack waits for the ack, while an
+    answer may take a second; where `web` and `worker` share a machine, a busy worker
+    otherwise delays acks (measured in docs/benchmarks.md). Alone on a machine it changes
+    nothing."""
+    if steps <= 0 or not hasattr(os, "nice"):
+        return
+    try:
+        os.nice(steps)
+    except OSError as exc:
+        log.warning("could not lower the worker's CPU priority by %d: %s", steps, exc)
 
 
 def run_worker(runtime: BotRuntime) -> None:

@@ -19,13 +19,14 @@ log = logging.getLogger(__name__)
 def worker() -> None:
     """Answer acknowledged Slack requests from the PostgreSQL queue until stopped."""
     from bot.app import SlackNotConfigured, build_runtime
-    from bot.work_queue import run_worker
+    from bot.work_queue import lower_priority, run_worker
 
     settings = load_settings()
     if not settings.durable_slack_queue:
         err.print("the Slack worker needs DATABASE_URL to be PostgreSQL (with the embedded SQLite defaults "
                   "the web process answers by itself)")
         raise typer.Exit(ExitCode.USAGE)
+    lower_priority(settings.slack_worker_nice)  # before the warm-up, which is CPU-bound too
     try:
         runtime = build_runtime(settings)
     except SlackNotConfigured as exc:

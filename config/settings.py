@@ -280,6 +280,11 @@ class Settings(BaseSettings):
         "inprocess (threads of the web process); auto picks postgres when DATABASE_URL is PostgreSQL.",
     )
     slack_worker_concurrency: int = Field(default=4, ge=1, le=64, description="Jobs one `worker` process answers at once.")
+    slack_worker_nice: int = Field(
+        default=10, ge=0, le=19,
+        description="How far a `worker` process lowers its own CPU priority (Unix nice): on a machine shared with "
+        "`web`, acknowledgements come before answers. 0 keeps the priority it was started with.",
+    )
     slack_stalled_after_s: float = Field(
         default=30.0, ge=3.0,
         description="Seconds without a heartbeat after which a worker counts as dead and its jobs go to another worker.",

@@ -57,7 +57,7 @@ def web(queue_settings: Settings, slack_api: SlackStandIn) -> Iterator[BotServer
     httpd.server_close()
 
 
-def start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+def start_worker(settings: Settings, log: Path, **extra_env: str) -> subprocess.Popen[bytes]:
     journeybot = shutil.which("journeybot", path=str(Path(sys.executable).parent))
     assert journeybot, "the console script is installed with the package"
     env = {
@@ -67,7 +67,7 @@ def start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
         "JOURNEYBOT_SLACK_BOT_TOKEN": BOT_TOKEN, "JOURNEYBOT_SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "JOURNEYBOT_SLACK_API_BASE_URL": settings.slack_api_base_url,
         "JOURNEYBOT_SLACK_STALLED_AFTER_S": str(STALLED_AFTER_S), "JOURNEYBOT_SLACK_WORKER_CONCURRENCY": "2",
-        "JOURNEYBOT_LOG_LEVEL": "INFO",
+        "JOURNEYBOT_LOG_LEVEL": "INFO", **extra_env,
     }
     return subprocess.Popen([journeybot, "slack", "worker"], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
@@ -133,6 +133,21 @@ def test_a_killed_worker_loses_no_acknowledged_mention(web: BotServer, queue_set
             if worker.poll() is None:
                 worker.terminate()
                 worker.wait(timeout=20)
+
+
+def test_a_worker_yields_the_cpu_to_acknowledgements(queue_settings: Settings, tmp_path: Path) -> None:
+    """Workers lower their own priority (by 10 unless configured), so acks sharing the
+    machine are not queued behind answers."""
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    workers = [start_worker(queue_settings, tmp_path / "default.log"),
+               start_worker(queue_settings, tmp_path / "three.log", JOURNEYBOT_SLACK_WORKER_NICE="3")]
+    try:
+        wait_until_registered(queue_settings, len(workers))
+        assert [os.getpriority(os.PRIO_PROCESS, w.pid) for w in workers] == [min(19, base + 10), min(19, base + 3)]
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.wait(timeout=20)
 
 
 def test_web_process_only_enqueues_on_postgres(web: BotServer, queue_settings: Settings) -> None:
