@@ -36,7 +36,7 @@ PERSONA_MIN_PROB, PERSONA_MIN_MARGIN = 0.65, 0.4
 CLAUSE_MIN_PROB, CLAUSE_MIN_MARGIN = 0.5, 0.3
 _PERSON_DESCRIBED = re.compile(
     r"\b(?:guy|gal|person|people|woman|man|one|folks|lady|someone|somebody|exec)\s+"
-    r"(?:who|that|whose)\b[^.?!,;:()\u2013\u2014]*",
+    r"(?:who|that|whose|on|in|at|from|(?!thing\b)\w+ing)\b[^.?!,;:()\u2013\u2014]*",
     re.IGNORECASE,
 )
 STAGE_BONUS, PERSONA_BONUS, PERSONA_ANY_BONUS, PERSONA_OTHER_PENALTY = 0.10, 0.08, 0.03, 0.05

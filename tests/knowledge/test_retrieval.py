@@ -64,3 +64,17 @@ def test_a_person_described_rather_than_named_gets_a_persona(sample_service: Any
     retrieval = retriever.retrieve(text)
     assert (retrieval.persona_id, retrieval.persona_how) == ("economic-buyer", "described")
     assert retriever.retrieve("what do I bring to the results meeting?").persona_how != "described"
+
+
+def test_a_person_is_described_by_a_clause_a_participle_or_a_place() -> None:
+    from knowledge.retrieval import _PERSON_DESCRIBED
+
+    def clause(text: str) -> str | None:
+        found = _PERSON_DESCRIBED.search(text)
+        return found.group(0) if found else None
+
+    assert clause("the person pushing for us internally needs help, anything?") == "person pushing for us internally needs help"
+    assert clause("our guy on the inside wants ammo") == "guy on the inside wants ammo"
+    assert clause("the woman who fought for us got promoted") == "woman who fought for us got promoted"
+    assert clause("the one thing they ask about is price") is None
+    assert clause("the person is new") is None
