@@ -74,3 +74,17 @@ def content_for(
             a.id,
         ),
     )
+
+
+def argument_values(journey_map: JourneyMap) -> dict[str, list[tuple[str, str]]]:
+    """The values a `stage` or `persona` argument takes for this map, each with what it
+    means (a stage's first sentence, a persona's name and role): what a tool-calling LLM
+    needs to pick one a message implies without naming it."""
+    stages = [(s.id, f"{s.name}: {_first_sentence(s.definition)}") for s in journey_map.stages]
+    personas = [(p.id, f"{p.name} ({p.role.value.replace('_', ' ')})") for p in journey_map.personas]
+    return {"stage": stages, "persona": personas}
+
+
+def _first_sentence(text: str, limit: int = 160) -> str:
+    sentence = text.split(". ", 1)[0].rstrip(".")
+    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"

@@ -23,9 +23,14 @@ log = logging.getLogger(__name__)
 ROUTING_PROMPT = (
     "You route a sales rep's Slack message to one of journeybot's commands. Call exactly "
     "one tool when a command fits the message, filling its arguments only from the "
-    "message itself; never invent account, deal or owner names. If no command fits, "
-    "call no tool."
+    "message itself; never invent account, deal or owner names. When the message implies "
+    "the buyer's journey stage or the stakeholder it is about, even without naming them, "
+    "set the stage and persona arguments to one of their listed values. If no command "
+    "fits, call no tool."
 )
+# Values an argument takes in this deployment (the live map's stage and persona ids),
+# each with what it means: the model can only pick a stage it has been told about.
+ArgValues = dict[str, list[tuple[str, str]]]
 _JSON_TYPES = {"text": "string", "int": "integer", "float": "number", "flag": "boolean", "choice": "string"}
 
 
@@ -35,35 +40,43 @@ class LlmRoute:
     arguments: dict[str, Any]  # typed as the skill's Args declare; for Registry.dispatch(**arguments)
 
 
-def arg_schema(arg: Arg) -> dict[str, Any]:
+def arg_schema(arg: Arg, values: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": _JSON_TYPES[arg.kind], "description": arg.help}
     if arg.kind == "choice":
         schema["enum"] = list(arg.choices)
+    elif values and arg.kind == "text":
+        schema["enum"] = [value for value, _ in values]
+        schema["description"] += ". One of: " + "; ".join(f"{value} = {meaning}" for value, meaning in values)
     if arg.default is not None:
         schema["default"] = arg.default
     return schema
 
 
-def skill_tool(skill: Skill) -> dict[str, Any]:
+def skill_tool(skill: Skill, values: ArgValues | None = None) -> dict[str, Any]:
     """One skill as an OpenAI-format tool (langchain converts it for other providers)."""
+    values = values or {}
     parameters: dict[str, Any] = {
         "type": "object",
-        "properties": {a.name: arg_schema(a) for a in skill.args},
+        "properties": {a.name: arg_schema(a, values.get(a.name)) for a in skill.args},
         "required": [a.name for a in skill.args if a.required],
         "additionalProperties": False,
     }
     return {"type": "function", "function": {"name": skill.name, "description": skill.help, "parameters": parameters}}
 
 
-def registry_tools(registry: Registry) -> list[dict[str, Any]]:
-    return [skill_tool(skill) for skill in registry.skills.values()]
+def registry_tools(registry: Registry, values: ArgValues | None = None) -> list[dict[str, Any]]:
+    return [skill_tool(skill, values) for skill in registry.skills.values()]
 
 
-def route_with_llm(chat: BaseChatModel, registry: Registry, text: str, *, timeout_s: float) -> LlmRoute | None:
-    """The skill and typed arguments the model chose for `text`, or None."""
+def route_with_llm(
+    chat: BaseChatModel, registry: Registry, text: str, *, timeout_s: float, values: ArgValues | None = None
+) -> LlmRoute | None:
+    """The skill and typed arguments the model chose for `text`, or None. A stage or
+    persona outside `values` is left out (the offline inference decides it) rather than
+    failing the route."""
     messages = [SystemMessage(ROUTING_PROMPT), HumanMessage(text)]
     try:
-        reply = _invoke_within(chat.bind_tools(registry_tools(registry)), messages, timeout_s)
+        reply = _invoke_within(chat.bind_tools(registry_tools(registry, values)), messages, timeout_s)
     except Exception as exc:  # the LLM is optional: the deterministic router decides
         log.warning("LLM routing failed: %s", type(exc).__name__)
         return None
@@ -77,11 +90,22 @@ def route_with_llm(chat: BaseChatModel, registry: Registry, text: str, *, timeou
     if skill is None:
         log.warning("LLM routing: the model called an unknown tool %r", name[:60])
         return None
-    arguments = validate_arguments(skill, raw)
+    arguments = validate_arguments(skill, _known_values(raw, values or {}))
     if arguments is None:
         log.warning("LLM routing: arguments for %s do not fit its declaration", name)
         return None
     return LlmRoute(name, arguments)
+
+
+def _known_values(raw: Any, values: ArgValues) -> Any:
+    """`raw` without any argument whose value is not among its listed values."""
+    if not isinstance(raw, dict):
+        return raw
+    allowed = {name: {value for value, _ in listed} for name, listed in values.items()}
+    unknown = [name for name, value in raw.items() if name in allowed and value is not None and value not in allowed[name]]
+    if unknown:
+        log.info("LLM routing: left out %s, not among the map's values", ", ".join(sorted(unknown)))
+    return {name: value for name, value in raw.items() if name not in unknown}
 
 
 def validate_arguments(skill: Skill, raw: dict[str, Any]) -> dict[str, Any] | None:

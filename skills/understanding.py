@@ -289,17 +289,20 @@ def understander_for(ctx: Any, registry: Registry) -> Understander:
                                       lambda: live.current().retriever.inference.map_vectors)
     chat = ctx.knowledge.asker.chat
     if chat is not None:
+        from knowledge.catalog import argument_values
         from skills.llm_routing import route_with_llm
 
         timeout = ctx.settings.llm_timeout_s
-        understander.llm_route = lambda text: route_with_llm(chat, registry, text, timeout_s=timeout)
+        understander.llm_route = lambda text: route_with_llm(
+            chat, registry, text, timeout_s=timeout, values=argument_values(live.current().journey_map))
     return understander
 
 
 def add_map_reading(result: Understanding, retriever: Any, memory: ThreadMemory | None = None) -> Understanding:
     """Stage and persona as the journey map reads the message (named, cued or inferred),
     falling back to the thread's when the message implies none."""
-    retrieval = retriever.retrieve(result.text, k=1)
+    chosen = result.arguments if result.how == "llm" else {}  # the LLM's pick stands over the offline reading
+    retrieval = retriever.retrieve(result.text, k=1, stage_id=chosen.get("stage"), persona_id=chosen.get("persona"))
     result.stage = retrieval.stage.stage_id if retrieval.stage else (memory.stage_id if memory else None)
     result.persona = retrieval.persona_id or (memory.persona_id if memory else None)
     return result

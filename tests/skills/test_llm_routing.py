@@ -115,3 +115,36 @@ def test_a_stalled_model_is_no_route_within_the_timeout(llm: tuple[BaseChatModel
     started = time.monotonic()
     assert route_with_llm(chat, registry, "how ready is Northwind?", timeout_s=0.5) is None
     assert time.monotonic() - started < 1.0
+
+
+def test_stage_and_persona_are_offered_as_the_maps_values(registry: Registry, sample_service: Any) -> None:
+    from knowledge.catalog import argument_values
+
+    journey_map = sample_service.live.current().journey_map
+    tools = {t["function"]["name"]: t["function"] for t in registry_tools(registry, argument_values(journey_map))}
+    stage = tools["ask"]["parameters"]["properties"]["stage"]
+    assert stage["enum"] == [s.id for s in journey_map.stages]
+    decision = journey_map.stage("decision")
+    assert f"decision = {decision.name}: {decision.definition.split('. ')[0]}" in stage["description"]
+    persona = tools["ask"]["parameters"]["properties"]["persona"]
+    assert persona["enum"] == [p.id for p in journey_map.personas] and "(financial gatekeeper)" in persona["description"]
+    assert "enum" not in tools["ask"]["parameters"]["properties"]["question"]  # a free text stays free
+    assert "enum" not in registry_tools(registry)[0]["function"]["parameters"]["properties"].get("stage", {})
+
+
+def test_a_stage_the_map_lacks_is_left_to_the_offline_reading(
+    llm: tuple[BaseChatModel, ScriptedModel], registry: Registry, sample_service: Any
+) -> None:
+    from knowledge.catalog import argument_values
+
+    chat, server = llm
+    values = argument_values(sample_service.live.current().journey_map)
+    text = "the CFO wants a total cost of ownership number before signing"
+    server.tool_choice = ("ask", {"question": text, "stage": "decision", "persona": "finance"})
+    assert route_with_llm(chat, registry, text, timeout_s=2, values=values) == LlmRoute(
+        "ask", {"question": text, "stage": "decision", "persona": "finance"})
+    sent = {t["function"]["name"]: t["function"] for t in _sent_tools(server)}
+    assert "decision" in sent["ask"]["parameters"]["properties"]["stage"]["enum"]
+    server.tool_choice = ("ask", {"question": text, "stage": "closing", "persona": "finance"})
+    assert route_with_llm(chat, registry, text, timeout_s=2, values=values) == LlmRoute(
+        "ask", {"question": text, "persona": "finance"})

@@ -164,6 +164,34 @@ def test_an_llm_tool_call_decides_first_and_its_failure_falls_back(sample_servic
         server.stop()
 
 
+def test_with_an_llm_the_stage_and_persona_it_picks_stand(sample_service: Any) -> None:
+    """The live map's stages and personas go to the model as values; the ones it picks
+    for a question that only implies them are the reading `route` shows and `ask` uses."""
+    from config import Settings
+    from knowledge.service import KnowledgeService
+    from skills.context import SkillContext
+    from skills.understanding import add_map_reading, understander_for
+    from tests.standins.openai_api import OpenAIStandIn
+
+    server = OpenAIStandIn().start()
+    try:
+        settings = Settings.from_mapping({
+            **sample_service.settings.model_dump(), "llm_provider": "openai-compatible", "llm_model": "stand-in",
+            "llm_base_url": server.base_url, "llm_timeout_s": 5})
+        ctx = SkillContext(settings, KnowledgeService(settings))
+        text = "anything for the folks upstairs?"  # read offline as expansion, no persona
+        server.tool_choice = ("ask", {"question": text, "stage": "decision", "persona": "economic-buyer"})
+        result = understander_for(ctx, default_registry()).understand(text, today=TODAY)
+        assert (result.skill, result.how) == ("ask", "llm")
+        tools = {t["function"]["name"]: t["function"] for t in server.requests[-1]["body"]["tools"]}
+        assert tools["ask"]["parameters"]["properties"]["stage"]["enum"] == [
+            s.id for s in ctx.journey_map.stages]
+        add_map_reading(result, ctx.knowledge.live.current().retriever)
+        assert (result.stage, result.persona) == ("decision", "economic-buyer")
+    finally:
+        server.stop()
+
+
 def test_a_deal_named_by_its_company_s_short_name_and_what_it_adds() -> None:
     directory = NameDirectory.of([
         NamedRecord("company", "c1", "Northwind Traders"),
