@@ -27,6 +27,9 @@ from skills.gap_report import GapReport, StageGap, asked_where
 
 LIST_SHOWN = 8  # items of one list inside a section before "… n more"
 
+_ATTACHED = {".png": "Heatmap attached: assets per stage × persona.",
+             ".csv": "CSV attached: every buyer question with its stage, personas, status and assets."}
+
 
 def _capped(items: list[str], skill: str = "gaps") -> list[str]:
     shown = items[:LIST_SHOWN]
@@ -113,9 +116,10 @@ def render(result: GapReport, *, offset: int = 0, ephemeral: bool = False) -> Sl
         notes = [escape(n) for n in result.notes]
         if notes:
             tail.append(context(*notes))
-    # a visualisation hook like velocity's: the heatmap goes as a file, described here
-    if result.heatmap_path and not offset:
-        tail.append(context("Heatmap attached: assets per stage × persona."))
+    # a visualisation hook like velocity's: the heatmap and the per-question table go as files
+    files = [p for p in (result.heatmap_path, result.csv_path) if p and p.exists()] if not offset else []
+    if files:
+        tail.append(context(" ".join(_ATTACHED[p.suffix] for p in files)))
     reserve = 2  # the "more" pointer and its actions block
     room = MAX_BLOCKS - len(head) - len(tail) - reserve
     groups = [[divider(), section(_stage_text(g, names))] for g in gapped[offset:]]
@@ -131,7 +135,6 @@ def render(result: GapReport, *, offset: int = 0, ephemeral: bool = False) -> Sl
     text += [f"{g.rank}. {g.stage_name}: {len(g.unanswered)} unanswered" for g in gapped[offset:offset + used]]
     if hidden > 0:
         text.append(f"… {hidden} more stages")
-    files = [result.heatmap_path] if result.heatmap_path and result.heatmap_path.exists() and not offset else []
     return finish(text, blocks, files)
 
 

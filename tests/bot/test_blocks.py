@@ -155,7 +155,8 @@ def gap_report(sample_service: Any, tmp_path_factory: pytest.TempPathFactory) ->
 def test_gaps_real_report_attaches_heatmap(gap_report: GapReport) -> None:
     message = render_result("gaps", gap_report)
     payload = check(message)
-    assert gap_report.heatmap_path and message.files == [gap_report.heatmap_path]
+    assert gap_report.heatmap_path and gap_report.csv_path
+    assert message.files == [gap_report.heatmap_path, gap_report.csv_path]  # the chart, and the table behind it
     body = " ".join(_texts(payload))
     assert all(g.stage_name in body for g in gap_report.stages if g.has_gaps)
     assert "technical-evaluator" not in body

@@ -176,13 +176,13 @@ def test_churn_acknowledge_and_snooze_are_recorded(bot: BotServer) -> None:
 
 def test_gaps_in_slack_uploads_the_heatmap(bot: BotServer) -> None:
     bot.slash("gaps")
-    bot.slack.wait_for(lambda c: any(x["method"] == "files.completeUploadExternal" for x in c), timeout=40)
-    methods = [c["method"] for c in bot.slack.calls]
-    assert "files.getUploadURLExternal" in methods and "upload" in methods
+    bot.slack.wait_for(lambda c: len([x for x in c if x["method"] == "files.completeUploadExternal"]) >= 2, timeout=40)
+    names = [c["params"]["filename"] for c in bot.slack.of("files.getUploadURLExternal")]
+    assert [n.rsplit(".", 1)[-1] for n in names] == ["png", "csv"]  # the heatmap and the per-question table
     uploaded = [c for c in bot.slack.calls if c["method"] == "upload"][0]["params"]
     assert uploaded["bytes"] > 1000
-    complete = bot.slack.of("files.completeUploadExternal")[0]["params"]
-    assert complete["channel_id"] == "D0REP"  # a private answer's chart goes to the asker's DM, not the channel
+    completes = [c["params"] for c in bot.slack.of("files.completeUploadExternal")]
+    assert {c["channel_id"] for c in completes} == {"D0REP"}  # a private answer's files go to the asker's DM
 
 
 def test_channel_config_is_for_admins_and_narrows_skills(bot: BotServer) -> None:
