@@ -55,6 +55,8 @@ def run_skill(
             log_id = getattr(result, "log_id", None)
             message = render_result(skill_name, result, log_id=log_id, ephemeral=ephemeral, offset=offset)
             _keep_for_buttons(runtime, skill_name, result, message, channel)
+            if message.files:
+                runtime.prune_reports()
             return Outcome(message, result, ephemeral)
         case outcomes.UserError(message_text):
             return Outcome(render_error(message_text))

@@ -20,6 +20,7 @@ from skills.context import SkillContext
 from skills.registry import Registry
 from skills.understanding import Understander, understander_for
 from storage.engine import session_scope
+from storage.report_files import prune_older_than_days
 from storage.timestamps import utc_now
 
 log = logging.getLogger(__name__)
@@ -58,11 +59,21 @@ class BotRuntime:
     def warm_up(self) -> None:
         """Load the index, the intent examples and the model before taking traffic, so the
         first question is as quick as the rest; a missing index is reported, not fatal."""
+        self.prune_reports()
         try:
             self.knowledge.live.current()
             self.understander().understand("warm up")
         except Exception:  # noqa: BLE001 - the first request will say what is wrong, in one line
             log.warning("warm-up failed; the first request will try again", exc_info=True)
+
+    def prune_reports(self) -> None:
+        """Delete local report copies older than the keep-days setting (by the wall clock:
+        the files are dated by it). Called at boot and after each answer that wrote files:
+        a web or worker process that runs for months writes a chart per velocity or gaps
+        answer, and its copies are in Slack already."""
+        removed = prune_older_than_days(self.settings.reports_dir, self.settings.reports_keep_days, utc_now())
+        if removed:
+            log.info("deleted %d report files older than %g days", removed, self.settings.reports_keep_days)
 
     def context(self, channel: str | None, user: str | None) -> SkillContext:
         """Answers are posted, so charts are written (and then uploaded) under the data dir."""

@@ -33,7 +33,7 @@ from skills.registry import Registry
 from skills.schedules import skill_for
 from skills.velocity_report import VelocityReport
 from storage.engine import session_scope
-from storage.report_files import prune_report_files
+from storage.report_files import prune_older_than_days
 from storage.subscriptions import (
     ScheduledRun,
     claim_run,
@@ -131,8 +131,7 @@ def execute(
         run = claim_run(session, subscription_id, period, fire_time=fire_time, now=now, lease_s=lease)
     if run is None:
         return RunOutcome("skipped", subscription_id, period)
-    if deps.settings.reports_keep_days:
-        prune_report_files(deps.settings.reports_dir, now - dt.timedelta(days=deps.settings.reports_keep_days))
+    prune_older_than_days(deps.settings.reports_dir, deps.settings.reports_keep_days, now)
 
     if run.state == "posting":  # a worker crashed around chat.postMessage: did it go out?
         try:

@@ -26,3 +26,8 @@ def prune_report_files(folder: Path, older_than: dt.datetime) -> int:
         except FileNotFoundError:
             continue
     return removed
+
+
+def prune_older_than_days(folder: Path, keep_days: float, now: dt.datetime) -> int:
+    """`prune_report_files` for a keep-days setting, where 0 keeps everything."""
+    return prune_report_files(folder, now - dt.timedelta(days=keep_days)) if keep_days > 0 else 0

@@ -4,6 +4,7 @@ signed HTTP requests to the real app, answers observed at the Slack stand-in."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from typing import Any
@@ -183,6 +184,24 @@ def test_gaps_in_slack_uploads_the_heatmap(bot: BotServer) -> None:
     assert uploaded["bytes"] > 1000
     completes = [c["params"] for c in bot.slack.of("files.completeUploadExternal")]
     assert {c["channel_id"] for c in completes} == {"D0REP"}  # a private answer's files go to the asker's DM
+
+
+def test_an_answer_with_files_deletes_old_report_copies(bot: BotServer) -> None:
+    """A web or worker process that never restarts still keeps its reports folder small."""
+    folder = bot.runtime.settings.reports_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    old, recent = folder / "gaps-20250101-090000.png", folder / "velocity-recent.png"
+    for path in (old, recent):
+        path.write_bytes(b"png")
+    days = bot.runtime.settings.reports_keep_days
+    stamp = time.time() - (days + 1) * 86400
+    os.utime(old, (stamp, stamp))
+    before = len(bot.slack.of("files.completeUploadExternal"))
+    bot.slash("gaps")
+    bot.slack.wait_for(lambda c: len([x for x in c if x["method"] == "files.completeUploadExternal"]) >= before + 2,
+                       timeout=40)
+    assert not old.exists() and recent.exists()
+    assert len(list(folder.glob("gaps-*.csv"))) >= 1  # this answer's own files stay
 
 
 def test_channel_config_is_for_admins_and_narrows_skills(bot: BotServer) -> None:
