@@ -14,9 +14,10 @@ def route(
     text: Annotated[str, typer.Argument(help="The message, as typed in Slack.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (shapes in docs/cli.md).")] = False,
 ) -> None:
-    """Show how the bot understands a message: skill, arguments, names found, stage,
-    persona, confidence, or the question it would ask back (uses the CRM snapshot when
-    a CRM is configured)."""
+    """Show how the bot understands a message: skill, arguments, names, stage, persona.
+
+    Also its confidence, or what it would ask back; names come from the CRM snapshot when a CRM is set.
+    """
     from cli.render import print_json
     from cli.services import knowledge_service
     from config import load_settings
@@ -42,7 +43,10 @@ def route(
     else:
         out.print(f"skill: [bold]{result.skill}[/bold] {result.arguments} (by {result.how}, confidence {data['confidence']})")
     for entity in data["entities"]:
-        found = entity["name"] or ", ".join(c["name"] for c in entity.get("candidates", [])) or "?"
+        if entity["type"] == "time":
+            found = entity["start"] if entity["start"] == entity["end"] else f"{entity['start']} to {entity['end']}"
+        else:
+            found = entity["name"] or ", ".join(c["name"] for c in entity.get("candidates", [])) or "?"
         out.print(f"{entity['type']}: “{entity['text']}” → {found}")
     out.print(f"stage: {result.stage or '—'}   persona: {result.persona or '—'}")
     ranked = ", ".join(f"{k} {v:.2f}" for k, v in data["scores"].items())

@@ -168,3 +168,13 @@ def test_tables_never_cut_urls(runner: CliRunner) -> None:
         Console(file=buffer, width=width, soft_wrap=True).print(content_table(stage, None, assets))
         for asset in assets:
             assert str(asset.url) in buffer.getvalue(), (width, str(asset.url))
+
+
+def test_route_shows_the_skill_and_the_dates_a_time_phrase_means(runner: CliRunner) -> None:
+    data = run_json(runner, "route", "how did we do last week?")
+    assert data["skill"] == "velocity"
+    time = next(e for e in data["entities"] if e["type"] == "time")
+    shown = runner.invoke(app, ["route", "how did we do last week?"])
+    assert shown.exit_code == 0, shown.output
+    assert f"time: “last week” → {time['start']} to {time['end']}" in shown.stdout
+    assert "→ ?" not in shown.stdout
