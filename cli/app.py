@@ -93,6 +93,17 @@ class _Placeholder(TyperCommand):
     """Stands in for a lazily loaded command in `--help` listings."""
 
 
+def _reflowed(command: Any) -> Any:
+    """`command` (and its subcommands) with each help paragraph on one line: docstrings
+    wrap at the source's width, and the terminal would show those breaks mid-sentence."""
+    if isinstance(getattr(command, "help", None), str):
+        paragraphs = [" ".join(p.split()) for p in command.help.split("\n\n")]
+        command.help = "\n\n".join(p for p in paragraphs if p)
+    for sub in (getattr(command, "commands", None) or {}).values():
+        _reflowed(sub)
+    return command
+
+
 class _Group(TyperGroup):
     """The root group: lazy commands listed by name, loaded when invoked; commands that
     touch state get the preflight check before they run (after their own --help)."""
@@ -102,12 +113,13 @@ class _Group(TyperGroup):
         for name, help_text in LAZY_HELP.items():
             self.commands.setdefault(name, _Placeholder(name=name, help=help_text))
         rank = {name: i for i, name in enumerate(ORDER)}
-        self.commands = dict(sorted(self.commands.items(), key=lambda item: rank.get(item[0], len(rank))))
+        self.commands = {name: _reflowed(command) for name, command in
+                         sorted(self.commands.items(), key=lambda item: rank.get(item[0], len(rank)))}
 
     def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
         name, command, rest = super().resolve_command(ctx, args)
         if isinstance(command, _Placeholder) and name:
-            command = self.commands[name] = _load_lazy(name)
+            command = self.commands[name] = _reflowed(_load_lazy(name))
         if name in NEEDS_STATE and command is not None and command.callback is not None \
                 and not getattr(command.callback, "state_checked", False):
             command.callback = _state_checked(command.callback)
