@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from bench.common import ROOT, percentile, scratch_settings
+from knowledge.answers import OTHER_STAGES
 from knowledge.retrieval import Retriever
 from knowledge.service import KnowledgeService
 from knowledge.validation import load_map
@@ -56,6 +57,7 @@ class Report:
     routing: Score = field(default_factory=Score)
     entities: Score = field(default_factory=Score)
     stage: Score = field(default_factory=Score)
+    stage_offered: Score = field(default_factory=Score)  # the stage, or one of the answer's "Answer for" stages
     persona: Score = field(default_factory=Score)
     assets: Score = field(default_factory=Score)
     asked_back: int = 0
@@ -70,6 +72,7 @@ class Report:
             "entities": self.entities.rate,
             "entity_items": self.entities.total,
             "stage": self.stage.rate,
+            "stage_or_offered": self.stage_offered.rate,
             "stage_items": self.stage.total,
             "persona": self.persona.rate,
             "persona_items": self.persona.total,
@@ -138,6 +141,8 @@ def evaluate(retriever: Retriever, understander: Understander, items: list[dict[
         if item.get("stage") and item["skill"] == "ask":
             stage_ok = stage == item["stage"]
             report.stage.add(stage_ok)
+            offered = retrieval.stage.runners_up[:OTHER_STAGES] if retrieval.stage else ()
+            report.stage_offered.add(stage_ok or item["stage"] in offered)
         persona_ok = True
         if item["skill"] == "ask":
             persona_ok = retrieval.persona_id == item.get("persona")

@@ -158,6 +158,7 @@ HANDLERS: dict[str, Handler] = {
     ids.SHARE: _share,
     ids.SHOW_MORE: _show_more,
     ids.PICK_CHOICE: _pick,
+    **{action_id: _pick for action_id in ids.OTHER_STAGE},
     ids.CHURN_ACK: _churn_response("ack"),
     ids.CHURN_SNOOZE: _churn_response("snooze"),
     ids.SENT_IT: _sent_it,

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 MIN_RELEVANCE = 0.30
 ANSWER_ASSETS = 3
 OPEN_QUESTIONS = 3
+OTHER_STAGES = 2  # an inferred stage comes with this many likeliest others, one click away
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,12 @@ class Source:
     url: str
     why: str = ""
     score: float = 0.0
+
+
+@dataclass(frozen=True)
+class StageOption:
+    id: str
+    name: str
 
 
 @dataclass
@@ -48,6 +55,8 @@ class Answer:
     latency_ms: float = 0.0
     log_id: int | None = None  # the question-log entry, for feedback buttons
     language: str | None = None  # a question not in English: its ISO 639-1 code ("und": unnamed)
+    # An inferred stage may be wrong: the next likeliest stages, for answering again in one of them.
+    other_stages: list[StageOption] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -107,6 +116,8 @@ def compose_answer(retrieval: Retrieval, journey_map: JourneyMap, *, k: int = AN
         persona_name=persona.name if persona else None,
         sources=sources,
         open_questions=open_questions,
+        other_stages=[StageOption(sid, journey_map.stage(sid).name)
+                      for sid in (retrieval.stage.runners_up if retrieval.stage else ())[:OTHER_STAGES]],
     )
 
 

@@ -56,6 +56,7 @@ class StageGuess:
     stage_id: str
     how: str  # "named" (the question names it), "given" (caller chose it) or "inferred"
     confidence: float
+    runners_up: tuple[str, ...] = ()  # an inferred guess: the other stages, likeliest first
 
 
 @dataclass
@@ -183,7 +184,7 @@ class Retriever:
                     votes[sid] *= OTHER_PHASE_FACTOR
         ranked = sorted(votes.items(), key=lambda kv: -kv[1])
         margin = (ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0.0)) / (ranked[0][1] or 1.0)
-        return StageGuess(ranked[0][0], "inferred", round(min(1.0, 0.5 + margin), 3))
+        return StageGuess(ranked[0][0], "inferred", round(min(1.0, 0.5 + margin), 3), tuple(sid for sid, _ in ranked[1:]))
 
     def _rank_questions(
         self, dense: dict[str, float], lexical: dict[str, float], stage: StageGuess | None, persona: str | None

@@ -3,6 +3,7 @@ place (a rep clicks what the answer recommends), what was detected, then the but
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from slack_sdk.models.blocks import Block, ButtonElement
@@ -56,10 +57,23 @@ def answer_buttons(answer: Answer, log_id: int | None, ephemeral: bool) -> list[
     return out
 
 
+def other_stage_buttons(answer: Answer) -> list[ButtonElement]:
+    """"Answer for <stage>" for the next likeliest stages of an inferred one: the same
+    question asked again with that stage given (and the persona kept)."""
+    out: list[ButtonElement] = []
+    for action_id, option in zip(ids.OTHER_STAGE, answer.other_stages, strict=False):
+        text = f"{shlex.quote(answer.question)} --stage {shlex.quote(option.id)}"
+        if answer.persona_id:
+            text += f" --persona {shlex.quote(answer.persona_id)}"
+        out.append(button(f"Answer for {option.name}", action_id, ref_value("ask", text)))
+    return out
+
+
 def render(answer: Answer, *, log_id: int | None = None, ephemeral: bool = False) -> SlackMessage:
     blocks: list[Block] = sections(_body(answer))
     notes = [_detected(answer)] + ([escape(answer.note)] if answer.note else [])
     blocks.append(context(*notes))
+    blocks += actions(other_stage_buttons(answer), ids.OTHER_STAGE_BLOCK)
     buttons = answer_buttons(answer, log_id, ephemeral)
     if buttons:
         blocks += actions(buttons, ids.FEEDBACK_BLOCK)
@@ -74,10 +88,12 @@ def sources_line(answer: Answer) -> str:
 
 def streamed_closing(answer: Answer) -> list[dict[str, Any]]:
     """What closes an answer streamed into a thread (its text is already there): the
-    sources as links, what was detected, and the feedback buttons; no Share (it is public)."""
+    sources as links, what was detected, the other likeliest stages and the feedback
+    buttons; no Share (it is public)."""
     notes = [n for n in (sources_line(answer),) if n]
     notes += [_detected(answer)] + ([escape(answer.note)] if answer.note else [])
     blocks: list[Block] = [context(*notes)]
+    blocks += actions(other_stage_buttons(answer), ids.OTHER_STAGE_BLOCK)
     blocks += actions(answer_buttons(answer, answer.log_id, ephemeral=False), ids.FEEDBACK_BLOCK)
     return [block.to_dict() for block in finish([answer.text], blocks).blocks]
 

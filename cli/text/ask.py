@@ -20,6 +20,9 @@ def render(answer: Answer) -> str:
         detected.append(f"persona {answer.persona_name}")
     lines.append("")
     lines.append(f"({'; '.join(detected) or 'no stage or persona detected'}; confidence {answer.confidence:.2f})")
+    if answer.other_stages:
+        options = " or ".join(f"--stage {o.id}" for o in answer.other_stages)
+        lines.append(f"Not {answer.stage_name}? Ask again with {options}.")
     if answer.note:
         lines.append(answer.note)
     return "\n".join(lines)

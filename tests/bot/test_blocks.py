@@ -52,7 +52,7 @@ from tests.skills.account_fixtures import (  # noqa: F401 (module fixtures used 
 )
 
 ACTION_IDS = {ids.FEEDBACK_UP, ids.FEEDBACK_DOWN, ids.SHARE, ids.SHOW_MORE, ids.PICK_CHOICE, ids.CHURN_ACK,
-              ids.CHURN_SNOOZE, ids.SENT_IT}
+              ids.CHURN_SNOOZE, ids.SENT_IT, *ids.OTHER_STAGE}
 CRM_STAGE_IDS = ("appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "decisionmakerboughtin",
                  "contractsent", "closedwon", "closedlost")
 LINK = re.compile(r"<https?://[^|>]+\|[^>]+>")
@@ -121,16 +121,31 @@ def test_answer_links_sources_and_feedback(answer: Answer) -> None:
         assert f"<{source.url}|" in body
     assert LINK.search(body)
     assert answer.stage_name and answer.stage_name in body
-    got = {b["action_id"]: b["value"] for b in buttons(payload)}
+    got = {b["action_id"]: b["value"] for b in buttons(payload) if b["action_id"] not in ids.OTHER_STAGE}
     assert got == {ids.FEEDBACK_UP: "42", ids.FEEDBACK_DOWN: "42"}
     assert any(b.get("block_id") == ids.FEEDBACK_BLOCK for b in payload)
 
 
 def test_answer_share_only_when_ephemeral(answer: Answer) -> None:
-    assert not buttons(check(render_result("ask", answer)))
+    assert {b["action_id"] for b in buttons(check(render_result("ask", answer)))} <= set(ids.OTHER_STAGE)
     message = render_result("ask", answer, log_id=7, ephemeral=True)
     shared = {b["action_id"]: b["value"] for b in buttons(check(message))}
     assert shared[ids.SHARE] == "ask|7"
+
+
+def test_an_inferred_stage_offers_the_next_likeliest_stages(answer: Answer, sample_service: Any) -> None:
+    from bot.button_values import RunRef
+
+    assert answer.stage_how == "inferred" and len(answer.other_stages) == 2
+    assert answer.stage_id not in {o.id for o in answer.other_stages}
+    payload = check(render_result("ask", answer, log_id=7, ephemeral=True))
+    offered = [b for b in buttons(payload) if b["action_id"] in ids.OTHER_STAGE]
+    assert [b["text"]["text"] for b in offered] == [f"Answer for {o.name}" for o in answer.other_stages]
+    ref = RunRef.decode(offered[0]["value"])
+    assert ref.skill == "ask" and ref.ref.endswith(f"--stage {answer.other_stages[0].id} --persona {answer.persona_id}")
+    named = sample_service.asker.ask("what does the decision stage mean for IT?")
+    assert named.stage_how == "named" and named.other_stages == []  # a stage the rep named is not second-guessed
+    assert not [b for b in buttons(check(render_result("ask", named))) if b["action_id"] in ids.OTHER_STAGE]
 
 
 def test_titles_are_escaped_and_long_answers_split(answer: Answer) -> None:

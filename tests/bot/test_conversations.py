@@ -112,6 +112,24 @@ def test_feedback_and_share_buttons(bot: BotServer) -> None:
     assert "Share to channel" not in payload_text({"params": shared})  # a public answer has nothing to share
 
 
+def test_another_stage_is_one_click_away(bot: BotServer) -> None:
+    """An answer whose stage was inferred offers the next likeliest; a click answers the
+    same question again in that stage, to the asker as the first answer was."""
+    bot.slash("ask CFO keeps asking about ROI, what do I send?", channel="C0STAGES")
+    calls = bot.slack.wait_for(lambda c: any(x["method"] == "response_url" for x in c))
+    first = [c for c in calls if c["method"] == "response_url"][-1]["params"]
+    offered = [e for b in first["blocks"] if b.get("block_id") == ids.OTHER_STAGE_BLOCK for e in b["elements"]]
+    assert len(offered) == 2
+    stage_name = offered[0]["text"]["text"].removeprefix("Answer for ")
+    seen = len(bot.slack.calls)
+    assert bot.action(offered[0]["action_id"], offered[0]["value"], channel="C0STAGES").status == 200
+    calls = bot.slack.wait_for(lambda c: any(x["method"] == "response_url" for x in c[seen:]))
+    reply = [x for x in calls[seen:] if x["method"] == "response_url"][-1]
+    assert reply["params"]["_url"] == "a1" and reply["params"].get("response_type") == "ephemeral"
+    assert f"stage *{stage_name}*" in payload_text(reply)
+    assert not any(b.get("block_id") == ids.OTHER_STAGE_BLOCK for b in reply["params"].get("blocks") or [])  # given now
+
+
 def test_subscribe_needs_a_channel_the_bot_can_post_in(bot: BotServer) -> None:
     bot.slack.outside.update({"G0SECRET": "channel_not_found", "C0OUT": "not_in_channel", "C0OLD": "is_archived"})
     for channel, why in (("G0SECRET", "can't see this channel"), ("C0OUT", "not in this channel"), ("C0OLD", "archived")):
