@@ -61,7 +61,8 @@ def other_stage_buttons(answer: Answer) -> list[ButtonElement]:
     """"Answer for <stage>" for the next likeliest stages of an inferred one: the same
     question asked again with that stage given (and the persona kept)."""
     out: list[ButtonElement] = []
-    for action_id, option in zip(ids.OTHER_STAGE, answer.other_stages, strict=False):
+    # An answer kept (pickled) before other_stages existed has no such attribute.
+    for action_id, option in zip(ids.OTHER_STAGE, getattr(answer, "other_stages", []), strict=False):
         text = f"{shlex.quote(answer.question)} --stage {shlex.quote(option.id)}"
         if answer.persona_id:
             text += f" --persona {shlex.quote(answer.persona_id)}"
