@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from bot import ids
 from storage.engine import session_scope
 from storage.question_log import QuestionLogEntry
 from storage.slack_state import fetch_thread_context
@@ -47,7 +48,8 @@ def test_a_mention_streams_its_answer_into_the_thread(make_bot: Any, llm: OpenAI
         logged = session.exec(select(QuestionLogEntry).where(QuestionLogEntry.question == QUESTION)
                               .where(QuestionLogEntry.channel == "C0STREAM")).all()
         assert len(logged) == 1 and logged[0].source == "slack"
-        feedback = next(b for b in message["blocks"] if b["type"] == "actions")
+        feedback = next(b for b in message["blocks"] if b.get("block_id") == ids.FEEDBACK_BLOCK)
+        assert any(b.get("block_id") == ids.OTHER_STAGE_BLOCK for b in message["blocks"])  # the stage was inferred
         assert {e["value"] for e in feedback["elements"]} == {str(logged[0].id)}
         context = fetch_thread_context(session, "C0STREAM", MENTION_TS)
         assert context is not None and context.stage_id == "decision"
