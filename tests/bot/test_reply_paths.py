@@ -42,9 +42,10 @@ def test_slash_answers_arrive_where_the_bot_is_not_a_member(bot: BotServer, chan
 def test_private_charts_go_to_the_askers_dm_never_the_channel(bot: BotServer) -> None:
     bot.slack.outside.update(OUTSIDE)
     bot.slash("gaps", channel="G0PRIVATE", user="U0REP")
-    bot.slack.wait_for(lambda c: any(x["method"] == "files.completeUploadExternal" for x in c), timeout=40)
+    bot.slack.wait_for(lambda c: len([x for x in c if x["method"] == "files.completeUploadExternal"]) >= 2, timeout=40)
+    time.sleep(0.3)  # nothing else follows
     uploads = bot.slack.of("files.completeUploadExternal")
-    assert [u["params"]["channel_id"] for u in uploads] == ["D0REP"]
+    assert [u["params"]["channel_id"] for u in uploads] == ["D0REP", "D0REP"]  # the heatmap and the CSV
     opened = bot.slack.of("conversations.open")[0]["params"]
     assert opened["users"] == "U0REP"
 
