@@ -1,6 +1,6 @@
 """Scoring retrieval against a golden question set: is an acceptable asset in the top 3,
-is the stage right, is the persona right. Map owners can run it on their own set
-(`journeybot eval`); the tests and benchmarks use it on the sample map."""
+is the stage right, is the persona right. The tests and `python -m bench.retrieval`
+use it on the sample map's golden set (tests/data/golden_questions.yaml)."""
 
 from __future__ import annotations
 
