@@ -9,7 +9,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block, ButtonElement
 
 from bot import ids
-from bot.blocks.common import actions, button, context, escape, finish, link, ref_value, sections
+from bot.blocks.common import MAX_BUTTON_VALUE, actions, button, context, escape, finish, link, ref_value, sections
 from bot.blocks.rendering import RenderOptions, renders
 from bot.message import SlackMessage
 from knowledge.answers import Answer
@@ -66,7 +66,8 @@ def other_stage_buttons(answer: Answer) -> list[ButtonElement]:
         text = f"{shlex.quote(answer.question)} --stage {shlex.quote(option.id)}"
         if answer.persona_id:
             text += f" --persona {shlex.quote(answer.persona_id)}"
-        out.append(button(f"Answer for {option.name}", action_id, ref_value("ask", text)))
+        if len("ask|") + len(text) <= MAX_BUTTON_VALUE:  # a cut value would not parse: no button then
+            out.append(button(f"Answer for {option.name}", action_id, ref_value("ask", text)))
     return out
 
 

@@ -143,6 +143,8 @@ def test_an_inferred_stage_offers_the_next_likeliest_stages(answer: Answer, samp
     assert [b["text"]["text"] for b in offered] == [f"Answer for {o.name}" for o in answer.other_stages]
     ref = RunRef.decode(offered[0]["value"])
     assert ref.skill == "ask" and ref.ref.endswith(f"--stage {answer.other_stages[0].id} --persona {answer.persona_id}")
+    rambling = dataclasses.replace(answer, question="what do I send " * 200)
+    assert not [b for b in buttons(check(render_result("ask", rambling))) if b["action_id"] in ids.OTHER_STAGE]
     named = sample_service.asker.ask("what does the decision stage mean for IT?")
     assert named.stage_how == "named" and named.other_stages == []  # a stage the rep named is not second-guessed
     assert not [b for b in buttons(check(render_result("ask", named))) if b["action_id"] in ids.OTHER_STAGE]
