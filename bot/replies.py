@@ -38,8 +38,11 @@ class ReplyTo:
     thread_ts: str | None = None
     response_url: str | None = None
 
-    def to_dict(self) -> dict[str, str | None]:
-        return {"channel": self.channel, "user": self.user, "thread_ts": self.thread_ts, "response_url": self.response_url}
+    def to_dict(self) -> dict[str, str]:
+        """Only what is set (see `Job.to_dict`)."""
+        out = {"channel": self.channel, "user": self.user}
+        out.update({k: v for k, v in (("thread_ts", self.thread_ts), ("response_url", self.response_url)) if v})
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReplyTo:
