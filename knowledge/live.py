@@ -128,18 +128,23 @@ def release_vectors(settings: Settings, engine: Engine, release: IndexRelease,
 def ensure_collection(settings: Settings, engine: Engine, release: IndexRelease,
                       embeddings: MiniLMEmbeddings) -> Collection:
     """The release's collection in this process's Chroma, rebuilt from the release's map
-    when missing. Only a live release is rebuilt: a retired one's collection was dropped
+    when missing; a collection another process is filling is waited for, not read half
+    full. Only a live release is rebuilt: a retired one's collection was dropped
     on purpose (ReleaseRetired tells the reader to take the new release)."""
     from knowledge.vectorstore import chroma_client, open_collection  # chromadb: only when a collection is read
 
     client = chroma_client(settings)
     found = open_collection(client, release.collection)
-    if found is not None:
+    # Whole, or being rebuilt by another process right now (then wait for it below).
+    if found is not None and found.count() >= release.unit_count:
         return found
     from knowledge.indexing import drop_retired_collections, rebuild_collection
 
     with rebuild_lock(settings, engine):
         found = open_collection(client, release.collection)  # another process may have just done it
+        if found is not None and found.count() < release.unit_count:  # left half-built by a process that died
+            client.delete_collection(release.collection)
+            found = None
         if found is None:
             with session_scope(engine) as session:
                 active = fetch_active_release(session, settings.chroma_collection_prefix)

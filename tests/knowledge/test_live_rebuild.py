@@ -73,3 +73,27 @@ def test_another_container_rebuilds_from_the_shared_database(
     assert sum("was missing: rebuilt" in r.getMessage() for r in caplog.records) == 1
     answer = web.asker.ask(QUESTION)
     assert answer.answered and answer.sources[0].ref_id == "as-roi-calculator"
+
+
+def test_a_collection_left_half_built_is_built_again(postgres_url: str, tmp_path: Path, model_dir: Path) -> None:
+    """A process killed while it rebuilt leaves a collection with too few units: the next
+    reader does not take it as whole (it would refuse to answer from it) but builds it again."""
+    from knowledge.live import ensure_collection
+    from knowledge.vectorstore import chroma_client
+    from storage.engine import session_scope
+    from storage.index_release import fetch_active_release
+
+    def settings(name: str) -> Settings:
+        return Settings.from_mapping({"data_dir": tmp_path / name, "database_url": postgres_url,
+                                      "embedding_model_dir": model_dir, "journey_map_path": MINI_MAP})
+
+    KnowledgeService(settings("release")).index()
+    web = KnowledgeService(settings("web"))
+    with session_scope(web.engine) as session:
+        release = fetch_active_release(session, web.settings.chroma_collection_prefix)
+    assert release is not None
+    client = chroma_client(web.settings)
+    client.create_collection(release.collection).add(ids=["u1"], embeddings=[[0.1] * 384], documents=["half"])
+    whole = ensure_collection(web.settings, web.engine, release, web.embeddings)
+    assert whole.count() == release.unit_count
+    assert web.asker.ask(QUESTION).sources[0].ref_id == "as-roi-calculator"
