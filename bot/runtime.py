@@ -67,11 +67,10 @@ class BotRuntime:
             log.warning("warm-up failed; the first request will try again", exc_info=True)
 
     def prune_reports(self) -> None:
-        """Delete local report copies older than the keep-days setting (by the wall clock:
-        the files are dated by it). Called at boot and after each answer that wrote files:
-        a web or worker process that runs for months writes a chart per velocity or gaps
-        answer, and its copies are in Slack already."""
-        removed = prune_older_than_days(self.settings.reports_dir, self.settings.reports_keep_days, utc_now())
+        """Delete local report copies older than the keep-days setting. Called at boot and
+        after each answer that wrote files: a web or worker process that runs for months
+        writes a chart per velocity or gaps answer, and its copies are in Slack already."""
+        removed = prune_older_than_days(self.settings.reports_dir, self.settings.reports_keep_days)
         if removed:
             log.info("deleted %d report files older than %g days", removed, self.settings.reports_keep_days)
 

@@ -131,7 +131,7 @@ def execute(
         run = claim_run(session, subscription_id, period, fire_time=fire_time, now=now, lease_s=lease)
     if run is None:
         return RunOutcome("skipped", subscription_id, period)
-    prune_older_than_days(deps.settings.reports_dir, deps.settings.reports_keep_days, now)
+    prune_older_than_days(deps.settings.reports_dir, deps.settings.reports_keep_days)
 
     if run.state == "posting":  # a worker crashed around chat.postMessage: did it go out?
         try:

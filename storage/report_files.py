@@ -28,6 +28,9 @@ def prune_report_files(folder: Path, older_than: dt.datetime) -> int:
     return removed
 
 
-def prune_older_than_days(folder: Path, keep_days: float, now: dt.datetime) -> int:
-    """`prune_report_files` for a keep-days setting, where 0 keeps everything."""
-    return prune_report_files(folder, now - dt.timedelta(days=keep_days)) if keep_days > 0 else 0
+def prune_older_than_days(folder: Path, keep_days: float) -> int:
+    """`prune_report_files` for a keep-days setting, where 0 keeps everything. Counted on
+    the wall clock, as the files are dated by it (a scheduled run's own clock may not be)."""
+    if keep_days <= 0:
+        return 0
+    return prune_report_files(folder, dt.datetime.now(dt.UTC) - dt.timedelta(days=keep_days))
