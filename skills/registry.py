@@ -94,19 +94,7 @@ class Registry:
 
     def command_text(self, name: str, arguments: dict[str, Any]) -> str:
         """The explicit syntax that runs `name` with `arguments` (what a button carries)."""
-        skill = self.get(name)
-        parts: list[str] = []
-        for arg in skill.args:
-            value = arguments.get(arg.name)
-            if value is None or value == "" or value is False:
-                continue
-            if arg.kind == "flag":
-                parts.append(f"--{arg.name}")
-            elif arg.positional:
-                parts.append(shlex.quote(str(value)))
-            else:
-                parts += [f"--{arg.name}", shlex.quote(str(value))]
-        return " ".join(parts)
+        return command_text(self.get(name), arguments)
 
     def dispatch(self, ctx: SkillContext, name: str, text: str = "", **values: Any) -> SkillResult:
         """Run skill `name` with arguments parsed from `text` (as typed after the command)
@@ -179,3 +167,19 @@ def convert_arg(arg: Arg, raw: str) -> Any:
     if arg.kind == "choice" and raw not in arg.choices:
         raise SkillInputError(f"--{arg.name} must be one of {', '.join(arg.choices)} (got {raw!r})")
     return raw
+
+
+def command_text(skill: Skill, arguments: dict[str, Any]) -> str:
+    """The explicit syntax that runs `skill` with `arguments`, as its Args declare them."""
+    parts: list[str] = []
+    for arg in skill.args:
+        value = arguments.get(arg.name)
+        if value is None or value == "" or value is False:
+            continue
+        if arg.kind == "flag":
+            parts.append(f"--{arg.name}")
+        elif arg.positional:
+            parts.append(shlex.quote(str(value)))
+        else:
+            parts += [f"--{arg.name}", shlex.quote(str(value))]
+    return " ".join(parts)

@@ -3,7 +3,6 @@ place (a rep clicks what the answer recommends), what was detected, then the but
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 from slack_sdk.models.blocks import Block, ButtonElement
@@ -13,6 +12,8 @@ from bot.blocks.common import MAX_BUTTON_VALUE, actions, button, context, escape
 from bot.blocks.rendering import RenderOptions, renders
 from bot.message import SlackMessage
 from knowledge.answers import Answer
+from skills.ask import SKILL as ASK
+from skills.registry import command_text
 
 
 def _body(answer: Answer) -> str:
@@ -63,9 +64,7 @@ def other_stage_buttons(answer: Answer) -> list[ButtonElement]:
     out: list[ButtonElement] = []
     # An answer kept (pickled) before other_stages existed has no such attribute.
     for action_id, option in zip(ids.OTHER_STAGE, getattr(answer, "other_stages", []), strict=False):
-        text = f"{shlex.quote(answer.question)} --stage {shlex.quote(option.id)}"
-        if answer.persona_id:
-            text += f" --persona {shlex.quote(answer.persona_id)}"
+        text = command_text(ASK, {"question": answer.question, "stage": option.id, "persona": answer.persona_id})
         if len("ask|") + len(text) <= MAX_BUTTON_VALUE:  # a cut value would not parse: no button then
             out.append(button(f"Answer for {option.name}", action_id, ref_value("ask", text)))
     return out
