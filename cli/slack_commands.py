@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 def worker() -> None:
     """Answer acknowledged Slack requests from the PostgreSQL queue until stopped."""
     from bot.app import SlackNotConfigured, build_runtime
+    from bot.runtime import freeze_boot_heap
     from bot.work_queue import lower_priority, run_worker
 
     settings = load_settings()
@@ -33,5 +34,6 @@ def worker() -> None:
         err.print(str(exc))
         raise typer.Exit(ExitCode.USAGE) from None
     runtime.warm_up()
+    freeze_boot_heap()
     err.print(f"slack worker: answering queued work, {settings.slack_worker_concurrency} at a time")
     run_worker(runtime)

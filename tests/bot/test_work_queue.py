@@ -23,7 +23,9 @@ import pytest
 
 from bot.app import build_runtime, create_app
 from bot.http import make_wsgi_app
-from bot.work_queue import conninfo
+from bot.jobs import Job
+from bot.replies import ReplyTo
+from bot.work_queue import DEFER_FUNCTION, PostgresQueue, conninfo, ensure_queue_schema
 from config import Settings
 from config.settings import SAMPLE_MAP
 from knowledge.service import KnowledgeService
@@ -172,3 +174,46 @@ def test_a_rerun_job_does_not_post_an_answer_twice(bot: BotServer) -> None:
     answer_message(bot.runtime, "what does the decision stage mean?", to, event_id="EvOther", retry=True)
     posts = [c["params"] for c in bot.slack.of("chat.postMessage") if c["params"]["channel"] == "C0RERUN"]
     assert [p["metadata"]["event_payload"]["event_id"] for p in posts] == ["EvRerun", "EvOther"]
+
+
+def stored_jobs(settings: Settings) -> list[tuple[Any, ...]]:
+    with psycopg.connect(conninfo(settings)) as connection:
+        return connection.execute(
+            "SELECT queue_name, task_name, priority, lock, queueing_lock, args, scheduled_at, status, attempts"
+            " FROM procrastinate_jobs ORDER BY id").fetchall()
+
+
+def test_the_lean_enqueue_stores_what_procrastinates_own_defer_does(queue_settings: Settings) -> None:
+    """Jobs go to procrastinate's defer function as one JSON text; the rows must be the ones
+    its `batch_defer` writes (same queue, task, defaults and arguments, in order)."""
+    ensure_queue_schema(queue_settings)
+    jobs = [Job("command", ReplyTo(f"C{i}", "U1", response_url=f"http://x/{i}"), text=f"ask ünïcode \"{i}\" \\ '") for i in range(3)]
+    queue = PostgresQueue(queue_settings)
+    try:
+        assert queue.lean
+        for job in jobs:
+            queue.enqueue(job)
+        lean = stored_jobs(queue_settings)
+        with psycopg.connect(conninfo(queue_settings), autocommit=True) as connection:
+            connection.execute("DELETE FROM procrastinate_jobs")
+        queue.lean = False
+        for job in jobs:
+            queue.enqueue(job)
+        assert stored_jobs(queue_settings) == lean
+    finally:
+        queue.close()
+    assert [Job.from_dict(row[5]["job"]) for row in lean] == jobs
+
+
+def test_a_schema_without_the_defer_function_is_noticed(queue_settings: Settings) -> None:
+    """Another procrastinate version may name its defer function differently: the queue
+    then falls back to `batch_defer` (whose rows the test above compares)."""
+    ensure_queue_schema(queue_settings)
+    queue = PostgresQueue(queue_settings)
+    queue.close()
+    assert queue.lean
+    with psycopg.connect(conninfo(queue_settings), autocommit=True) as connection:
+        connection.execute(f"ALTER FUNCTION {DEFER_FUNCTION} RENAME TO procrastinate_defer_jobs_v99")
+    queue = PostgresQueue(queue_settings)
+    queue.close()
+    assert not queue.lean
