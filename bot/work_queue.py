@@ -19,6 +19,8 @@ import logging
 import os
 import queue
 import threading
+import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
@@ -40,6 +42,7 @@ TASK = "journeybot.answer"
 SCHEMA_LOCK = 7_350_221  # pg_advisory_lock key: one process applies the queue's schema
 MAX_ATTEMPTS = 3
 MAX_BATCH = 200
+IDLE_CHECK_S = 2.0  # a pooled connection idle longer than this is checked before a batch uses it
 ENQUEUE_TIMEOUT_S = 2.0  # Slack's ack deadline is 3 s: fail (and let Slack retry) rather than miss it
 DEFER_FUNCTION = "procrastinate_defer_jobs_v1(procrastinate_job_to_defer_v1[])"
 # The batch as one JSON array, unpacked into procrastinate's job type by PostgreSQL.
@@ -80,9 +83,11 @@ class PostgresQueue:
 
     The batches go through a small pool of autocommit connections of its own: the insert
     commits in its own round trip, where procrastinate's default pool opens a transaction
-    and commits it apart. The pool still checks a connection before lending it, so one the
-    database dropped is replaced rather than failing a batch of acks. A batch that fails is
-    not retried here: its insert may have committed, and a second one would answer twice.
+    and commits it apart. A connection idle for over `IDLE_CHECK_S` is checked before it is
+    lent, so one the database dropped meanwhile is replaced rather than failing a batch of
+    acks; one used within that time is lent unchecked (in a burst, that round trip was a
+    third of each ack's wait). A batch that fails is not retried here: its insert may have
+    committed, and a second one would answer twice; its acks fail and Slack retries events.
 
     The batch is handed to procrastinate's own defer function (the one its `batch_defer`
     calls, from the schema this version installed) as one JSON text. Building its job
@@ -92,9 +97,11 @@ class PostgresQueue:
 
     def __init__(self, settings: Settings) -> None:
         self._app = queue_app(settings)
+        self.idle_check_s = IDLE_CHECK_S
+        self._last_used: weakref.WeakKeyDictionary[psycopg.Connection[Any], float] = weakref.WeakKeyDictionary()
         self._pool = psycopg_pool.ConnectionPool(conninfo(settings), min_size=1, max_size=2, open=True,
                                                  kwargs={"autocommit": True}, name="slack-enqueue",
-                                                 check=psycopg_pool.ConnectionPool.check_connection)
+                                                 check=self._check_if_idle)
         self._app.open(self._pool)
         self._task = self._app.configure_task(name=TASK, queue=QUEUE)
         self.lean = _has_defer_function(self._pool)  # False: through batch_defer (see above)
@@ -139,6 +146,10 @@ class PostgresQueue:
                 return
 
 
+    def _check_if_idle(self, connection: psycopg.Connection[Any]) -> None:
+        if time.monotonic() - self._last_used.get(connection, float("-inf")) > self.idle_check_s:
+            psycopg_pool.ConnectionPool.check_connection(connection)
+
     def _defer(self, batch: list[_Pending]) -> None:
         if not self.lean:
             self._task.batch_defer(*({"job": cast(JSONValue, p.job)} for p in batch))
@@ -146,6 +157,7 @@ class PostgresQueue:
         arguments = json.dumps([{"job": p.job} for p in batch], ensure_ascii=False, separators=(",", ":"))
         with self._pool.connection() as connection:
             row = connection.execute(DEFER_BATCH, {"queue": QUEUE, "task": TASK, "batch": arguments}).fetchone()
+            self._last_used[connection] = time.monotonic()
         if not row or len(row[0] or ()) != len(batch):
             raise RuntimeError("the Slack work queue took fewer jobs than it was given")
 

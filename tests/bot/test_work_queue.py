@@ -217,3 +217,23 @@ def test_a_schema_without_the_defer_function_is_noticed(queue_settings: Settings
     queue = PostgresQueue(queue_settings)
     queue.close()
     assert not queue.lean
+
+
+def test_a_connection_the_database_dropped_is_replaced_before_a_batch(queue_settings: Settings) -> None:
+    """Connections idle past the check interval are checked before use: a server restart
+    or an idle timeout between bursts costs no ack."""
+    ensure_queue_schema(queue_settings)
+    queue = PostgresQueue(queue_settings)
+    queue.idle_check_s = 0.2
+    try:
+        queue.enqueue(Job("command", ReplyTo("C1", "U1"), text="ask first"))
+        with psycopg.connect(conninfo(queue_settings), autocommit=True) as connection:
+            dropped = connection.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = ''").fetchone()
+        assert dropped and dropped[0] >= 1
+        time.sleep(0.3)
+        queue.enqueue(Job("command", ReplyTo("C2", "U1"), text="ask second"))
+    finally:
+        queue.close()
+    assert [row[5]["job"]["text"] for row in stored_jobs(queue_settings)] == ["ask first", "ask second"]
