@@ -145,7 +145,6 @@ class PostgresQueue:
             if stop:
                 return
 
-
     def _check_if_idle(self, connection: psycopg.Connection[Any]) -> None:
         if time.monotonic() - self._last_used.get(connection, float("-inf")) > self.idle_check_s:
             psycopg_pool.ConnectionPool.check_connection(connection)
