@@ -9,7 +9,7 @@ CHURN_ACK = "jb_churn_ack"
 CHURN_SNOOZE = "jb_churn_snooze"
 SENT_IT = "jb_sent_it"
 # Answer again in another stage: one id per button (Slack wants them unique in a block).
-OTHER_STAGE = ("jb_other_stage_1", "jb_other_stage_2")
+OTHER_STAGE = ("jb_other_stage_1", "jb_other_stage_2", "jb_other_stage_3")
 
 FEEDBACK_BLOCK = "jb_feedback"
 OTHER_STAGE_BLOCK = "jb_other_stages"

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 MIN_RELEVANCE = 0.30
 ANSWER_ASSETS = 3
 OPEN_QUESTIONS = 3
-OTHER_STAGES = 2  # an inferred stage comes with this many likeliest others, one click away
+OTHER_STAGES = 3  # an inferred stage comes with this many likeliest others, one click away
 
 
 @dataclass(frozen=True)

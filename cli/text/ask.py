@@ -21,7 +21,8 @@ def render(answer: Answer) -> str:
     lines.append("")
     lines.append(f"({'; '.join(detected) or 'no stage or persona detected'}; confidence {answer.confidence:.2f})")
     if answer.other_stages:
-        options = " or ".join(f"--stage {o.id}" for o in answer.other_stages)
+        flags = [f"--stage {o.id}" for o in answer.other_stages]
+        options = " or ".join([", ".join(flags[:-1]), flags[-1]] if len(flags) > 1 else flags)
         lines.append(f"Not {answer.stage_name}? Ask again with {options}.")
     if answer.note:
         lines.append(answer.note)

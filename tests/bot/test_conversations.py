@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from bot import ids
+from knowledge.answers import OTHER_STAGES
 from storage.engine import session_scope
 from storage.question_log import list_questions
 from tests.bot.conftest import BotServer
@@ -119,7 +120,7 @@ def test_another_stage_is_one_click_away(bot: BotServer) -> None:
     calls = bot.slack.wait_for(lambda c: any(x["method"] == "response_url" for x in c))
     first = [c for c in calls if c["method"] == "response_url"][-1]["params"]
     offered = [e for b in first["blocks"] if b.get("block_id") == ids.OTHER_STAGE_BLOCK for e in b["elements"]]
-    assert len(offered) == 2
+    assert len(offered) == OTHER_STAGES
     stage_name = offered[0]["text"]["text"].removeprefix("Answer for ")
     seen = len(bot.slack.calls)
     assert bot.action(offered[0]["action_id"], offered[0]["value"], channel="C0STAGES").status == 200

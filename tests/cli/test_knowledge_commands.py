@@ -60,6 +60,9 @@ def test_index_ask_stages_content(runner: CliRunner) -> None:
 
     text = runner.invoke(app, ["ask", "CFO wants to know the return on investment"])
     assert text.exit_code == 0 and "[1] ROI calculator — https://www.fieldline.example/roi" in text.output
+    assert answer["stage_how"] == "inferred" and len(answer["other_stages"]) == 2  # every other stage of this map
+    first, second = (f"--stage {o['id']}" for o in answer["other_stages"])
+    assert f"Not {answer['stage_name']}? Ask again with {first} or {second}." in text.output
 
     stages = run_json(runner, "stages")
     assert [s["id"] for s in stages["stages"]] == ["awareness", "consideration", "decision"]

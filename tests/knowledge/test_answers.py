@@ -37,3 +37,13 @@ def test_unrelated_question_is_not_answered_and_is_logged_as_such(sample_service
     with session_scope(sample_service.engine) as session:
         unanswered = list_questions(session, unanswered_only=True)
     assert any(e.question == "what's a good recipe for banana bread?" for e in unanswered)
+
+
+def test_an_inferred_stage_names_the_next_likeliest_in_the_cli_text(sample_service: Any) -> None:
+    from cli.text.ask import render
+    from knowledge.answers import OTHER_STAGES
+
+    answer = sample_service.asker.ask("kick off deck?")
+    assert answer.stage_how == "inferred" and len(answer.other_stages) == OTHER_STAGES == 3
+    a, b, c = (f"--stage {o.id}" for o in answer.other_stages)
+    assert f"Not {answer.stage_name}? Ask again with {a}, {b} or {c}." in render(answer)
