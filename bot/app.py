@@ -20,7 +20,7 @@ from bot.nudge_delivery import run_nudge_scan
 from bot.nudge_gate import preference_gate
 from bot.runtime import BotRuntime
 from bot.work_queue import WorkQueue, open_queue
-from config import Settings
+from config import ConfigError, Settings
 from knowledge.service import KnowledgeService
 from skills.builtin import default_registry
 from skills.outcome import new_error_id
@@ -28,8 +28,9 @@ from skills.outcome import new_error_id
 log = logging.getLogger(__name__)
 
 
-class SlackNotConfigured(RuntimeError):
-    """A Slack token or secret the chosen mode needs is missing."""
+class SlackNotConfigured(ConfigError):
+    """A Slack token or secret the chosen mode needs is missing (a setting to fix: entry
+    points print its one line)."""
 
 
 def build_runtime(settings: Settings, *, knowledge: KnowledgeService | None = None,

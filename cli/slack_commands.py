@@ -1,4 +1,5 @@
-"""`journeybot slack worker`: the Procfile's `worker` process, answering queued Slack work."""
+"""`journeybot slack worker` (the Procfile's `worker` process, answering queued Slack work)
+and `journeybot slack socket` (the whole bot in one process over Socket Mode)."""
 
 from __future__ import annotations
 
@@ -37,3 +38,12 @@ def worker() -> None:
     freeze_boot_heap()
     err.print(f"slack worker: answering queued work, {settings.slack_worker_concurrency} at a time")
     run_worker(runtime)
+
+
+@slack_app.command("socket")
+def socket() -> None:
+    """Run the bot over Socket Mode: one process, no public URL (needs JOURNEYBOT_SLACK_APP_TOKEN
+    and JOURNEYBOT_SLACK_BOT_TOKEN; see docs/slack.md)."""
+    from bot.socket_mode import serve
+
+    serve(load_settings())

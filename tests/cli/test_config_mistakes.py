@@ -73,6 +73,10 @@ CASES = [
      ["JOURNEYBOT_JOURNEY_MAP_PATH", "logo.png", "PNG image"], 1),
     ("sandbox-port-in-use", {}, ["sandbox", "--port", "{busy}"], ["--port", "already in use"], 2),
     ("blank-question", {}, ["ask", "   "], ["ask needs a question"], 2),
+    ("socket-mode-without-app-token", {"JOURNEYBOT_SLACK_BOT_TOKEN": "xoxb-0-0"}, ["slack", "socket"],
+     ["JOURNEYBOT_SLACK_APP_TOKEN", "docs/slack.md"], 2),
+    ("socket-mode-without-bot-token", {"JOURNEYBOT_SLACK_APP_TOKEN": "xapp-0-0"}, ["slack", "socket"],
+     ["JOURNEYBOT_SLACK_BOT_TOKEN", "docs/slack.md"], 2),
 ]
 
 
