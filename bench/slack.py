@@ -43,7 +43,6 @@ from slack_sdk import WebClient
 from bench.common import GOLDEN, load_settings_for_bench, percentile
 from bot.app import build_runtime, create_app
 from bot.http import make_wsgi_app
-from bot.runtime import freeze_boot_heap
 from bot.work_queue import conninfo
 from config import Settings
 from config.settings import SAMPLE_MAP
@@ -147,7 +146,6 @@ def _ours_in_child(values: dict[str, Any], out: Any) -> None:
     runtime = build_runtime(settings, knowledge=KnowledgeService(settings))
     runtime.warm_up()
     httpd = make_server("127.0.0.1", 0, make_wsgi_app(create_app(runtime)), server_class=_Server, handler_class=_Quiet)
-    freeze_boot_heap()  # as bot/wsgi.py does
     out.send(httpd.server_address[1])
     out.close()
     httpd.serve_forever(poll_interval=0.05)

@@ -27,16 +27,6 @@ from storage.timestamps import utc_now
 log = logging.getLogger(__name__)
 
 
-def freeze_boot_heap() -> None:
-    """Keep what a process loaded at boot out of the garbage collector's full passes.
-
-    The libraries, model and index of a warmed-up process are about 230,000 objects that
-    live as long as it does; a full collection walks them all (120 ms measured), stalling
-    every request in flight. Called once the process is ready, before taking traffic."""
-    gc.collect()
-    gc.freeze()
-
-
 @dataclass
 class BotRuntime:
     settings: Settings
@@ -69,13 +59,20 @@ class BotRuntime:
 
     def warm_up(self) -> None:
         """Load the index, the intent examples and the model before taking traffic, so the
-        first question is as quick as the rest; a missing index is reported, not fatal."""
+        first question is as quick as the rest; a missing index is reported, not fatal.
+
+        Then what the process loaded is moved out of the garbage collector's full passes:
+        the libraries, model and index are about 230,000 objects that live as long as the
+        process, and a full collection walking them took 120 ms, stalling every request in
+        flight (docs/benchmarks.md)."""
         self.prune_reports()
         try:
             self.knowledge.live.current()
             self.understander().understand("warm up")
         except Exception:  # noqa: BLE001 - the first request will say what is wrong, in one line
             log.warning("warm-up failed; the first request will try again", exc_info=True)
+        gc.collect()
+        gc.freeze()
 
     def prune_reports(self) -> None:
         """Delete local report copies older than the keep-days setting. Called at boot and

@@ -9,7 +9,6 @@ import sys
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.app import SlackNotConfigured, build_runtime, create_app
-from bot.runtime import freeze_boot_heap
 from config import ConfigError, Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -23,7 +22,6 @@ def serve(settings: Settings) -> None:
     runtime = build_runtime(settings)
     runtime.warm_up()
     app = create_app(runtime)
-    freeze_boot_heap()
     log.info("Socket Mode: connecting to Slack")
     SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from bot.app import build_runtime, create_web_app
-from bot.runtime import freeze_boot_heap
 from config import load_settings
 
 _settings = load_settings()
@@ -13,4 +12,3 @@ logging.basicConfig(level=_settings.log_level.upper(), format="%(asctime)s %(lev
 _runtime = build_runtime(_settings)
 _runtime.warm_up()  # gunicorn loads this module before taking traffic
 application = create_web_app(_runtime)
-freeze_boot_heap()

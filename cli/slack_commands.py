@@ -19,8 +19,7 @@ log = logging.getLogger(__name__)
 @slack_app.command("worker")
 def worker() -> None:
     """Answer acknowledged Slack requests from the PostgreSQL queue until stopped."""
-    from bot.app import SlackNotConfigured, build_runtime
-    from bot.runtime import freeze_boot_heap
+    from bot.app import build_runtime
     from bot.work_queue import lower_priority, run_worker
 
     settings = load_settings()
@@ -29,13 +28,8 @@ def worker() -> None:
                   "the web process answers by itself)")
         raise typer.Exit(ExitCode.USAGE)
     lower_priority(settings.slack_worker_nice)  # before the warm-up, which is CPU-bound too
-    try:
-        runtime = build_runtime(settings)
-    except SlackNotConfigured as exc:
-        err.print(str(exc))
-        raise typer.Exit(ExitCode.USAGE) from None
+    runtime = build_runtime(settings)  # a missing token: one line from the CLI's ConfigError handling
     runtime.warm_up()
-    freeze_boot_heap()
     err.print(f"slack worker: answering queued work, {settings.slack_worker_concurrency} at a time")
     run_worker(runtime)
 

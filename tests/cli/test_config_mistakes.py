@@ -75,6 +75,8 @@ CASES = [
     ("blank-question", {}, ["ask", "   "], ["ask needs a question"], 2),
     ("socket-mode-without-app-token", {"JOURNEYBOT_SLACK_BOT_TOKEN": "xoxb-0-0"}, ["slack", "socket"],
      ["JOURNEYBOT_SLACK_APP_TOKEN", "docs/slack.md"], 2),
+    ("slack-worker-without-bot-token", {"DATABASE_URL": "postgresql://jb:secret@127.0.0.1:{closed}/jb"},
+     ["slack", "worker"], ["JOURNEYBOT_SLACK_BOT_TOKEN", "docs/slack.md"], 2),
     ("socket-mode-without-bot-token", {"JOURNEYBOT_SLACK_APP_TOKEN": "xapp-0-0"}, ["slack", "socket"],
      ["JOURNEYBOT_SLACK_BOT_TOKEN", "docs/slack.md"], 2),
 ]
