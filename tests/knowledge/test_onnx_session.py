@@ -9,7 +9,7 @@ import numpy as np
 
 from knowledge.embeddings import MiniLMEmbeddings
 from knowledge.model_files import MODEL_FILES
-from knowledge.onnx_session import optimised_path
+from knowledge.onnx_session import NO_SPINNING, open_session, optimised_path
 
 TEXTS = ["CFO keeps asking about ROI, what do I send?", "security review questionnaire for IT", "x"]
 
@@ -40,3 +40,14 @@ def test_a_damaged_saved_graph_is_rebuilt(model_dir: Path, tmp_path: Path) -> No
     saved.write_bytes(b"not an onnx graph")
     assert np.allclose(MiniLMEmbeddings(copy).embed(TEXTS), expected, atol=1e-6)
     assert saved.stat().st_size > 1_000_000  # optimised and kept again
+
+
+def test_sessions_never_busy_wait_whether_optimised_now_or_loaded(model_dir: Path, tmp_path: Path) -> None:
+    copy = _copy(model_dir, tmp_path)
+    digest = MODEL_FILES["model.onnx"][2]
+    key, off = NO_SPINNING
+    fresh = open_session(copy / "model.onnx", digest)
+    assert optimised_path(copy / "model.onnx", digest).is_file()
+    loaded = open_session(copy / "model.onnx", digest, threads=2)
+    for session in (fresh, loaded):
+        assert session.get_session_options().get_session_config_entry(key) == off
