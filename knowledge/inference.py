@@ -82,24 +82,38 @@ CUE_MAX_SHARE = 0.03  # a title word in more of the map's other texts than this 
 
 
 def title_cues(journey_map: JourneyMap) -> dict[str, str]:
-    """Single words that name exactly one persona in the map's titles, aliases and
-    job-title patterns ("finance", "procurement", "infosec"): a rep saying "the finance
-    folks" implies that persona without using its full name. Words the map itself uses
-    freely elsewhere ("buyer", "revenue", "customer") say nothing about who is meant."""
+    """Single words that point to one persona in the map's titles, aliases and job-title
+    patterns ("finance", "procurement", "infosec"): a rep saying "the finance folks"
+    implies that persona without using its full name. A word several personas' titles share
+    points to the one holding most of them, at least half ("VP" in "VP Sales", "VP of
+    Sales", "VP RevOps", "VP Finance"), unless the stage definitions use it: there it is
+    the buyer in general ("the buyer", "the executive"). Words the map itself uses freely
+    elsewhere ("revenue", "customer") say nothing about who is meant."""
     texts = [t for s in journey_map.stages for t in (s.definition, *s.goals, *(q.text for q in s.questions),
                                                       *s.emotions, *s.obstacles, *s.information_needed)]
     texts += [f"{a.title} {a.summary}" for a in journey_map.assets]
     seen: Counter[str] = Counter(w for t in texts for w in set(map(singular, words(t))))
     limit = max(2.0, CUE_MAX_SHARE * len(texts))
-    owners: dict[str, set[str]] = defaultdict(set)
+    general = {singular(w) for s in journey_map.stages for w in words(s.definition)}
+    owners: dict[str, Counter[str]] = defaultdict(Counter)
     for persona in journey_map.personas:
         phrases = [persona.name, *persona.aliases, *persona.hubspot_buying_roles]
         phrases += [_regex_words(p) for p in persona.job_title_patterns]
         for phrase in phrases:
-            for word in words(phrase.replace("_", " ")):
-                if word not in _GENERIC_TITLE_WORDS and len(word) >= 2:
-                    owners[singular(word)].add(persona.id)
-    return {word: next(iter(ids)) for word, ids in owners.items() if len(ids) == 1 and seen[word] <= limit}
+            for word in {singular(w) for w in words(phrase.replace("_", " "))
+                         if w not in _GENERIC_TITLE_WORDS and len(w) >= 2}:
+                owners[word][persona.id] += 1
+    return {word: owner for word, ids in owners.items()
+            if seen[word] <= limit and (len(ids) == 1 or word not in general)
+            and (owner := _plurality(ids)) is not None}
+
+
+def _plurality(counts: Counter[str]) -> str | None:
+    ranked = counts.most_common(2)
+    if len(ranked) == 1:
+        return ranked[0][0]
+    (first, top), (_, second) = ranked
+    return first if top > second and top * 2 >= sum(counts.values()) else None
 
 
 def _regex_words(pattern: str) -> str:

@@ -1,0 +1,45 @@
+"""Title cues: the single words of a map's persona titles that imply a persona."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge.inference import title_cues
+from knowledge.models import JourneyMap
+from knowledge.validation import load_map
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def sample() -> JourneyMap:
+    return load_map(ROOT / "knowledge" / "data" / "sample_map.yaml").journey_map
+
+
+def _with_aliases(journey_map: JourneyMap, aliases: dict[str, list[str]]) -> JourneyMap:
+    personas = [p.model_copy(update={"aliases": aliases.get(p.id, p.aliases)}) for p in journey_map.personas]
+    return journey_map.model_copy(update={"personas": personas})
+
+
+def test_a_word_of_one_persona_only_is_a_cue(sample: JourneyMap) -> None:
+    cues = title_cues(sample)
+    assert cues["cfo"] == "finance" and cues["ciso"] == "technical-evaluator" and cues["cro"] == "economic-buyer"
+
+
+def test_a_shared_title_word_goes_to_the_persona_holding_most_of_it(sample: JourneyMap) -> None:
+    # "VP Sales", "VP of Sales" (economic buyer) against "VP RevOps" and "VP Finance".
+    assert title_cues(sample)["vp"] == "economic-buyer"
+    shifted = _with_aliases(sample, {"economic-buyer": ["CRO", "VP Sales"],
+                                     "champion": ["VP RevOps", "VP of Revenue Operations", "VP GTM"]})
+    assert title_cues(shifted)["vp"] == "champion"
+
+
+def test_a_shared_word_split_evenly_or_used_by_the_stage_definitions_is_no_cue(sample: JourneyMap) -> None:
+    # The economic buyer's name says "VP Sales" too: two against two.
+    even = _with_aliases(sample, {"economic-buyer": ["CRO", "VP Sales"], "champion": ["VP RevOps", "VP GTM"]})
+    assert "vp" not in title_cues(even)
+    # "Economic buyer" and "budget buyer": the stage definitions speak of "the buyer" in general.
+    assert any("buyer" in s.definition.lower() for s in sample.stages)
+    assert "buyer" not in title_cues(sample)
