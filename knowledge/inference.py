@@ -96,6 +96,7 @@ def title_cues(journey_map: JourneyMap) -> dict[str, str]:
     limit = max(2.0, CUE_MAX_SHARE * len(texts))
     general = {singular(w) for s in journey_map.stages for w in words(s.definition)}
     owners: dict[str, Counter[str]] = defaultdict(Counter)
+    pairs: dict[str, Counter[str]] = defaultdict(Counter)
     for persona in journey_map.personas:
         phrases = [persona.name, *persona.aliases, *persona.hubspot_buying_roles]
         phrases += [_regex_words(p) for p in persona.job_title_patterns]
@@ -103,9 +104,29 @@ def title_cues(journey_map: JourneyMap) -> dict[str, str]:
             for word in {singular(w) for w in words(phrase.replace("_", " "))
                          if w not in _GENERIC_TITLE_WORDS and len(w) >= 2}:
                 owners[word][persona.id] += 1
+        for phrase in (persona.name, *persona.aliases, *persona.job_title_patterns):
+            for fragment in _FRAGMENT_BREAK.split(phrase):
+                for pair in set(_pairs(_regex_words(fragment))):
+                    pairs[pair][persona.id] += 1
+    seen.update(b for t in texts for b in set(_pairs(t)))
+    single = {w for w, ids in owners.items() if seen[w] <= limit and _plurality(ids)}
+    for pair, ids in pairs.items():
+        if not set(pair.split()) & single:
+            owners[pair] = ids
     return {word: owner for word, ids in owners.items()
             if seen[word] <= limit and (len(ids) == 1 or word not in general)
             and (owner := _plurality(ids)) is not None}
+
+
+_FRAGMENT_BREAK = re.compile(r"[|(),/;]|\.\*")
+_FUNCTION_WORDS = frozenset({"of", "and", "the", "a", "an", "for", "in", "on", "to", "at", "or", "with"})
+
+
+def _pairs(text: str) -> list[str]:
+    """Adjacent word pairs, function words breaking them ("sales ops", not "director of")."""
+    tokens = [singular(w) for w in words(text)]
+    return [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)
+            if a not in _FUNCTION_WORDS and b not in _FUNCTION_WORDS]
 
 
 def _plurality(counts: Counter[str]) -> str | None:
@@ -156,7 +177,9 @@ class MapInference:
 
     def cued_persona(self, text: str) -> str | None:
         """The one persona the text's title words point to, if they agree."""
-        found = Counter(self.cues[w] for w in map(singular, words(text)) if w in self.cues)
+        tokens = [singular(w) for w in words(text)]
+        found = Counter(self.cues[w] for w in tokens if w in self.cues)
+        found.update(self.cues[p] for p in _pairs(text) if p in self.cues)
         if not found:
             return None
         ranked = found.most_common(2)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.inference import title_cues
+from knowledge.inference import MapInference, title_cues
 from knowledge.models import JourneyMap
 from knowledge.validation import load_map
 
@@ -43,3 +43,22 @@ def test_a_shared_word_split_evenly_or_used_by_the_stage_definitions_is_no_cue(s
     # "Economic buyer" and "budget buyer": the stage definitions speak of "the buyer" in general.
     assert any("buyer" in s.definition.lower() for s in sample.stages)
     assert "buyer" not in title_cues(sample)
+
+
+def test_a_pair_of_title_words_is_a_cue_where_neither_word_is_one(sample: JourneyMap) -> None:
+    cues = title_cues(sample)
+    # "sales ops director" (champion, alias and job-title patterns) against "sales ops analyst".
+    assert "sale" not in cues and "ops" not in cues
+    assert cues["sale ops"] == "champion"
+    assert cues["salesforce admin"] == "technical-evaluator"
+    # Function words break pairs; a pair holding a cue word leaves it to that word.
+    assert "director of" not in cues and "of revop" not in cues
+    assert "chief revenue" in cues and "vp sale" not in cues
+
+
+def test_the_persona_a_text_cues(sample: JourneyMap) -> None:
+    inference = MapInference(None, None, title_cues(sample))
+    assert inference.cued_persona("the sales ops guy is running the rollout") == "champion"
+    assert inference.cued_persona("the VP asked how this differs from our CRM") == "economic-buyer"
+    assert inference.cued_persona("our salesforce admin and the CFO both asked") is None  # they disagree
+    assert inference.cued_persona("the director of the team asked") is None
