@@ -82,20 +82,40 @@ CUE_MAX_SHARE = 0.03  # a title word in more of the map's other texts than this 
 
 
 def title_cues(journey_map: JourneyMap) -> dict[str, str]:
-    """Single words that point to one persona in the map's titles, aliases and job-title
-    patterns ("finance", "procurement", "infosec"): a rep saying "the finance folks"
-    implies that persona without using its full name. A word several personas' titles share
-    points to the one holding most of them, at least half ("VP" in "VP Sales", "VP of
-    Sales", "VP RevOps", "VP Finance"), unless the stage definitions use it: there it is
-    the buyer in general ("the buyer", "the executive"). Words the map itself uses freely
-    elsewhere ("revenue", "customer") say nothing about who is meant."""
+    """Words, and pairs of words, that point to one persona in the map's titles, aliases and
+    job-title patterns ("finance", "infosec", "sales ops"): a rep saying "the finance folks"
+    implies that persona without using its full name.
+
+    A word several personas' titles share points to the one holding most of them, at least
+    half ("VP" in "VP Sales", "VP of Sales", "VP RevOps", "VP Finance"), unless the stage
+    definitions use it: there it is the buyer in general ("the buyer", "the executive"). A
+    pair counts where neither of its words is a cue alone. Words the map itself uses freely
+    elsewhere ("revenue", "customer") and words of stage names ("decision" maker, the
+    Decision stage) say nothing about who is meant."""
     texts = [t for s in journey_map.stages for t in (s.definition, *s.goals, *(q.text for q in s.questions),
                                                       *s.emotions, *s.obstacles, *s.information_needed)]
     texts += [f"{a.title} {a.summary}" for a in journey_map.assets]
-    seen: Counter[str] = Counter(w for t in texts for w in set(map(singular, words(t))))
+    seen: Counter[str] = Counter(w for t in texts for w in {*map(singular, words(t)), *_pairs(t)})
     limit = max(2.0, CUE_MAX_SHARE * len(texts))
     general = {singular(w) for s in journey_map.stages for w in words(s.definition)}
-    owners: dict[str, Counter[str]] = defaultdict(Counter)
+    stage_words = {singular(w) for s in journey_map.stages for w in words(s.name)}
+    singles, pairs = _title_counts(journey_map)
+
+    def owner(word: str, ids: Counter[str]) -> str | None:
+        if seen[word] > limit or word in stage_words or (len(ids) > 1 and word in general):
+            return None
+        return _plurality(ids)
+
+    cues = {word: found for word, ids in singles.items() if (found := owner(word, ids))}
+    cues.update({pair: found for pair, ids in pairs.items()
+                 if not set(pair.split()) & cues.keys() and (found := owner(pair, ids))})
+    return cues
+
+
+def _title_counts(journey_map: JourneyMap) -> tuple[dict[str, Counter[str]], dict[str, Counter[str]]]:
+    """For each title word, and each pair of adjacent title words, how many of each
+    persona's titles use it."""
+    singles: dict[str, Counter[str]] = defaultdict(Counter)
     pairs: dict[str, Counter[str]] = defaultdict(Counter)
     for persona in journey_map.personas:
         phrases = [persona.name, *persona.aliases, *persona.hubspot_buying_roles]
@@ -103,19 +123,12 @@ def title_cues(journey_map: JourneyMap) -> dict[str, str]:
         for phrase in phrases:
             for word in {singular(w) for w in words(phrase.replace("_", " "))
                          if w not in _GENERIC_TITLE_WORDS and len(w) >= 2}:
-                owners[word][persona.id] += 1
+                singles[word][persona.id] += 1
         for phrase in (persona.name, *persona.aliases, *persona.job_title_patterns):
             for fragment in _FRAGMENT_BREAK.split(phrase):
                 for pair in set(_pairs(_regex_words(fragment))):
                     pairs[pair][persona.id] += 1
-    seen.update(b for t in texts for b in set(_pairs(t)))
-    single = {w for w, ids in owners.items() if seen[w] <= limit and _plurality(ids)}
-    for pair, ids in pairs.items():
-        if not set(pair.split()) & single:
-            owners[pair] = ids
-    return {word: owner for word, ids in owners.items()
-            if seen[word] <= limit and (len(ids) == 1 or word not in general)
-            and (owner := _plurality(ids)) is not None}
+    return singles, pairs
 
 
 _FRAGMENT_BREAK = re.compile(r"[|(),/;]|\.\*")

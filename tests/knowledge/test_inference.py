@@ -62,3 +62,13 @@ def test_the_persona_a_text_cues(sample: JourneyMap) -> None:
     assert inference.cued_persona("the VP asked how this differs from our CRM") == "economic-buyer"
     assert inference.cued_persona("our salesforce admin and the CFO both asked") is None  # they disagree
     assert inference.cued_persona("the director of the team asked") is None
+
+
+def test_a_word_naming_a_stage_is_about_the_stage_not_a_person(sample: JourneyMap) -> None:
+    # "decision maker" is the economic buyer's, but "Decision" is also a stage of the map.
+    assert any(s.name == "Decision" for s in sample.stages)
+    assert "decision" not in title_cues(sample)
+    assert MapInference(None, None, title_cues(sample)).cued_persona("what does the decision stage look like?") is None
+    renamed = sample.model_copy(update={"stages": [s.model_copy(update={"name": "Commit"}) if s.name == "Decision"
+                                                   else s for s in sample.stages]})
+    assert title_cues(renamed)["decision"] == "economic-buyer"
