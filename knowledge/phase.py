@@ -1,5 +1,7 @@
 """Before or after the purchase? Reps say so in passing ("prospect", "warming up" vs
 "customer", "went live"); that cue keeps stage inference on the right side of the sale.
+Some say they stand right at the signature ("before he signs", "signed last week"): that
+points to the last stage before it or the first one after it, in the map's own order.
 
 A stage is post-purchase when the map ties it to the customer or evangelist lifecycle
 stages or to the closed-won deal stage.
@@ -29,6 +31,16 @@ _POST = re.compile(
 )
 
 
+# Standing right at the signature: the last stage before it, or the first one after.
+_JUST_BEFORE = re.compile(
+    r"\bbefore (?:(?:they|he|she|we)(?:'ll| will)? )?(?:sign|signs|signing|put pen to paper)\b"
+)
+_JUST_AFTER = re.compile(
+    r"\b(?:(?:just|recently|newly) signed|signed (?:yesterday|today|last week|this week|on \w+day)|"
+    r"(?:right|just|straight) after (?:they|we|he|she) sign(?:ed)?|new customers?(?:'s)?)\b"
+)
+
+
 def stage_phase(stage: Stage) -> Phase:
     post = POST_LIFECYCLE.intersection(stage.hubspot.lifecycle_stages) or POST_DEAL_STAGES.intersection(stage.hubspot.deal_stages)
     return "post" if post else "pre"
@@ -41,3 +53,21 @@ def question_phase(text: str) -> Phase | None:
     if pre == post:
         return None
     return "pre" if pre > post else "post"
+
+
+def signing_side(text: str) -> Phase | None:
+    """"pre" when the question stands just before the signature ("before they sign"),
+    "post" just after it ("signed last week"), else None."""
+    lowered = text.lower()
+    before, after = bool(_JUST_BEFORE.search(lowered)), bool(_JUST_AFTER.search(lowered))
+    if before == after:
+        return None
+    return "pre" if before else "post"
+
+
+def boundary_stage(order: list[str], phases: dict[str, Phase], side: Phase) -> str | None:
+    """The last pre-purchase stage, or the first post-purchase one, in the map's order."""
+    ids = [sid for sid in order if phases.get(sid) == side]
+    if not ids:
+        return None
+    return ids[-1] if side == "pre" else ids[0]

@@ -14,7 +14,7 @@ from knowledge.glossary import expand_acronyms
 from knowledge.inference import MapInference
 from knowledge.lexical import BM25
 from knowledge.models import JourneyMap
-from knowledge.phase import Phase, question_phase, stage_phase
+from knowledge.phase import Phase, boundary_stage, question_phase, signing_side, stage_phase
 from knowledge.text import normalize
 from knowledge.unit_vectors import UnitVectors
 from knowledge.units import Unit, build_units
@@ -26,6 +26,7 @@ DENSE_ASSETS = 60
 DENSE_QUESTIONS = 30
 W_DENSE, W_LEXICAL, W_ANSWERS = 0.55, 0.10, 0.40
 OTHER_PHASE_FACTOR = 0.6
+BOUNDARY_FACTOR = 0.2  # a question standing right at the signature: other stages' votes (dev)
 VOTE_STAGE_TEXT, VOTE_QUESTIONS, VOTE_ASSETS, VOTERS = 0.3, 1.0, 1.0, 5
 # Stage when none is named: the map-trained classifier and the retrieval vote, mixed.
 W_CLASSIFIER = 0.5
@@ -113,7 +114,9 @@ class Retriever:
         questions = self._rank_questions(question_dense, question_lex, named, persona)
         answer_strength = {h.unit.ref_id: h.dense for h in questions}
         assets = self._rank_assets(asset_dense, asset_lex, answer_strength, named, persona, named_stage)
-        stage = named or self._infer_stage(stage_dense, questions, assets, phase, vector)
+        side = signing_side(normalized)
+        boundary = boundary_stage(self.stage_order, self.phases, side) if side else None
+        stage = named or self._infer_stage(stage_dense, questions, assets, phase, vector, boundary)
         if stage is not None and named is None:
             questions = self._rank_questions(question_dense, question_lex, stage, persona)
             assets = self._rank_assets(asset_dense, asset_lex, answer_strength, stage, persona, None)
@@ -157,7 +160,7 @@ class Retriever:
 
     def _infer_stage(
         self, stage_dense: dict[str, float], questions: list[Hit], assets: list[Hit], phase: Phase | None,
-        vector: list[float],
+        vector: list[float], boundary: str | None = None,
     ) -> StageGuess | None:
         votes: dict[str, float] = defaultdict(float)
         for unit_id, score in stage_dense.items():
@@ -182,6 +185,10 @@ class Retriever:
             for sid in votes:
                 if self.phases.get(sid) != phase:
                     votes[sid] *= OTHER_PHASE_FACTOR
+        if boundary is not None:
+            for sid in votes:
+                if sid != boundary:
+                    votes[sid] *= BOUNDARY_FACTOR
         ranked = sorted(votes.items(), key=lambda kv: -kv[1])
         margin = (ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0.0)) / (ranked[0][1] or 1.0)
         return StageGuess(ranked[0][0], "inferred", round(min(1.0, 0.5 + margin), 3), tuple(sid for sid, _ in ranked[1:]))

@@ -58,6 +58,15 @@ def test_a_stage_word_for_the_other_side_of_the_sale_is_the_topic_not_the_stage(
     assert said.stage is not None and said.stage.how == "named" and said.stage.stage_id == "onboarding"
 
 
+def test_a_question_right_after_the_signature_is_asked_in_the_first_stage_after_it(sample_service: Any) -> None:
+    retriever = sample_service.live.current().retriever
+    question = "their team wants to know how to import historical pipeline. help?"
+    plain = retriever.retrieve(question)
+    assert plain.stage is not None and plain.stage.stage_id == "adoption"
+    signed = retriever.retrieve(f"signed last week, {question}")
+    assert signed.stage is not None and (signed.stage.stage_id, signed.stage.how) == ("onboarding", "inferred")
+
+
 def test_a_person_described_rather_than_named_gets_a_persona(sample_service: Any) -> None:
     retriever = sample_service.live.current().retriever
     text = "the person who signed originally wants to see results before we talk about more seats. what do I bring?"
