@@ -35,6 +35,8 @@ FUZZY_MIN_CHARS = 5
 _EVERYDAY_SHORT = frozenset({"it", "us", "am", "an", "or", "as", "at", "be", "do", "go", "he", "me", "my", "no",
                              "so", "to", "we"})
 FUZZY_CUTOFF = 84.0
+STEM_MIN_CHARS = 6  # "contract stage" names the stage whose alias is "contracting"
+_STAGE_WORDS = frozenset({"stage", "phase"})
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,8 @@ class Detector:
                     found.append(Mention(kind, ref_id, " ".join(key), start, start + size, exact))
         # Job-title patterns describe contacts' titles, not questions ("buyer" in a
         # rep's question is the prospect): the title words are learned as cues instead.
+        if not any(m.kind == "stage" for m in found):
+            found += self._stem_before_stage(tokens)
         mentions = _resolve_overlaps(found)
         stage = _pick(mentions, "stage")
         persona = _pick(mentions, "persona")
@@ -171,6 +175,36 @@ class Detector:
             tuple(mentions),
         )
 
+    @cached_property
+    def _one_word_stage_names(self) -> dict[str, set[str]]:
+        names: dict[str, set[str]] = {}
+        for kind, ref_id, phrase in self.phrases:
+            if kind == "stage" and len(phrase) == 1 and len(phrase[0]) >= STEM_MIN_CHARS:
+                names.setdefault(phrase[0], set()).add(ref_id)
+        return names
+
+    def _stem_before_stage(self, tokens: list[str]) -> list[Mention]:
+        """A word followed by "stage" or "phase" that shares its stem with one stage's
+        one-word name or alias: "the contract stage" (alias "contracting")."""
+        found: list[Mention] = []
+        for i in range(len(tokens) - 1):
+            word = tokens[i]
+            if tokens[i + 1] not in _STAGE_WORDS or len(word) < STEM_MIN_CHARS:
+                continue
+            owners = {ref for name, refs in self._one_word_stage_names.items()
+                      if _shared_prefix(word, name) >= max(STEM_MIN_CHARS, min(len(word), len(name)) - 3) for ref in refs}
+            if len(owners) == 1:
+                found.append(Mention("stage", owners.pop(), word, i, i + 1, False))
+        return found
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def _same_initial(a: str, b: str) -> bool:

@@ -31,6 +31,11 @@ def detector() -> Detector:
         ("lots of MQLs from the webinar, what next", "research"),
         ("customer in the adoption stage", "adoption"),
         ("<@U123> what's good for *onboarding*? :rocket:", "onboarding"),
+        # A word before "stage" sharing its stem with a one-word alias ("contracting", "renewal").
+        ("how do I build urgency right at the contract stage", "decision"),
+        ("they're at the contracts stage", "decision"),
+        ("anything for the renewals phase?", "expansion"),
+        ("what do they need in the evaluating stage", "consideration"),
     ],
 )
 def test_stage_named(detector: Detector, text: str, stage: str) -> None:
@@ -52,6 +57,13 @@ def test_stage_named(detector: Detector, text: str, stage: str) -> None:
 )
 def test_persona_named(detector: Detector, text: str, persona: str) -> None:
     assert detector.detect(normalize(text)).persona_id == persona
+
+
+@pytest.mark.parametrize(
+    "text", ["what sales stage is the deal in?", "the account stage", "contract review is next", "a closed stage"]
+)
+def test_a_word_before_stage_names_none_unless_it_shares_one_stages_stem(detector: Detector, text: str) -> None:
+    assert detector.detect(normalize(text)).stage_id is None
 
 
 def test_decision_maker_is_a_persona_not_the_decision_stage(detector: Detector) -> None:
