@@ -42,6 +42,7 @@ class SlackWorkspace:
         self.members: dict[str, set[str]] = {}  # channel -> users in it (users.conversations)
         self.creators: dict[str, str] = {}  # channel -> the user who created it (conversations.info)
         self.display_names: dict[str, str] = {}  # users.info: user id -> profile display name
+        self.socket_url: str | None = None  # apps.connections.open hands it out (sandbox.socket_mode)
         self._lock = threading.Lock()
         self._ts = 1700000000.000100
 
@@ -249,6 +250,10 @@ class SlackWorkspace:
             return self.stop_stream(params)
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
+        if method == "apps.connections.open":
+            if not str(params.get("_auth", "")).startswith("Bearer xapp-"):
+                return {"ok": False, "error": "not_allowed_token_type"}  # only an app-level token opens one
+            return {"ok": True, "url": self.socket_url} if self.socket_url else {"ok": False, "error": "access_denied"}
         if method == "files.getUploadURLExternal":
             file_id = f"F{len(self.calls):06d}"
             return {"ok": True, "upload_url": f"http://127.0.0.1:{port}/upload/{file_id}", "file_id": file_id}
