@@ -55,6 +55,7 @@ class Score:
 @dataclass
 class Report:
     routing: Score = field(default_factory=Score)
+    routing_offered: Score = field(default_factory=Score)  # routed right, or asked back with the right skill offered
     entities: Score = field(default_factory=Score)
     stage: Score = field(default_factory=Score)
     stage_offered: Score = field(default_factory=Score)  # the stage, or one of the answer's "Answer for" stages
@@ -68,6 +69,7 @@ class Report:
         return {
             "utterances": self.routing.total,
             "routing": self.routing.rate,
+            "routing_or_offered": self.routing_offered.rate,
             "asked_back": self.asked_back,
             "entities": self.entities.rate,
             "entity_items": self.entities.total,
@@ -130,6 +132,8 @@ def evaluate(retriever: Retriever, understander: Understander, items: list[dict[
         retrieval = retriever.retrieve(text, k=3)
         routed_ok = _routed_ok(item, result)
         report.routing.add(routed_ok)
+        report.routing_offered.add(routed_ok or (result.clarify is not None and item["skill"] in
+                                                 {o.skill for o in result.clarify.options}))
         report.asked_back += result.clarify is not None
         expected = [e for e in item.get("entities") or [] if e["type"] in ("company", "deal")]
         entity_ok = True
