@@ -182,13 +182,13 @@ def _drop_database(url: str) -> None:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _workers(settings: Settings, count: int) -> list[subprocess.Popen[bytes]]:
+def _workers(settings: Settings, count: int, concurrency: int) -> list[subprocess.Popen[bytes]]:
     journeybot = str(Path(sys.executable).parent / "journeybot")
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("JOURNEYBOT_") and k != "DATABASE_URL"},
            "DATABASE_URL": settings.database_url, "JOURNEYBOT_DATA_DIR": str(settings.data_dir),
            "JOURNEYBOT_EMBEDDING_MODEL_DIR": str(settings.embedding_model_dir), "JOURNEYBOT_SLACK_BOT_TOKEN": "xoxb-bench",
            "JOURNEYBOT_SLACK_SIGNING_SECRET": SECRET, "JOURNEYBOT_SLACK_API_BASE_URL": settings.slack_api_base_url,
-           "JOURNEYBOT_SLACK_WORKER_CONCURRENCY": "2"}
+           "JOURNEYBOT_SLACK_WORKER_CONCURRENCY": str(concurrency)}
     processes = [subprocess.Popen([journeybot, "slack", "worker"], env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL) for _ in range(count)]
     deadline = time.monotonic() + 60
@@ -202,7 +202,8 @@ def _workers(settings: Settings, count: int) -> list[subprocess.Popen[bytes]]:
     return processes
 
 
-def run(concurrency: int, rounds: int, queue: str, clients: str = "process") -> dict[str, Any]:
+def run(concurrency: int, rounds: int, queue: str, clients: str = "process", workers: int = 2,
+        worker_concurrency: int = 2) -> dict[str, Any]:
     base = load_settings_for_bench()
     data_dir = Path(tempfile.mkdtemp(prefix="jb-bench-slack-"))
     slack = SlackStandIn().start()
@@ -214,7 +215,7 @@ def run(concurrency: int, rounds: int, queue: str, clients: str = "process") -> 
     }
     settings = Settings.from_mapping(values)
     KnowledgeService(settings).index()
-    workers = _workers(settings, 2) if queue == "postgres" else []
+    worker_processes = _workers(settings, workers, worker_concurrency) if queue == "postgres" else []
     ours_process, url = _in_child(_ours_in_child, values)
     plain_process, plain_url = _in_child(_plain_in_child, slack.base_url)
     questions = [g.question for g in load_golden(GOLDEN)]
@@ -261,7 +262,7 @@ def run(concurrency: int, rounds: int, queue: str, clients: str = "process") -> 
     finally:
         ours_process.terminate()
         plain_process.terminate()
-        for worker in workers:
+        for worker in worker_processes:
             worker.terminate()
             worker.wait(timeout=20)
         slack.stop()
@@ -294,8 +295,11 @@ def main() -> None:
     parser.add_argument("--queue", choices=("inprocess", "postgres"), default="inprocess")
     parser.add_argument("--clients", choices=("process", "thread"), default="process",
                         help="fire from a forked process (default) or from threads of the server's own process")
+    parser.add_argument("--workers", type=int, default=2, help="`journeybot slack worker` processes (postgres queue)")
+    parser.add_argument("--worker-concurrency", type=int, default=2, help="jobs each worker answers at once")
     args = parser.parse_args()
-    print(json.dumps(run(args.concurrency, args.rounds, args.queue, args.clients), indent=2))
+    print(json.dumps(run(args.concurrency, args.rounds, args.queue, args.clients, args.workers, args.worker_concurrency),
+                     indent=2))
 
 
 if __name__ == "__main__":
