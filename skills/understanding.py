@@ -300,9 +300,17 @@ def understander_for(ctx: Any, registry: Registry) -> Understander:
 
 def add_map_reading(result: Understanding, retriever: Any, memory: ThreadMemory | None = None) -> Understanding:
     """Stage and persona as the journey map reads the message (named, cued or inferred),
-    falling back to the thread's when the message implies none."""
+    falling back to the thread's when the message implies none. For a skill other than
+    `ask` only what the message says counts (a stage named, a persona named or cued by a
+    title): an inferred one is how the map would read a question, which that skill never uses."""
     chosen = result.arguments if result.how == "llm" else {}  # the LLM's pick stands over the offline reading
     retrieval = retriever.retrieve(result.text, k=1, stage_id=chosen.get("stage"), persona_id=chosen.get("persona"))
-    result.stage = retrieval.stage.stage_id if retrieval.stage else (memory.stage_id if memory else None)
-    result.persona = retrieval.persona_id or (memory.persona_id if memory else None)
+    from_map = result.skill in (None, "ask")
+    stage = retrieval.stage.stage_id if retrieval.stage and (from_map or retrieval.stage.how in SAID) else None
+    persona = retrieval.persona_id if from_map or retrieval.persona_how in SAID | {"cued"} else None
+    result.stage = stage or (memory.stage_id if memory else None)
+    result.persona = persona or (memory.persona_id if memory else None)
     return result
+
+
+SAID = frozenset({"given", "named"})

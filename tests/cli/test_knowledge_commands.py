@@ -181,3 +181,12 @@ def test_route_shows_the_skill_and_the_dates_a_time_phrase_means(runner: CliRunn
     assert shown.exit_code == 0, shown.output
     assert f"time: “last week” → {time['start']} to {time['end']}" in shown.stdout
     assert "→ ?" not in shown.stdout
+
+
+def test_route_shows_an_inferred_stage_only_for_the_map_q_and_a(runner: CliRunner) -> None:
+    asked = run_json(runner, "route", "what should I send a CFO who worries about cost?")
+    assert asked["skill"] == "ask" and asked["stage"] is not None and asked["persona"] is not None
+    velocity = run_json(runner, "route", "how are we tracking this week?")
+    assert velocity["skill"] == "velocity" and velocity["stage"] is None and velocity["persona"] is None
+    gaps = run_json(runner, "route", "content gaps in the decision stage")
+    assert (gaps["skill"], gaps["stage"]) == ("gaps", "decision")  # named: the skill can use it
