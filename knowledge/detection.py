@@ -213,10 +213,14 @@ def _same_initial(a: str, b: str) -> bool:
 
 
 def _resolve_overlaps(found: list[Mention]) -> list[Mention]:
-    """Longer and exact mentions win over the shorter ones they overlap."""
+    """Longer and exact mentions win over the shorter ones they overlap. The very same
+    words can name a stage and a persona at once ("procurement" is a Decision alias and
+    the finance persona's); a shorter mention inside a longer one never counts ("decision"
+    in "decision maker")."""
     chosen: list[Mention] = []
     for mention in sorted(found, key=lambda m: (-m.length, not m.exact, m.start)):
-        if all(mention.end <= c.start or mention.start >= c.end for c in chosen):
+        if all(mention.end <= c.start or mention.start >= c.end
+               or (c.kind != mention.kind and (c.start, c.end) == (mention.start, mention.end)) for c in chosen):
             chosen.append(mention)
     return sorted(chosen, key=lambda m: m.start)
 

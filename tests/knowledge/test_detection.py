@@ -66,6 +66,13 @@ def test_a_word_before_stage_names_none_unless_it_shares_one_stages_stem(detecto
     assert detector.detect(normalize(text)).stage_id is None
 
 
+def test_the_same_words_can_name_a_stage_and_a_persona(detector: Detector) -> None:
+    # "procurement": an alias of the Decision stage and of the financial gatekeeper.
+    detection = detector.detect(normalize("procurement sent over their vendor onboarding forms and wants our MSA"))
+    assert (detection.stage_id, detection.persona_id) == ("decision", "finance")
+    assert detection.stage_phrase == "procurement" and detection.persona_phrase == "procurement"
+
+
 def test_decision_maker_is_a_persona_not_the_decision_stage(detector: Detector) -> None:
     detection = detector.detect("the decision maker wants a reference call")
     assert detection.persona_id == "economic-buyer"
