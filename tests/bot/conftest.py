@@ -6,12 +6,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
+import shutil
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any
 from urllib.parse import urlencode
@@ -38,6 +42,25 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, *args: Any) -> None:
         pass
+
+
+def console_script(name: str) -> str:
+    """The path of a console script installed beside this interpreter."""
+    found = shutil.which(name, path=str(Path(sys.executable).parent))
+    assert found, f"{name} is installed with the package"
+    return found
+
+
+def process_env(settings: Settings, slack_base_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a bot process started as a user starts it: this one's without any
+    journeybot setting, plus `settings`' database, data and model folders, the bot token
+    and the Slack stand-in's address."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("JOURNEYBOT_") and k != "DATABASE_URL"},
+        "DATABASE_URL": settings.database_url, "JOURNEYBOT_DATA_DIR": str(settings.data_dir),
+        "JOURNEYBOT_EMBEDDING_MODEL_DIR": str(settings.embedding_model_dir),
+        "JOURNEYBOT_SLACK_BOT_TOKEN": BOT_TOKEN, "JOURNEYBOT_SLACK_API_BASE_URL": slack_base_url, **extra,
+    }
 
 
 def sign(body: bytes, timestamp: int, secret: str = SIGNING_SECRET) -> str:

@@ -6,7 +6,6 @@ answers once, through the reply path each kind of request has."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ import pytest
 from sandbox.slack_api import SlackStandIn
 from sandbox.slack_workspace import APP_ID, BOT_USER, TEAM_ID
 from sandbox.socket_mode import SocketModeStandIn
-from tests.bot.conftest import BOT_TOKEN
+from tests.bot.conftest import BOT_TOKEN, console_script, process_env
 
 
 @pytest.mark.parametrize(("env", "named"), [
@@ -52,18 +51,10 @@ def socket_endpoint(slack_api: SlackStandIn) -> Iterator[SocketModeStandIn]:
 def socket_bot(sample_service: Any, slack_api: SlackStandIn, socket_endpoint: SocketModeStandIn,
                tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """`journeybot slack socket` as a user starts it, connected to the stand-ins."""
-    settings = sample_service.settings
-    journeybot = shutil.which("journeybot", path=str(Path(sys.executable).parent))
-    assert journeybot, "the console script is installed with the package"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("JOURNEYBOT_") and k != "DATABASE_URL"},
-        "DATABASE_URL": settings.database_url, "JOURNEYBOT_DATA_DIR": str(settings.data_dir),
-        "JOURNEYBOT_EMBEDDING_MODEL_DIR": str(settings.embedding_model_dir),
-        "JOURNEYBOT_SLACK_BOT_TOKEN": BOT_TOKEN, "JOURNEYBOT_SLACK_APP_TOKEN": APP_TOKEN,
-        "JOURNEYBOT_SLACK_API_BASE_URL": slack_api.base_url, "JOURNEYBOT_LOG_LEVEL": "INFO",
-    }
+    env = process_env(sample_service.settings, slack_api.base_url,
+                      JOURNEYBOT_SLACK_APP_TOKEN=APP_TOKEN, JOURNEYBOT_LOG_LEVEL="INFO")
     log = tmp_path / "socket.log"
-    process = subprocess.Popen([journeybot, "slack", "socket"], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    process = subprocess.Popen([console_script("journeybot"), "slack", "socket"], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL)
     try:
         assert socket_endpoint.wait_connected(90), log.read_text()

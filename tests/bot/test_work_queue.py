@@ -5,10 +5,8 @@ middle of a burst loses nothing and nothing is posted twice."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -30,7 +28,15 @@ from config import Settings
 from config.settings import SAMPLE_MAP
 from knowledge.service import KnowledgeService
 from sandbox.slack_api import SlackStandIn
-from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET, BotServer, _QuietHandler, _ThreadingWSGIServer
+from tests.bot.conftest import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    BotServer,
+    _QuietHandler,
+    _ThreadingWSGIServer,
+    console_script,
+    process_env,
+)
 
 BURST = 50
 STALLED_AFTER_S = 3.0
@@ -60,18 +66,11 @@ def web(queue_settings: Settings, slack_api: SlackStandIn) -> Iterator[BotServer
 
 
 def start_worker(settings: Settings, log: Path, **extra_env: str) -> subprocess.Popen[bytes]:
-    journeybot = shutil.which("journeybot", path=str(Path(sys.executable).parent))
-    assert journeybot, "the console script is installed with the package"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("JOURNEYBOT_") and k != "DATABASE_URL"},
-        "DATABASE_URL": settings.database_url, "JOURNEYBOT_DATA_DIR": str(settings.data_dir),
-        "JOURNEYBOT_EMBEDDING_MODEL_DIR": str(settings.embedding_model_dir),
-        "JOURNEYBOT_SLACK_BOT_TOKEN": BOT_TOKEN, "JOURNEYBOT_SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "JOURNEYBOT_SLACK_API_BASE_URL": settings.slack_api_base_url,
-        "JOURNEYBOT_SLACK_STALLED_AFTER_S": str(STALLED_AFTER_S), "JOURNEYBOT_SLACK_WORKER_CONCURRENCY": "2",
-        "JOURNEYBOT_LOG_LEVEL": "INFO", **extra_env,
-    }
-    return subprocess.Popen([journeybot, "slack", "worker"], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    env = process_env(settings, settings.slack_api_base_url, JOURNEYBOT_SLACK_SIGNING_SECRET=SIGNING_SECRET,
+                      JOURNEYBOT_SLACK_STALLED_AFTER_S=str(STALLED_AFTER_S), JOURNEYBOT_SLACK_WORKER_CONCURRENCY="2",
+                      JOURNEYBOT_LOG_LEVEL="INFO", **extra_env)
+    return subprocess.Popen([console_script("journeybot"), "slack", "worker"], env=env, stdout=log.open("ab"),
+                            stderr=subprocess.STDOUT)
 
 
 def mention(n: int) -> dict[str, Any]:

@@ -4,10 +4,7 @@ environment, answering the health check and a signed slash command."""
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -17,26 +14,15 @@ from urllib.parse import urlencode
 import pytest
 
 from sandbox.slack_api import SlackStandIn
-from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET, sign
+from tests.bot.conftest import SIGNING_SECRET, console_script, process_env, sign
 from tests.conftest import free_port
 
 
 def test_gunicorn_serves_the_bot(sample_service: Any, slack_api: SlackStandIn, tmp_path: Path) -> None:
-    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
-    assert gunicorn, "gunicorn is a dependency of the web process"
     port = free_port()
-    settings = sample_service.settings
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("JOURNEYBOT_") and k != "DATABASE_URL"},
-        "JOURNEYBOT_DATA_DIR": str(settings.data_dir),
-        "DATABASE_URL": settings.database_url,
-        "JOURNEYBOT_EMBEDDING_MODEL_DIR": str(settings.embedding_model_dir),
-        "JOURNEYBOT_SLACK_BOT_TOKEN": BOT_TOKEN,
-        "JOURNEYBOT_SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "JOURNEYBOT_SLACK_API_BASE_URL": slack_api.base_url,
-    }
+    env = process_env(sample_service.settings, slack_api.base_url, JOURNEYBOT_SLACK_SIGNING_SECRET=SIGNING_SECRET)
     process = subprocess.Popen(
-        [gunicorn, "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}", "bot.wsgi:application"],
+        [console_script("gunicorn"), "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}", "bot.wsgi:application"],
         env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:
