@@ -72,3 +72,15 @@ def test_a_word_naming_a_stage_is_about_the_stage_not_a_person(sample: JourneyMa
     renamed = sample.model_copy(update={"stages": [s.model_copy(update={"name": "Commit"}) if s.name == "Decision"
                                                    else s for s in sample.stages]})
     assert title_cues(renamed)["decision"] == "economic-buyer"
+
+
+def test_a_bare_map_gives_cues_from_its_persona_names_alone(sample: JourneyMap) -> None:
+    # No aliases, job-title patterns or HubSpot roles: only the personas' names speak.
+    personas = [p.model_copy(update={"aliases": [], "job_title_patterns": [], "hubspot_buying_roles": []})
+                for p in sample.personas]
+    stages = [s.model_copy(update={"aliases": []}) for s in sample.stages]
+    bare = sample.model_copy(update={"personas": personas, "stages": stages})
+    cues = title_cues(bare)
+    assert cues and set(cues.values()) <= {p.id for p in personas}
+    assert cues.get("cfo") == "finance"  # from "Financial gatekeeper (CFO, FP&A, procurement)"
+    assert cues["vp"] == "economic-buyer"  # "Economic buyer (CRO / VP Sales)"
