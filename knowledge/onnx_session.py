@@ -9,7 +9,7 @@ cannot be written, or a saved graph that does not load, falls back to optimising
 
 Its intra-op threads never busy-wait between operations: in a Slack worker, answering
 beside the web process and PostgreSQL on two cores, the spinning took CPU from both
-(answers p95 inside a burst 0.86-0.91 s with it, 0.57-0.66 s without; one `ask` at a time
+(answers p95 inside a burst 0.86-0.91 s with it, 0.57-0.76 s without; one `ask` at a time
 is no slower, see docs/benchmarks.md).
 """
 
