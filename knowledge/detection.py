@@ -11,7 +11,7 @@ from functools import cached_property
 from rapidfuzz import fuzz, process
 
 from knowledge.models import JourneyMap
-from knowledge.text import singular, words, written_words
+from knowledge.text import EVERYDAY_SHORT, singular, words, written_words
 
 # Labels of HubSpot's default deal stages and the lifecycle stages specific enough to
 # name one journey stage ("customer" or "lead" alone are everyday words, so not here).
@@ -31,9 +31,6 @@ LIFECYCLE_LABELS = {
     "evangelist": ["evangelist"],
 }
 FUZZY_MIN_CHARS = 5
-# Short everyday words an acronym can collide with ("IT" and "it").
-_EVERYDAY_SHORT = frozenset({"it", "us", "am", "an", "or", "as", "at", "be", "do", "go", "he", "me", "my", "no",
-                             "so", "to", "we"})
 FUZZY_CUTOFF = 84.0
 STEM_MIN_CHARS = 6  # "contract stage" names the stage whose alias is "contracting"
 _STAGE_WORDS = frozenset({"stage", "phase"})
@@ -139,7 +136,7 @@ class Detector:
         """Acronyms that are also everyday words ("IT" / "it"): they count only in capitals."""
         names = [a for p in self.journey_map.personas for a in [p.name, *p.aliases]]
         names += [a for s in self.journey_map.stages for a in [s.name, *s.aliases]]
-        return frozenset(n.lower() for n in names if n.isupper() and n.lower() in _EVERYDAY_SHORT)
+        return frozenset(n.lower() for n in names if n.isupper() and n.lower() in EVERYDAY_SHORT)
 
     def detect(self, text: str) -> Detection:
         tokens = [singular(w) for w in words(text)]

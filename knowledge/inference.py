@@ -19,7 +19,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from knowledge.models import JourneyMap
-from knowledge.text import singular, words
+from knowledge.text import EVERYDAY_SHORT, singular, words
 
 RIDGE_L2 = 1.0
 STAGE_TEMPERATURE = 6.0
@@ -102,7 +102,7 @@ def title_cues(journey_map: JourneyMap) -> dict[str, str]:
     singles, pairs = _title_counts(journey_map)
 
     def owner(word: str, ids: Counter[str]) -> str | None:
-        if seen[word] > limit or word in stage_words or (len(ids) > 1 and word in general):
+        if seen[word] > limit or word in stage_words or word in EVERYDAY_SHORT or (len(ids) > 1 and word in general):
             return None
         return _plurality(ids)
 

@@ -35,6 +35,12 @@ def _is_emoji(ch: str) -> bool:
     return category == "So" or (category == "Cn" and ord(ch) > 0x2000) or ch in "\u200d\ufe0f"
 
 
+# Short everyday words an acronym ("IT" / "it") or a piece of a title ("go" of
+# "go-to-market") can collide with.
+EVERYDAY_SHORT = frozenset({"it", "us", "am", "an", "or", "as", "at", "be", "do", "go", "he", "me", "my", "no",
+                            "so", "to", "we"})
+
+
 def words(text: str) -> list[str]:
     """Lower-case word tokens (apostrophes kept inside words)."""
     return _WORD.findall(text.lower())

@@ -84,3 +84,10 @@ def test_a_bare_map_gives_cues_from_its_persona_names_alone(sample: JourneyMap) 
     assert cues and set(cues.values()) <= {p.id for p in personas}
     assert cues.get("cfo") == "finance"  # from "Financial gatekeeper (CFO, FP&A, procurement)"
     assert cues["vp"] == "economic-buyer"  # "Economic buyer (CRO / VP Sales)"
+
+
+def test_a_short_everyday_word_of_a_title_is_no_cue(sample: JourneyMap) -> None:
+    # "go" of "go-to-market operations" (the champion's job-title pattern): "go live", "go past the trial".
+    assert any("go" in p.lower() for p in next(p for p in sample.personas if p.id == "champion").job_title_patterns)
+    assert "go" not in title_cues(sample)
+    assert MapInference(None, None, title_cues(sample)).cued_persona("prospect wants proof before they go past the trial") is None
