@@ -31,13 +31,14 @@ _POST = re.compile(
 )
 
 
-# Standing right at the signature: the last stage before it, or the first one after.
+# Standing right at the signature: the last stage before it, or the first one after. "A new
+# customer" is one that just signed; "new customers" (plural) are the ones still to win.
 _JUST_BEFORE = re.compile(
     r"\bbefore (?:(?:they|he|she|we)(?:'ll| will)? )?(?:sign|signs|signing|put pen to paper)\b"
 )
 _JUST_AFTER = re.compile(
     r"\b(?:(?:just|recently|newly) signed|signed (?:yesterday|today|last week|this week|on \w+day)|"
-    r"(?:right|just|straight) after (?:they|we|he|she) sign(?:ed)?|new customers?(?:'s)?)\b"
+    r"(?:right|just|straight) after (?:they|we|he|she) sign(?:ed)?|new customer(?:'s)?(?!s))\b"
 )
 
 

@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
         ("they just signed!! what's next?", "post"),
         ("anything for customers right after they sign?", "post"),
         ("new customer's managers want training materials", "post"),
+        ("manager at a brand new customer asking how to run their first forecast call", "post"),
+        ("anything that helps marketing win new customers?", None),
         ("signed two years ago, renewal is coming", None),
         ("what do I send before the demo?", None),
         ("signed last week but wants changes before signing the order form", None),
