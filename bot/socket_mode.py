@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import logging
-import sys
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.app import SlackNotConfigured, build_runtime, create_app
-from config import ConfigError, Settings, load_settings
+from config import Settings, load_settings
+from config.errors import run_entry_point
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +27,12 @@ def serve(settings: Settings) -> None:
 
 
 def main() -> None:
-    try:
+    def start() -> None:
         settings = load_settings()
         logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         serve(settings)
-    except ConfigError as exc:
-        log.debug("details of the error below", exc_info=exc)
-        print(exc, file=sys.stderr)  # one line naming the setting, as `journeybot slack socket` prints it
-        sys.exit(exc.exit_code)
+
+    run_entry_point(start)  # a setting to fix: one line, as `journeybot slack socket` prints it
 
 
 if __name__ == "__main__":

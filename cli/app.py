@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import sys
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -23,7 +22,7 @@ from cli import knowledge_commands, setup_commands, subscription_commands
 from cli.crm_commands import crm_app, sandbox_command
 from cli.demo import demo
 from cli.route_command import route
-from cli.setup_commands import db_app, err_line, model_app
+from cli.setup_commands import db_app, model_app
 
 log = logging.getLogger(__name__)
 
@@ -183,32 +182,7 @@ def root(
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def one_line(exc: BaseException) -> tuple[str, int] | None:
-    """The one line (and exit code) for a failure the user can fix; None for a bug."""
-    from config import ConfigError
-
-    if isinstance(exc, ConfigError):
-        return str(exc), exc.exit_code
-    if type(exc).__module__.startswith("sqlalchemy"):  # only then is SQLAlchemy imported already
-        from sqlalchemy.exc import InterfaceError, OperationalError
-
-        from config import load_settings
-
-        if isinstance(exc, (OperationalError, InterfaceError)):  # the server, not our SQL
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            return (f"database error at {load_settings().database_url_display} (DATABASE_URL): {reason}", 1)
-    if isinstance(exc, PermissionError) and exc.filename:
-        return f"cannot write {exc.filename}: {exc.strerror} (check JOURNEYBOT_DATA_DIR and its permissions)", 1
-    return None
-
-
 def main() -> None:
-    try:
-        app()
-    except Exception as exc:
-        described = one_line(exc)
-        if described is None:
-            raise
-        log.debug("details of the error below", exc_info=exc)
-        err_line(described[0])
-        sys.exit(described[1])
+    from config.errors import run_entry_point  # config is read by the callback above anyway
+
+    run_entry_point(app)
