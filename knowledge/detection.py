@@ -3,6 +3,7 @@ title, tolerant of typos. A stage only implied by the situation is left to retri
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from dataclasses import dataclass
@@ -189,19 +190,10 @@ class Detector:
             if tokens[i + 1] not in _STAGE_WORDS or len(word) < STEM_MIN_CHARS:
                 continue
             owners = {ref for name, refs in self._one_word_stage_names.items()
-                      if _shared_prefix(word, name) >= max(STEM_MIN_CHARS, min(len(word), len(name)) - 3) for ref in refs}
+                      if len(os.path.commonprefix([word, name])) >= max(STEM_MIN_CHARS, min(len(word), len(name)) - 3) for ref in refs}
             if len(owners) == 1:
                 found.append(Mention("stage", owners.pop(), word, i, i + 1, False))
         return found
-
-
-def _shared_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 def _same_initial(a: str, b: str) -> bool:

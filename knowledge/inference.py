@@ -136,8 +136,11 @@ _FUNCTION_WORDS = frozenset({"of", "and", "the", "a", "an", "for", "in", "on", "
 
 
 def _pairs(text: str) -> list[str]:
+    return _pairs_of([singular(w) for w in words(text)])
+
+
+def _pairs_of(tokens: list[str]) -> list[str]:
     """Adjacent word pairs, function words breaking them ("sales ops", not "director of")."""
-    tokens = [singular(w) for w in words(text)]
     return [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)
             if a not in _FUNCTION_WORDS and b not in _FUNCTION_WORDS]
 
@@ -192,7 +195,7 @@ class MapInference:
         """The one persona the text's title words point to, if they agree."""
         tokens = [singular(w) for w in words(text)]
         found = Counter(self.cues[w] for w in tokens if w in self.cues)
-        found.update(self.cues[p] for p in _pairs(text) if p in self.cues)
+        found.update(self.cues[p] for p in _pairs_of(tokens) if p in self.cues)
         if not found:
             return None
         ranked = found.most_common(2)

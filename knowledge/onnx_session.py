@@ -34,7 +34,7 @@ def _options(threads: int, level: ort.GraphOptimizationLevel) -> ort.SessionOpti
     options = ort.SessionOptions()
     options.log_severity_level = 3
     options.graph_optimization_level = level
-    options.add_session_config_entry(NO_SPINNING[0], NO_SPINNING[1])
+    options.add_session_config_entry(*NO_SPINNING)
     if threads:
         options.intra_op_num_threads = threads
     return options

@@ -19,10 +19,11 @@ Phase = Literal["pre", "post"]
 POST_LIFECYCLE = frozenset({"customer", "evangelist"})
 POST_DEAL_STAGES = frozenset({"closedwon"})
 
+_BEFORE_WHO = r"before (?:(?:they|he|she|we)(?:'ll| will)? )?"  # "before", "before they'll", ...
 _PRE = re.compile(
     r"\b(prospects?|prospect's|target account|cold account|warming (?:them )?up|net[- ]new|"
     r"(?:other|two|three|several) vendors|shortlist|not (?:yet )?(?:a )?customer|"
-    r"before (?:(?:they|he|she|we)(?:'ll| will)? )?(?:buy|buying|sign|signs|signing|pick|choose|commit|put pen to paper))\b"
+    rf"{_BEFORE_WHO}(?:buy|buying|sign|signs|signing|pick|choose|commit|put pen to paper))\b"
 )
 _POST = re.compile(
     r"\b(customers?(?!\s+(?:stor(?:y|ies)|references?|case|proof|logos?|reviews?|quotes?))|customer's|"
@@ -34,7 +35,7 @@ _POST = re.compile(
 # Standing right at the signature: the last stage before it, or the first one after. "A new
 # customer" is one that just signed; "new customers" (plural) are the ones still to win.
 _JUST_BEFORE = re.compile(
-    r"\bbefore (?:(?:they|he|she|we)(?:'ll| will)? )?(?:sign|signs|signing|put pen to paper)\b"
+    rf"\b{_BEFORE_WHO}(?:sign|signs|signing|put pen to paper)\b"
 )
 _JUST_AFTER = re.compile(
     r"\b(?:(?:just|recently|newly) signed|signed (?:yesterday|today|last week|this week|on \w+day)|"

@@ -41,6 +41,9 @@ WEAK = 0.20  # a best non-ask score below this asks back
 CLOSE = 0.01  # two skills within this ask back
 NAMED_SKILLS = ("account", "deal")
 MAX_OPTIONS = 3
+# How a stage or persona came from the message's own words (not inferred from its meaning).
+STAGE_SAID = frozenset({"given", "named"})
+PERSONA_SAID = frozenset({"given", "named", "cued"})
 _GREETING = re.compile(r"^(?:hey|hi|hello|yo|hiya|morning)\b[,!]?\s*", re.IGNORECASE)
 _FOLLOWUP_REF = re.compile(r"\b(there|they|them|their|this account|that account|this deal|that deal|it)\b", re.I)
 
@@ -306,11 +309,9 @@ def add_map_reading(result: Understanding, retriever: Any, memory: ThreadMemory 
     chosen = result.arguments if result.how == "llm" else {}  # the LLM's pick stands over the offline reading
     retrieval = retriever.retrieve(result.text, k=1, stage_id=chosen.get("stage"), persona_id=chosen.get("persona"))
     from_map = result.skill in (None, "ask")
-    stage = retrieval.stage.stage_id if retrieval.stage and (from_map or retrieval.stage.how in SAID) else None
-    persona = retrieval.persona_id if from_map or retrieval.persona_how in SAID | {"cued"} else None
+    stage = retrieval.stage.stage_id if retrieval.stage and (from_map or retrieval.stage.how in STAGE_SAID) else None
+    persona = retrieval.persona_id if from_map or retrieval.persona_how in PERSONA_SAID else None
     result.stage = stage or (memory.stage_id if memory else None)
     result.persona = persona or (memory.persona_id if memory else None)
     return result
 
-
-SAID = frozenset({"given", "named"})

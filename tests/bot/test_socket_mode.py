@@ -66,14 +66,13 @@ def socket_bot(sample_service: Any, slack_api: SlackStandIn, socket_endpoint: So
 
 
 def _calls(slack_api: SlackStandIn, method: str, timeout: float) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = [c for c in slack_api.calls if c["method"] == method]
-        if found:
-            time.sleep(0.5)  # a second post, had there been one, has arrived by now
-            return [c for c in slack_api.calls if c["method"] == method]
-        time.sleep(0.05)
-    return []
+    """The stand-in's calls of `method` once the first has come, or none after `timeout`."""
+    try:
+        slack_api.wait_for(lambda calls: any(c["method"] == method for c in calls), timeout)
+    except AssertionError:
+        return []
+    time.sleep(0.5)  # a second post, had there been one, has arrived by now
+    return slack_api.of(method)
 
 
 def test_a_slash_command_over_socket_mode_is_acked_and_answered_once(
