@@ -1,6 +1,8 @@
 """What a message asks for: a skill and its arguments, or a question back.
 
-Explicit syntax (`account Acme`, `velocity --week 2026-11-02`) stays exact. Anything
+Explicit syntax (`account Acme`, `velocity --week 2026-11-02`) stays exact, unless the
+words after `account` or `deal` name no record and read as a question for the map
+("account executives care about what in demos?"). Anything
 else is understood by meaning: the intent from the skills' example utterances, the
 names the CRM knows, time phrases, the thread's context, and the stage and persona the
 journey map implies. When two skills are close, the best is weak, or a name fits several
@@ -73,8 +75,17 @@ class Understander:
     ) -> Understanding:
         text = _GREETING.sub("", normalize(message)).strip()
         explicit = self._explicit(text)
-        if explicit is not None:
+        if explicit is None:
+            return self._by_meaning(text, memory, today)
+        name = explicit.arguments.get(explicit.skill or "")
+        if explicit.skill not in NAMED_SKILLS or self._names_record(str(name or "")):
             return explicit
+        # "account executives care about…": a skill's name first, then no record but a
+        # question for the map; any other reading keeps the syntax (an unknown account).
+        meaning = self._by_meaning(text, memory, today)
+        return meaning if meaning.skill == "ask" else explicit
+
+    def _by_meaning(self, text: str, memory: ThreadMemory | None, today: dt.date | None) -> Understanding:
         language = self.language.check(text)
         if not language.english:
             return Understanding(text, "ask", {"question": text}, confidence=language.confidence, how="language")
@@ -131,6 +142,13 @@ class Understander:
             return None
         given = {a.name: arguments[a.name] for a in skill.args if arguments.get(a.name) not in (None, a.default)}
         return Understanding(text, skill.name, given, confidence=1.0, how="syntax")
+
+    def _names_record(self, name: str) -> bool:
+        """Whether the words after `account` or `deal` name a record: an id, or a company
+        or deal the CRM snapshot knows."""
+        if name.strip().isdigit():
+            return True
+        return any(e.type in ("company", "deal") for e in find_entities(name, self.directory(), self.common_words))
 
     def _adjust(
         self, scores: dict[str, float], entities: list[Entity], time: TimeRange | None, *,
@@ -307,7 +325,9 @@ def add_map_reading(result: Understanding, retriever: Any, memory: ThreadMemory 
     `ask` only what the message says counts (a stage named, a persona named or cued by a
     title): an inferred one is how the map would read a question, which that skill never uses."""
     chosen = result.arguments if result.how == "llm" else {}  # the LLM's pick stands over the offline reading
-    retrieval = retriever.retrieve(result.text, k=1, stage_id=chosen.get("stage"), persona_id=chosen.get("persona"))
+    # In `account Acme` the skill's name is syntax: "account" would cue the account executive.
+    text = result.text.partition(" ")[2] or result.text if result.how == "syntax" else result.text
+    retrieval = retriever.retrieve(text, k=1, stage_id=chosen.get("stage"), persona_id=chosen.get("persona"))
     from_map = result.skill in (None, "ask")
     stage = retrieval.stage.stage_id if retrieval.stage and (from_map or retrieval.stage.how in STAGE_SAID) else None
     persona = retrieval.persona_id if from_map or retrieval.persona_how in PERSONA_SAID else None

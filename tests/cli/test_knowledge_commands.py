@@ -190,3 +190,9 @@ def test_route_shows_an_inferred_stage_only_for_the_map_q_and_a(runner: CliRunne
     assert velocity["skill"] == "velocity" and velocity["stage"] is None and velocity["persona"] is None
     gaps = run_json(runner, "route", "content gaps in the decision stage")
     assert (gaps["skill"], gaps["stage"]) == ("gaps", "decision")  # named: the skill can use it
+
+
+def test_route_reads_no_persona_into_a_skill_s_own_name(runner: CliRunner) -> None:
+    """In `account Acme` the word "account" is syntax, not the account executive."""
+    data = run_json(runner, "route", "account Acme")
+    assert (data["skill"], data["arguments"], data["persona"]) == ("account", {"account": "Acme"}, None)

@@ -87,6 +87,22 @@ def test_explicit_syntax_stays_exact(understander: Understander) -> None:
     assert understander.understand("account Hooli").arguments == {"account": "Hooli"}
 
 
+def test_a_skill_s_name_starting_a_question_for_the_map_is_not_syntax(understander: Understander) -> None:
+    """"account executives…" and "deal desk…" are no account or deal: the words after the
+    skill's name name no record, and they read as a question for the map."""
+    for text in ("account executives care about what in demos?", "deal desk approval content?"):
+        result = understander.understand(text, today=TODAY)
+        assert (result.skill, result.how) == ("ask", "meaning"), text
+
+
+def test_an_unknown_name_after_a_skill_s_name_stays_syntax(understander: Understander) -> None:
+    """The skill then says it knows no such account, with suggestions, rather than the bot guessing."""
+    for text in ("account Nonexistent Corp", "account hooly", "deal Adventure Works renewal 2027", "account 1234"):
+        skill, _, name = text.partition(" ")
+        result = understander.understand(text, today=TODAY)
+        assert (result.skill, result.arguments, result.how) == (skill, {skill: name}, "syntax"), text
+
+
 def test_a_name_that_fits_two_companies_is_asked_back(understander: Understander) -> None:
     result = understander.understand("how engaged is Globex?", today=TODAY)
     assert result.skill is None and result.clarify is not None
