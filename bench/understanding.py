@@ -116,7 +116,8 @@ def setup(map_path: Path | None = None) -> tuple[KnowledgeService, Retriever, Un
     retriever = service.live.current().retriever
     directory = corpus_directory()
     understander = build_understander(
-        default_registry(), service.embeddings, lambda: directory, lambda: retriever.inference.map_vectors
+        default_registry(), service.embeddings, lambda: directory, lambda: retriever.inference.map_vectors,
+        retriever.said,
     )
     return service, retriever, understander
 

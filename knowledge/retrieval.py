@@ -123,6 +123,14 @@ class Retriever:
         top = max([*asset_dense.values(), *question_dense.values(), 0.0])
         return Retrieval(text, normalized, detection, stage, persona, assets[:k], questions[:k], top, persona_how)
 
+    def said(self, text: str) -> tuple[str | None, str | None]:
+        """The stage a message names and the persona it names or cues by a title, from its
+        words alone (no embedding): what a skill other than the map Q&A can take from it."""
+        normalized = normalize(text)
+        detection = self.detector.detect(normalized)
+        persona = detection.persona_id or self.inference.cued_persona(normalized)
+        return self._named_stage(detection, question_phase(normalized)), persona
+
     def _named_stage(self, detection: Detection, phase: Phase | None) -> str | None:
         """The stage the question names, unless it names it by another word for it and
         says it stands on the other side of the sale: "how long does implementation take,

@@ -101,6 +101,15 @@ class GapReport:
     csv_path: Path | None = None
     notes: tuple[str, ...] = ()
     influence: InfluenceReport | None = None  # what reps sent and how it converted (CRM and sends needed)
+    stage_id: str | None = None  # the audit was asked for one stage ("gaps in decision") ...
+    persona_id: str | None = None  # ... and/or one persona ("gaps for the CFO")
+
+    @property
+    def focus(self) -> str:
+        """What the audit was narrowed to ("Decision stage, Financial gatekeeper"), or ""."""
+        parts = [f"{self.stages[0].stage_name} stage" if self.stage_id and self.stages else "",
+                 self.personas[0].persona_name.split(" (")[0] if self.persona_id and self.personas else ""]
+        return ", ".join(p for p in parts if p)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = _plain(dataclasses.replace(self, influence=None))
@@ -197,11 +206,18 @@ def build_report(
     conversion: Mapping[str, float] | None = None,
     slack_questions: Sequence[SlackQuestion] = (),
     threshold: float = SEMANTIC_THRESHOLD,
+    stage_id: str | None = None,
+    persona_id: str | None = None,
 ) -> GapReport:
-    """The audit from already-matched questions; writes no files (run_gaps does)."""
+    """The audit from already-matched questions; writes no files (run_gaps does).
+    `stage_id` / `persona_id` narrow it to one stage and/or one persona: their questions
+    (a question for no persona in particular is everyone's), cells, stale assets and logged
+    questions; the ranking and the figures are then of that part alone."""
     if stale_months < 0:
         raise SkillInputError(f"--stale_months must be 0 or more (got {stale_months})")
     rates, notes = _check_conversion(journey_map, conversion)
+    if stage_id or persona_id:
+        journey_map, matches, slack_questions = _focus(journey_map, matches, slack_questions, stage_id, persona_id)
     cutoff = months_before(now.date(), stale_months)
     stale = tuple(StaleAsset(id=a.id, title=a.title, stages=tuple(a.stages), owner=a.owner, last_reviewed=a.last_reviewed)
                   for a in stale_assets(journey_map, cutoff))
@@ -234,7 +250,31 @@ def build_report(
         slack_questions=tuple(slack_questions),
         question_status=tuple(matches),
         notes=tuple(notes),
+        stage_id=stage_id,
+        persona_id=persona_id,
     )
+
+
+def _focus(
+    journey_map: JourneyMap, matches: Sequence[Match], slack: Sequence[SlackQuestion], stage_id: str | None,
+    persona_id: str | None,
+) -> tuple[JourneyMap, list[Match], list[SlackQuestion]]:
+    """The map, matches and logged questions of one stage and/or persona. An asset for no
+    persona in particular stays in the persona's cells, as in `cell_counts`."""
+    def in_stage(stages: Sequence[str]) -> bool:
+        return stage_id is None or stage_id in stages
+
+    def for_persona(personas: Sequence[str]) -> bool:
+        return persona_id is None or not personas or persona_id in personas
+
+    focused = journey_map.model_copy(update={
+        "stages": [s for s in journey_map.stages if in_stage((s.id,))],
+        "personas": [p for p in journey_map.personas if persona_id is None or p.id == persona_id],
+        "assets": [a for a in journey_map.assets if in_stage(a.stages) and for_persona(a.personas)],
+    })
+    kept = [m for m in matches if in_stage((m.stage_id,)) and for_persona(m.personas)]
+    logged = [q for q in slack if in_stage((q.stage_id,) if q.stage_id else ()) and (persona_id is None or q.persona_id == persona_id)]
+    return focused, kept, logged
 
 
 PLACES = {"slack": "Slack", "cli": "the CLI"}

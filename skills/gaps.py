@@ -12,6 +12,7 @@ import dataclasses
 import logging
 from pathlib import Path
 
+from knowledge.catalog import resolve_persona, resolve_stage
 from knowledge.models import JourneyMap
 from skills.context import SkillContext
 from skills.coverage import match_questions, normalise_question, similarity
@@ -46,18 +47,24 @@ def unanswered_slack_questions(ctx: SkillContext, limit: int = SLACK_LOOKBACK) -
     return list(seen.values())
 
 
-def run_gaps(ctx: SkillContext, stale_months: int = 12, conversion: dict[str, float] | None = None) -> GapReport:
+def run_gaps(
+    ctx: SkillContext, stale_months: int = 12, conversion: dict[str, float] | None = None,
+    stage: str | None = None, persona: str | None = None,
+) -> GapReport:
     """Audit the live map. `conversion` maps journey stage id -> stage-to-stage conversion
     rate 0..1 (e.g. {"consideration": 0.18, "decision": 0.42}, from the velocity skill);
-    given, the lowest-converting stages rank first, otherwise stages go in map order."""
+    given, the lowest-converting stages rank first, otherwise stages go in map order.
+    `stage` / `persona` (id, name or alias) narrow the audit to that part of the map."""
     journey_map = ctx.journey_map
+    stage_id = resolve_stage(journey_map, stage).id if stage else None
+    persona_id = resolve_persona(journey_map, persona).id if persona else None
     notes: list[str] = []
     if conversion is None and ctx.crm_configured:
         conversion, notes = _crm_conversion(ctx)
     matches = match_questions(journey_map, similarity(journey_map, ctx.knowledge.embeddings))
     report = build_report(
         journey_map, matches, now=ctx.now, stale_months=stale_months, conversion=conversion,
-        slack_questions=unanswered_slack_questions(ctx),
+        slack_questions=unanswered_slack_questions(ctx), stage_id=stage_id, persona_id=persona_id,
     )
     report = dataclasses.replace(report, notes=(*notes, *report.notes),
                                  influence=_influence(ctx) if ctx.crm_configured else None)
@@ -112,10 +119,12 @@ SKILL = Skill(
     name="gaps",
     help="Where the content library has gaps, worst-converting stages first.",
     run=run_gaps,
-    args=(Arg("stale_months", "assets not reviewed for this many months count as stale", kind="int", default=12),),
+    args=(Arg("stale_months", "assets not reviewed for this many months count as stale", kind="int", default=12),
+          Arg("stage", "only this stage (id, name or alias)"),
+          Arg("persona", "only this persona (id, name or alias)")),
     needs_crm=False,
     schedule=Schedule("gaps", "0 9 1 * *", aliases=("audit",), filters=("stale_months",)),
-    examples=("gaps", "gaps --stale_months 6"),
+    examples=("gaps", "gaps --stale_months 6", "gaps --stage decision --persona finance"),
     report_files=True,
     utterances=(
         "where are our content gaps?",

@@ -64,6 +64,8 @@ class Understander:
     directory: Callable[[], NameDirectory] = NameDirectory
     common_words: Collection[str] = frozenset()
     map_vectors: Callable[[], np.ndarray | None] = lambda: None
+    # The stage and persona a message's words name (Retriever.said): arguments of `gaps`.
+    map_words: Callable[[str], tuple[str | None, str | None]] = lambda text: (None, None)
     # With an LLM configured: its tool call decides first; None (no call, failure,
     # timeout) leaves the decision to the offline path below.
     llm_route: Callable[[str], Any] | None = None
@@ -186,6 +188,9 @@ class Understander:
             return {"question": text}
         if skill == "nudges":
             return {"setting": setting_from_words(text)}
+        if skill == "gaps":
+            stage, persona = self.map_words(text)
+            return {k: v for k, v in (("stage", stage), ("persona", persona)) if v}
         return {}
 
     def _record_argument(
@@ -274,6 +279,7 @@ def build_understander(
     embeddings: Any,
     directory: Callable[[], NameDirectory] = NameDirectory,
     map_vectors: Callable[[], np.ndarray | None] = lambda: None,
+    map_words: Callable[[str], tuple[str | None, str | None]] = lambda text: (None, None),
 ) -> Understander:
     """The understander of a process: intent examples embedded once; everyday words
     (the embedding model's whole-word vocabulary and the examples') for name matching."""
@@ -283,7 +289,7 @@ def build_understander(
     model_dir = getattr(embeddings, "model_dir", None)
     common = vocabulary(texts) | model_words(model_dir)
     return Understander(registry, intent_model(registry, embeddings), embeddings.embed_query, directory,
-                        common, map_vectors, language=detector_for(model_dir))
+                        common, map_vectors, map_words=map_words, language=detector_for(model_dir))
 
 
 def model_words(model_dir: Any) -> frozenset[str]:
@@ -307,7 +313,8 @@ def understander_for(ctx: Any, registry: Registry) -> Understander:
     names: Callable[[], NameDirectory] = CrmNames(lambda: ctx.gateway) if ctx.crm_configured else NameDirectory
     live = ctx.knowledge.live
     understander = build_understander(registry, ctx.knowledge.embeddings, names,
-                                      lambda: live.current().retriever.inference.map_vectors)
+                                      lambda: live.current().retriever.inference.map_vectors,
+                                      lambda text: live.current().retriever.said(text))
     chat = ctx.knowledge.asker.chat
     if chat is not None:
         from knowledge.catalog import argument_values

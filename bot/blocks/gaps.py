@@ -102,7 +102,8 @@ def render(result: GapReport, *, offset: int = 0, ephemeral: bool = False) -> Sl
     gapped = [g for g in result.stages if g.has_gaps]
     quiet = [g.stage_name for g in result.stages if not g.has_gaps]
     page = " (continued)" if offset else ""
-    head: list[Block] = [header(f"Content gaps: {result.map_name} ({result.map_version}){page}"),
+    focus = f" for {result.focus}" if result.focus else ""
+    head: list[Block] = [header(f"Content gaps{focus}: {result.map_name} ({result.map_version}){page}"),
                          context(figures.as_of(result.generated_at))]
     if not offset:
         head.append(_summary(result))
@@ -128,9 +129,9 @@ def render(result: GapReport, *, offset: int = 0, ephemeral: bool = False) -> Sl
     hidden = len(gapped) - offset - used
     if hidden > 0:
         blocks.append(context(more_pointer(hidden, "gaps", "more stages with gaps")))
-    ref = rerun_ref(("stale_months", str(result.stale_months)))
+    ref = rerun_ref(("stale_months", str(result.stale_months)), ("stage", result.stage_id), ("persona", result.persona_id))
     blocks += footer("gaps", ref, ephemeral=ephemeral, next_offset=offset + used if hidden > 0 else None)
-    text = [f"Content gaps: {result.coverage_pct:.1f}% of {result.questions} buyer questions answered; "
+    text = [f"Content gaps{focus}: {result.coverage_pct:.1f}% of {result.questions} buyer questions answered; "
             f"{len(gapped)} stages with gaps"]
     text += [f"{g.rank}. {g.stage_name}: {len(g.unanswered)} unanswered" for g in gapped[offset:offset + used]]
     if hidden > 0:

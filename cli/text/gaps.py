@@ -43,7 +43,8 @@ def render(result: GapReport) -> str:
         "lowest stage conversion first" if result.ranked_by == "conversion" else "stage order (no conversion data)"
     )
     lines = [
-        f"Content gaps: {result.map_name} ({result.map_version}), {figures.as_of(result.generated_at)}",
+        f"Content gaps{f' for {result.focus}' if result.focus else ''}: {result.map_name} ({result.map_version}), "
+        f"{figures.as_of(result.generated_at)}",
         f"Coverage: {result.coverage_pct:.1f}% of {result.questions} buyer questions answered "
         f"({result.explicit} explicitly, {result.semantic} by semantic match >= {result.threshold:.2f})",
         f"Ranked by {ranking}.",

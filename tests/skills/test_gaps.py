@@ -18,6 +18,7 @@ import yaml
 
 from cli.text.gaps import render
 from config import Settings
+from knowledge.catalog import UnknownReference
 from knowledge.models import JourneyMap
 from knowledge.service import KnowledgeService
 from skills.context import SkillContext
@@ -241,5 +242,39 @@ def test_without_a_reports_folder_no_file_is_written(ctx: SkillContext) -> None:
 
 def test_skill_declaration() -> None:
     assert SKILL.name == "gaps" and not SKILL.needs_crm and SKILL.default_schedule == "0 9 1 * *"
-    assert parse_args(SKILL, "") == {"stale_months": 12}
-    assert parse_args(SKILL, "--stale_months 6") == {"stale_months": 6}
+    assert parse_args(SKILL, "") == {"stale_months": 12, "stage": None, "persona": None}
+    assert parse_args(SKILL, "--stale_months 6")["stale_months"] == 6
+    assert parse_args(SKILL, "--stage decision --persona finance") == {"stale_months": 12, "stage": "decision",
+                                                                       "persona": "finance"}
+
+
+def test_a_stage_and_a_persona_narrow_the_audit(ctx: SkillContext, report: GapReport, raw_map: dict[str, Any], tag: str) -> None:
+    """"gaps in consideration for IT": that stage's questions for that persona or for everyone,
+    its one cell, its stale assets and logged questions; counted from the YAML, not the skill."""
+    focused = run_gaps(dataclasses.replace(ctx, reports_dir=None), conversion=CONVERSION, stage="Consideration",
+                       persona="IT")
+    assert (focused.stage_id, focused.persona_id) == ("consideration", "technical-evaluator")
+    assert focused.focus == "Consideration stage, Technical evaluator"
+    stage = next(s for s in raw_map["stages"] if s["id"] == "consideration")
+    expected = {q["id"] for q in stage.get("questions", [])
+                if not q.get("personas") or "technical-evaluator" in q["personas"]}
+    assert {m.question_id for m in focused.question_status} == expected and focused.questions == len(expected)
+    assert [g.stage_id for g in focused.stages] == ["consideration"]
+    assert [p.persona_id for p in focused.personas] == ["technical-evaluator"]
+    assert focused.cells == {"consideration": {"technical-evaluator": report.cells["consideration"]["technical-evaluator"]}}
+    unanswered = {m.question_id for m in focused.stages[0].unanswered}
+    assert {"co-q04", "co-q05", "co-q06", "co-q07", "co-q08"} & expected <= unanswered
+    assert {m.question_id for m in by_question(report).values() if m.answered == "none"} & expected == unanswered
+    assert all("consideration" in a.stages for a in focused.stale_assets)
+    assert not focused.slack_questions  # the logged questions were asked for no persona in particular
+    assert render(focused).startswith("Content gaps for Consideration stage, Technical evaluator:")
+    whole_stage = run_gaps(dataclasses.replace(ctx, reports_dir=None), stage="consideration")
+    assert any(f"scim {tag}" in q.question.lower() for q in whole_stage.slack_questions)
+    assert whole_stage.questions == len(stage.get("questions", [])) and whole_stage.focus == "Consideration stage"
+
+
+def test_an_unknown_stage_or_persona_is_named(ctx: SkillContext) -> None:
+    with pytest.raises(UnknownReference, match="unknown stage 'nosuch'"):
+        run_gaps(dataclasses.replace(ctx, reports_dir=None), stage="nosuch")
+    with pytest.raises(UnknownReference, match="unknown persona 'janitor'"):
+        run_gaps(dataclasses.replace(ctx, reports_dir=None), persona="janitor")

@@ -34,7 +34,7 @@ DIRECTORY = NameDirectory.of([
 def understander(sample_service: Any) -> Understander:
     retriever = sample_service.live.current().retriever
     return build_understander(default_registry(), sample_service.embeddings, lambda: DIRECTORY,
-                              lambda: retriever.inference.map_vectors)
+                              lambda: retriever.inference.map_vectors, retriever.said)
 
 
 def test_every_skill_declares_varied_examples() -> None:
@@ -101,6 +101,19 @@ def test_an_unknown_name_after_a_skill_s_name_stays_syntax(understander: Underst
         skill, _, name = text.partition(" ")
         result = understander.understand(text, today=TODAY)
         assert (result.skill, result.arguments, result.how) == (skill, {skill: name}, "syntax"), text
+
+
+@pytest.mark.parametrize(("text", "arguments"), [
+    ("content gaps in the decision stage", {"stage": "decision"}),
+    ("what content are we missing for IT?", {"persona": "technical-evaluator"}),
+    ("gaps for the eval phase, especially the technical side?", {"stage": "consideration", "persona": "technical-evaluator"}),
+    ("where are our content gaps?", {}),
+])
+def test_the_gap_audit_takes_the_stage_and_persona_a_message_names(
+    understander: Understander, text: str, arguments: dict[str, str]
+) -> None:
+    result = understander.understand(text, today=TODAY)
+    assert (result.skill, result.arguments) == ("gaps", arguments)
 
 
 def test_a_name_that_fits_two_companies_is_asked_back(understander: Understander) -> None:
