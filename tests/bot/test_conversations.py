@@ -207,8 +207,8 @@ def test_gaps_in_slack_uploads_the_heatmap(bot: BotServer) -> None:
 
 def test_a_mention_asking_for_one_stage_s_gaps_gets_that_stage_s_audit(bot: BotServer) -> None:
     event = {"type": "app_mention", "user": "U0REP", "text": "<@U0JOURNEY> content gaps in the decision stage",
-             "channel": "C0SALES", "ts": "1700000003.000100"}
-    assert bot.event(event, event_id="Ev020").status == 200
+             "channel": "C0SALES", "ts": "1700000901.000100"}
+    assert bot.event(event, event_id="Ev090").status == 200
     calls = bot.slack.wait_for(lambda c: any(x["method"] == "chat.postMessage" for x in c), timeout=40)
     text = json.dumps([c["params"] for c in calls if c["method"] == "chat.postMessage"])
     assert "Content gaps for Decision stage" in text and "Onboarding" not in text
