@@ -41,7 +41,8 @@ def handle_subscription(runtime: BotRuntime, name: str, text: str, *, channel: s
         return render_error(unpostable)
     try:
         with runtime.session() as session:
-            subscribed = subscribe(session, channel, request, created_by=user)
+            subscribed = subscribe(session, channel, request, created_by=user,
+                                   journey_map=runtime.knowledge.live.current().journey_map)
             said = subscribed.describe()
     except SkillInputError as exc:
         return render_error(str(exc))

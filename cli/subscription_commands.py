@@ -13,6 +13,8 @@ from cli.exit_codes import ExitCode
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from knowledge.models import JourneyMap
+
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -27,6 +29,14 @@ def _engine() -> Engine:
     return engine
 
 
+def _journey_map() -> JourneyMap:
+    """The configured map, read and validated (no index needed to check a filter's stage)."""
+    from config import load_settings
+    from knowledge.validation import load_map
+
+    return load_map(load_settings().journey_map_path).journey_map
+
+
 def subscribe(
     channel: Annotated[str, typer.Argument(help="Slack channel id, e.g. C0123456.")],
     schedule: Annotated[list[str], typer.Argument(help='e.g. digest weekly mon 09:00 Europe/Berlin --pipeline default')],
@@ -39,7 +49,7 @@ def subscribe(
 
     - churn (or alerts): default every day at 08:00; filters --owner O, --min_severity low|medium|high
 
-    - gaps (or audit): default on day 1 of every month at 09:00; filter --stale_months N
+    - gaps (or audit): default on day 1 of every month at 09:00; filters --stale_months N, --stage S, --persona P
 
     The zone defaults to UTC. Subscribing a channel again to the same kind and filters
     changes that subscription's time (same id: a period it posted is not posted again).
@@ -50,8 +60,9 @@ def subscribe(
 
     try:
         request = parse_subscription(" ".join(schedule))
+        journey_map = _journey_map() if {"stage", "persona"} & set(request.filters) else None
         with session_scope(_engine()) as session:
-            done = subscribe(session, channel, request, created_by="cli")
+            done = subscribe(session, channel, request, created_by="cli", journey_map=journey_map)
             said = f"{done.describe()} in {channel}"
     except SkillInputError as exc:
         err.print(f"[red]{exc}[/red]", highlight=False)
@@ -77,7 +88,7 @@ def subscriptions(
 ) -> None:
     """List the active scheduled posts, with each one's last run and next fire time."""
     from scheduler.periods import next_fire_time
-    from skills.schedules import describe
+    from skills.schedules import summary
     from storage.engine import session_scope
     from storage.subscriptions import latest_runs, list_subscriptions
     from storage.timestamps import utc_now
@@ -91,7 +102,7 @@ def subscriptions(
             run = last.get(s.id or 0)
             fire = next_fire_time(s.cron, s.timezone, now)
             rows.append({"id": s.id, "channel": s.channel_id, "kind": s.kind, "cron": s.cron, "timezone": s.timezone,
-                         "filters": s.filters, "description": describe(s.kind, s.cron, s.timezone),
+                         "filters": s.filters, "description": summary(s),
                          "next_fire": fire.isoformat() if fire else None,
                          "last_run": {"period": run.period, "state": run.state, "attempts": run.attempts,
                                       "detail": run.detail} if run else None})

@@ -123,7 +123,7 @@ SKILL = Skill(
           Arg("stage", "only this stage (id, name or alias)"),
           Arg("persona", "only this persona (id, name or alias)")),
     needs_crm=False,
-    schedule=Schedule("gaps", "0 9 1 * *", aliases=("audit",), filters=("stale_months",)),
+    schedule=Schedule("gaps", "0 9 1 * *", aliases=("audit",), filters=("stale_months", "stage", "persona")),
     examples=("gaps", "gaps --stale_months 6", "gaps --stage decision --persona finance"),
     report_files=True,
     utterances=(

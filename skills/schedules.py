@@ -5,6 +5,7 @@ filters. Shared by Slack, the CLI and the scheduler, so they agree on the gramma
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session
 
+from knowledge.catalog import UnknownReference, resolve_persona, resolve_stage
+from knowledge.models import JourneyMap
 from skills.registry import Schedule, Skill, SkillInputError
 from storage.subscriptions import (
     Subscription,
@@ -28,7 +31,8 @@ _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")  # public, private and direct-message conversations
 USAGE = (
     "subscribe digest|churn|gaps [daily|weekly <mon..sun>|monthly <1-28>] [HH:MM] [Area/City] "
-    "[--pipeline P (digest)] [--owner O] [--min_severity low|medium|high (churn)] [--stale_months N (gaps)]"
+    "[--pipeline P (digest)] [--owner O] [--min_severity low|medium|high (churn)] "
+    "[--stale_months N] [--stage S] [--persona P] (gaps)"
 )
 
 
@@ -151,17 +155,36 @@ class Subscribed:
         return f"{verb} (id {self.subscription.id}): {summary(self.subscription)}"
 
 
-def subscribe(session: Session, channel_id: str, request: ScheduleRequest, *, created_by: str) -> Subscribed:
+def subscribe(
+    session: Session, channel_id: str, request: ScheduleRequest, *, created_by: str, journey_map: JourneyMap | None = None
+) -> Subscribed:
     """Store what `parse_subscription` read for a channel: the one way Slack and the CLI
     subscribe (Slack first checks, in bot/, who asks and that it can post there). The
     same kind with the same filters in the same channel is the same subscription: a new
-    time or zone edits it, so a period it already posted is not posted twice."""
+    time or zone edits it, so a period it already posted is not posted twice. A `--stage`
+    or `--persona` filter is checked against `journey_map` now and stored as its id, so a
+    typo fails here, not at every fire time."""
     if not _CHANNEL_ID.match(channel_id):
         raise SkillInputError(f"{channel_id!r} is not a Slack channel id: use the id (like C0123456, at the bottom "
                               "of the channel's details in Slack), not its name")
+    if journey_map is not None:
+        request = _with_map_ids(request, journey_map)
     same = next((s for s in list_subscriptions(session, channel_id=channel_id)
                  if s.kind == request.kind and dict(s.filters) == dict(request.filters)), None)
     if same is not None:
         return Subscribed(reschedule_subscription(session, same, cron=request.cron, timezone=request.timezone), True)
     return Subscribed(add_subscription(session, channel_id=channel_id, kind=request.kind, cron=request.cron,
                                        timezone=request.timezone, filters=request.filters, created_by=created_by), False)
+
+
+def _with_map_ids(request: ScheduleRequest, journey_map: JourneyMap) -> ScheduleRequest:
+    """The request with its stage and persona filters as the map's ids ("Decision" -> "decision")."""
+    filters = dict(request.filters)
+    try:
+        if "stage" in filters:
+            filters["stage"] = resolve_stage(journey_map, str(filters["stage"])).id
+        if "persona" in filters:
+            filters["persona"] = resolve_persona(journey_map, str(filters["persona"])).id
+    except UnknownReference as exc:
+        raise SkillInputError(str(exc)) from None
+    return dataclasses.replace(request, filters=filters)

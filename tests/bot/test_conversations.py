@@ -138,6 +138,14 @@ def test_subscribe_needs_a_channel_the_bot_can_post_in(bot: BotServer) -> None:
         assert "no subscriptions" in bot.slash("subscriptions", channel=channel).body.decode()
 
 
+def test_subscribe_checks_a_gaps_filter_against_the_map(bot: BotServer) -> None:
+    refused = bot.slash("subscribe gaps monthly 2 --stage nosuch", user="U0ADMIN", channel="C0MKTG").body.decode()
+    assert "unknown stage 'nosuch'" in refused and "Decision" in refused
+    done = bot.slash("subscribe gaps monthly 2 --stage Decision --persona CFO", user="U0ADMIN", channel="C0MKTG").body.decode()
+    assert "--stage decision --persona finance" in done
+    assert "--stage decision --persona finance" in bot.slash("subscriptions", channel="C0MKTG").body.decode()
+
+
 def test_app_home_shows_map_and_recent_questions(bot: BotServer) -> None:
     bot.slack.members.update({"C0HOMESUB": {"U0HOME", "U0ADMIN"}, "C0ELSEWHERE": {"U0ADMIN"}})
     bot.slash("subscribe gaps monthly 2", user="U0ADMIN", channel="C0HOMESUB")

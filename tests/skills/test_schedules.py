@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from knowledge.validation import load_map
 from skills.registry import SkillInputError
 from skills.schedules import describe, parse_subscription, subscribe, summary
 from storage.engine import create_all, make_engine, session_scope
 from storage.subscriptions import list_subscriptions
+from tests.conftest import SAMPLE_MAP
 
 
 @pytest.mark.parametrize(
@@ -21,6 +23,7 @@ from storage.subscriptions import list_subscriptions
         ("churn daily 08:15 America/New_York --min_severity high", "churn", "15 8 * * *", "America/New_York", {"min_severity": "high"}),
         ('alerts daily --owner "Ava Adams"', "churn", "0 8 * * *", "UTC", {"owner": "Ava Adams"}),
         ("gaps monthly 3 07:00", "gaps", "0 7 3 * *", "UTC", {}),
+        ("gaps --stage decision --persona CFO", "gaps", "0 9 1 * *", "UTC", {"stage": "decision", "persona": "CFO"}),
         ("digest weekly tue --pipeline default", "digest", "0 9 * * tue", "UTC", {"pipeline": "default"}),
     ],
 )
@@ -87,4 +90,25 @@ def test_subscribing_again_with_another_time_edits_the_subscription(tmp_path: Pa
     with session_scope(engine) as session:
         stored = {s.id: (s.cron, s.timezone, s.filters) for s in list_subscriptions(session)}
     assert stored == {ids[0]: ("30 7 * * mon", "Europe/Berlin", {}), ids[2]: ("0 9 * * mon", "UTC", {"pipeline": "default"})}
+    engine.dispose()
+
+
+def test_a_gaps_subscription_for_one_stage_and_persona_stores_the_map_s_ids(tmp_path: Path) -> None:
+    """Checked against the map when subscribing, so a typo fails now and not at every fire
+    time; stored as ids, so "Decision" and "decision" are the same subscription."""
+    journey_map = load_map(SAMPLE_MAP).journey_map
+    engine = make_engine(f"sqlite:///{tmp_path / 'subs.db'}")
+    create_all(engine)
+    with session_scope(engine) as session:
+        first = subscribe(session, "C0MKT", parse_subscription("gaps monthly 3 --stage Decision --persona CFO"),
+                          created_by="cli", journey_map=journey_map)
+        again = subscribe(session, "C0MKT", parse_subscription("gaps monthly 5 --stage decision --persona finance"),
+                          created_by="cli", journey_map=journey_map)
+    assert (first.updated, again.updated) == (False, True)
+    assert summary(again.subscription) == "gaps on day 5 of every month at 09:00 UTC --stage decision --persona finance"
+    for text, message in (("gaps --stage nosuch", "unknown stage 'nosuch'"), ("gaps --persona janitor", "unknown persona 'janitor'")):
+        with pytest.raises(SkillInputError, match=message), session_scope(engine) as session:
+            subscribe(session, "C0MKT", parse_subscription(text), created_by="cli", journey_map=journey_map)
+    with session_scope(engine) as session:
+        assert [s.filters for s in list_subscriptions(session)] == [{"stage": "decision", "persona": "finance"}]
     engine.dispose()
