@@ -124,12 +124,12 @@ class Retriever:
         return Retrieval(text, normalized, detection, stage, persona, assets[:k], questions[:k], top, persona_how)
 
     def said(self, text: str) -> tuple[str | None, str | None]:
-        """The stage a message names and the persona it names or cues by a title, from its
-        words alone (no embedding): what a skill other than the map Q&A can take from it."""
+        """The stage and the persona a message names, from its words alone (no embedding):
+        what a skill other than the map Q&A may narrow itself to. A title word's cue is not
+        enough there: "accounts" or "system" would narrow an audit to the wrong persona."""
         normalized = normalize(text)
         detection = self.detector.detect(normalized)
-        persona = detection.persona_id or self.inference.cued_persona(normalized)
-        return self._named_stage(detection, question_phase(normalized)), persona
+        return self._named_stage(detection, question_phase(normalized)), detection.persona_id
 
     def _named_stage(self, detection: Detection, phase: Phase | None) -> str | None:
         """The stage the question names, unless it names it by another word for it and
