@@ -45,7 +45,7 @@ NAMED_SKILLS = ("account", "deal")
 MAX_OPTIONS = 3
 # How a stage or persona came from the message's own words (not inferred from its meaning).
 STAGE_SAID = frozenset({"given", "named"})
-PERSONA_SAID = frozenset({"given", "named", "cued"})
+PERSONA_SAID = frozenset({"given", "named"})
 _GREETING = re.compile(r"^(?:hey|hi|hello|yo|hiya|morning)\b[,!]?\s*", re.IGNORECASE)
 _FOLLOWUP_REF = re.compile(r"\b(there|they|them|their|this account|that account|this deal|that deal|it)\b", re.I)
 
@@ -329,8 +329,8 @@ def understander_for(ctx: Any, registry: Registry) -> Understander:
 def add_map_reading(result: Understanding, retriever: Any, memory: ThreadMemory | None = None) -> Understanding:
     """Stage and persona as the journey map reads the message (named, cued or inferred),
     falling back to the thread's when the message implies none. For a skill other than
-    `ask` only what the message says counts (a stage named, a persona named or cued by a
-    title): an inferred one is how the map would read a question, which that skill never uses."""
+    `ask` only a stage and a persona the message names count, as `gaps` takes them: an
+    inferred or title-cued one is how the map would read a question, which that skill never uses."""
     chosen = result.arguments if result.how == "llm" else {}  # the LLM's pick stands over the offline reading
     # In `account Acme` the skill's name is syntax: "account" would cue the account executive.
     text = result.text.partition(" ")[2] or result.text if result.how == "syntax" else result.text

@@ -196,3 +196,9 @@ def test_route_reads_no_persona_into_a_skill_s_own_name(runner: CliRunner) -> No
     """In `account Acme` the word "account" is syntax, not the account executive."""
     data = run_json(runner, "route", "account Acme")
     assert (data["skill"], data["arguments"], data["persona"]) == ("account", {"account": "Acme"}, None)
+
+
+def test_route_shows_no_title_cued_persona_for_a_skill_other_than_ask(runner: CliRunner) -> None:
+    """"accounts" cues the account executive for the map Q&A; churn takes no persona from it."""
+    data = run_json(runner, "route", "which accounts are showing churn risk?")
+    assert (data["skill"], data["persona"]) == ("churn", None)
