@@ -19,7 +19,7 @@ from skills.context import SkillContext
 from skills.my_deals import MyOpenDeals, my_open_deals
 from skills.nudges import settings_of
 from skills.outcome import new_error_id
-from skills.schedules import describe
+from skills.schedules import summary
 from storage.nudge_preferences import fetch_nudge_preference
 from storage.question_log import list_questions
 from storage.subscriptions import ScheduledRun, latest_runs, list_subscriptions
@@ -39,8 +39,7 @@ def publish_home(runtime: BotRuntime, user_id: str) -> None:
         visible = runtime.channels.channels_of(user_id)  # a user sees only the channels they are in
         shown = [s for s in list_subscriptions(session) if s.channel_id in visible]
         last = latest_runs(session, [s.id for s in shown if s.id is not None])
-        subscriptions = [(s.channel_id, f"{s.id}: {s.kind}{_last_run(last.get(s.id or 0))}", describe(s.kind, s.cron, s.timezone))
-                         for s in shown]
+        subscriptions = [(s.channel_id, f"{s.id}: {s.kind}{_last_run(last.get(s.id or 0))}", summary(s)) for s in shown]
         nudges = settings_of(fetch_nudge_preference(session, user_id), runtime.settings.nudge_daily_cap)
     deals, note = _my_deals(runtime, ctx, user_id)
     blocks = render_home(journey_map, recent, subscriptions, deals=deals, deals_note=note, nudge_settings=nudges)

@@ -150,6 +150,7 @@ def test_app_home_shows_map_and_recent_questions(bot: BotServer) -> None:
     bot.slack.members.update({"C0HOMESUB": {"U0HOME", "U0ADMIN"}, "C0ELSEWHERE": {"U0ADMIN"}})
     bot.slash("subscribe gaps monthly 2", user="U0ADMIN", channel="C0HOMESUB")
     bot.slash("subscribe gaps monthly 5", user="U0ADMIN", channel="C0ELSEWHERE")
+    bot.slash("subscribe gaps monthly 9 --persona CFO", user="U0ADMIN", channel="C0HOMESUB")
     bot.slash("ask why do forecasts miss?", user="U0HOME")
     bot.slack.wait_for(lambda c: any(x["method"] == "response_url" for x in c))
     bot.event({"type": "app_home_opened", "user": "U0HOME", "channel": "D0HOME", "tab": "home"}, event_id="Ev040")
@@ -158,6 +159,7 @@ def test_app_home_shows_map_and_recent_questions(bot: BotServer) -> None:
     text = json.dumps(view)
     assert view["user_id"] == "U0HOME" and "Consideration" in text and "why do forecasts miss?" in text
     assert "C0HOMESUB" in text and "gaps on day 2 of every month" in text
+    assert "gaps on day 9 of every month at 09:00 UTC --persona finance" in text  # with the subscription's filters
     assert "C0ELSEWHERE" not in text  # a channel this user is not in stays out of their App Home
 
 
