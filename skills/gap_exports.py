@@ -48,6 +48,8 @@ def write_heatmap(
     from matplotlib.patches import Patch, Rectangle
 
     rows, cols = len(row_labels), len(column_labels)
+    if len(counts) != rows or any(len(row) != cols for row in counts):
+        raise ValueError(f"heatmap of {len(counts)} rows for {rows} row labels and {cols} column labels")
     peak = max((c for row in counts for c in row), default=0)
     figure = Figure(figsize=(3.2 + 1.7 * cols, 1.9 + 0.62 * rows), dpi=120)
     FigureCanvasAgg(figure)

@@ -13,7 +13,6 @@ import logging
 from pathlib import Path
 
 from knowledge.catalog import resolve_persona, resolve_stage
-from knowledge.models import JourneyMap
 from skills.context import SkillContext
 from skills.coverage import match_questions, normalise_question, similarity
 from skills.gap_exports import write_csv, write_heatmap
@@ -70,22 +69,22 @@ def run_gaps(
                                  influence=_influence(ctx) if ctx.crm_configured else None)
     if ctx.reports_dir is None:  # nobody asked for the files: write none
         return report
-    heatmap, table = _write_files(ctx.reports_dir, report, journey_map)
+    heatmap, table = _write_files(ctx.reports_dir, report)
     return dataclasses.replace(report, heatmap_path=heatmap, csv_path=table)
 
 
-def _write_files(folder: Path, report: GapReport, journey_map: JourneyMap) -> tuple[Path, Path]:
-    """The heatmap PNG and the per-question CSV, named by the report's time."""
-    stamp = report.generated_at.strftime("%Y%m%d-%H%M%S")
-    by_id = {s.id: s for s in journey_map.stages}
-    rows = [by_id[s] for s in report.cells]
-    coverage = {g.stage_id: g.coverage_pct for g in report.stages}
+def _write_files(folder: Path, report: GapReport) -> tuple[Path, Path]:
+    """The heatmap PNG and the per-question CSV, named by the report's time and focus. Rows and
+    columns are the report's own, so an audit narrowed to one persona has one column."""
+    # Narrowed audits of one moment (subscriptions firing together) get files of their own.
+    stamp = "-".join([*filter(None, (report.stage_id, report.persona_id)), report.generated_at.strftime("%Y%m%d-%H%M%S")])
+    gaps = {g.stage_id: g for g in report.stages}
     heatmap = write_heatmap(
         folder / f"gaps-{stamp}.png",
-        [list(report.cells[s.id].values()) for s in rows],
-        [f"{s.name}\n{coverage[s.id]:.0f}% of questions answered" for s in rows],
-        [p.name for p in journey_map.personas],
-        f"Assets per stage × persona — {journey_map.name} ({journey_map.version})",
+        [list(row.values()) for row in report.cells.values()],
+        [f"{gaps[s].stage_name}\n{gaps[s].coverage_pct:.0f}% of questions answered" for s in report.cells],
+        [p.persona_name for p in report.personas],
+        f"Assets per stage × persona — {report.map_name} ({report.map_version})",
     )
     return heatmap, write_csv(folder / f"gaps-{stamp}.csv", report.question_status)
 

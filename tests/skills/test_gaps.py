@@ -194,6 +194,16 @@ def test_heatmap_png_is_valid(report: GapReport, ctx: SkillContext) -> None:
     assert image.shape[0] > 300 and image.shape[1] > 600
 
 
+def test_a_persona_s_heatmap_has_that_persona_s_column_only(ctx: SkillContext, report: GapReport) -> None:
+    """Narrowed to one persona, the picture is one column wide (it was five, labelled by the
+    whole map's personas, the first one over the narrowed counts)."""
+    narrowed = run_gaps(ctx, persona="IT")
+    assert narrowed.heatmap_path is not None and narrowed.heatmap_path.name == "gaps-technical-evaluator-20260615-090000.png"
+    whole = matplotlib.image.imread(report.heatmap_path)
+    one = matplotlib.image.imread(narrowed.heatmap_path)
+    assert one.shape[1] < whole.shape[1] / 2  # figure width grows by column
+
+
 def test_csv_has_one_row_per_question(report: GapReport, raw_map: dict[str, Any]) -> None:
     assert report.csv_path is not None and report.csv_path.parent == report.heatmap_path.parent  # type: ignore[union-attr]
     with report.csv_path.open(encoding="utf-8", newline="") as handle:
