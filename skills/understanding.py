@@ -43,9 +43,6 @@ WEAK = 0.20  # a best non-ask score below this asks back
 CLOSE = 0.01  # two skills within this ask back
 NAMED_SKILLS = ("account", "deal")
 MAX_OPTIONS = 3
-# How a stage or persona came from the message's own words (not inferred from its meaning).
-STAGE_SAID = frozenset({"given", "named"})
-PERSONA_SAID = frozenset({"given", "named"})
 _GREETING = re.compile(r"^(?:hey|hi|hello|yo|hiya|morning)\b[,!]?\s*", re.IGNORECASE)
 _FOLLOWUP_REF = re.compile(r"\b(there|they|them|their|this account|that account|this deal|that deal|it)\b", re.I)
 
@@ -329,16 +326,18 @@ def understander_for(ctx: Any, registry: Registry) -> Understander:
 def add_map_reading(result: Understanding, retriever: Any, memory: ThreadMemory | None = None) -> Understanding:
     """Stage and persona as the journey map reads the message (named, cued or inferred),
     falling back to the thread's when the message implies none. For a skill other than
-    `ask` only a stage and a persona the message names count, as `gaps` takes them: an
-    inferred or title-cued one is how the map would read a question, which that skill never uses."""
+    `ask` only a stage and a persona the message names count, as `gaps` takes them
+    (`Retriever.said`, no embedding): an inferred or title-cued one is how the map would
+    read a question, which that skill never uses."""
     chosen = result.arguments if result.how == "llm" else {}  # the LLM's pick stands over the offline reading
     # In `account Acme` the skill's name is syntax: "account" would cue the account executive.
     text = result.text.partition(" ")[2] or result.text if result.how == "syntax" else result.text
-    retrieval = retriever.retrieve(text, k=1, stage_id=chosen.get("stage"), persona_id=chosen.get("persona"))
-    from_map = result.skill in (None, "ask")
-    stage = retrieval.stage.stage_id if retrieval.stage and (from_map or retrieval.stage.how in STAGE_SAID) else None
-    persona = retrieval.persona_id if from_map or retrieval.persona_how in PERSONA_SAID else None
+    if result.skill in (None, "ask"):
+        retrieval = retriever.retrieve(text, k=1, stage_id=chosen.get("stage"), persona_id=chosen.get("persona"))
+        stage, persona = (retrieval.stage.stage_id if retrieval.stage else None), retrieval.persona_id
+    else:
+        said_stage, said_persona = retriever.said(text)
+        stage, persona = chosen.get("stage") or said_stage, chosen.get("persona") or said_persona
     result.stage = stage or (memory.stage_id if memory else None)
     result.persona = persona or (memory.persona_id if memory else None)
     return result
-
