@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from knowledge.models import JourneyMap, Stage
-from skills.coverage import SEMANTIC_THRESHOLD, THIN_CELL_MAX, Match, cell_counts, months_before, stale_assets
+from skills.coverage import SEMANTIC_THRESHOLD, THIN_CELL_MAX, Match, cell_counts, fits, months_before, stale_assets
 from skills.influence_report import InfluenceReport
 from skills.registry import SkillInputError
 
@@ -30,6 +30,11 @@ class PersonaCoverage:
     coverage_pct: float
     unanswered: tuple[str, ...]
     assets: int = 0
+
+    @property
+    def short_name(self) -> str:
+        """"Financial gatekeeper" of "Financial gatekeeper (CFO, FP&A, procurement)"."""
+        return self.persona_name.split(" (")[0]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,7 +113,7 @@ class GapReport:
     def focus(self) -> str:
         """What the audit was narrowed to ("Decision stage, Financial gatekeeper"), or ""."""
         parts = [f"{self.stages[0].stage_name} stage" if self.stage_id and self.stages else "",
-                 self.personas[0].persona_name.split(" (")[0] if self.persona_id and self.personas else ""]
+                 self.personas[0].short_name if self.persona_id and self.personas else ""]
         return ", ".join(p for p in parts if p)
 
     def to_dict(self) -> dict[str, Any]:
@@ -259,21 +264,19 @@ def _focus(
     journey_map: JourneyMap, matches: Sequence[Match], slack: Sequence[SlackQuestion], stage_id: str | None,
     persona_id: str | None,
 ) -> tuple[JourneyMap, list[Match], list[SlackQuestion]]:
-    """The map, matches and logged questions of one stage and/or persona. An asset for no
-    persona in particular stays in the persona's cells, as in `cell_counts`."""
-    def in_stage(stages: Sequence[str]) -> bool:
-        return stage_id is None or stage_id in stages
-
-    def for_persona(personas: Sequence[str]) -> bool:
+    """The map, matches and logged questions of one stage and/or persona. The assets kept
+    are those that count in one of the narrowed map's cells (`fits`)."""
+    def for_persona(personas: Sequence[str]) -> bool:  # a question for no persona in particular is everyone's
         return persona_id is None or not personas or persona_id in personas
 
+    stages = [s for s in journey_map.stages if stage_id in (None, s.id)]
+    personas = [p for p in journey_map.personas if persona_id in (None, p.id)]
     focused = journey_map.model_copy(update={
-        "stages": [s for s in journey_map.stages if in_stage((s.id,))],
-        "personas": [p for p in journey_map.personas if persona_id is None or p.id == persona_id],
-        "assets": [a for a in journey_map.assets if in_stage(a.stages) and for_persona(a.personas)],
+        "stages": stages, "personas": personas,
+        "assets": [a for a in journey_map.assets if any(fits(a, s.id, p.id) for s in stages for p in personas)],
     })
-    kept = [m for m in matches if in_stage((m.stage_id,)) and for_persona(m.personas)]
-    logged = [q for q in slack if in_stage((q.stage_id,) if q.stage_id else ()) and (persona_id is None or q.persona_id == persona_id)]
+    kept = [m for m in matches if stage_id in (None, m.stage_id) and for_persona(m.personas)]
+    logged = [q for q in slack if stage_id in (None, q.stage_id) and persona_id in (None, q.persona_id)]
     return focused, kept, logged
 
 

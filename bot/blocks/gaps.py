@@ -98,7 +98,7 @@ def _cross_stage(result: GapReport) -> list[Block]:
 
 def render(result: GapReport, *, offset: int = 0, ephemeral: bool = False) -> SlackMessage:
     """`offset` skips that many stages with gaps (the *Show more* page)."""
-    names = {p.persona_id: p.persona_name.split(" (")[0] for p in result.personas}
+    names = {p.persona_id: p.short_name for p in result.personas}
     gapped = [g for g in result.stages if g.has_gaps]
     quiet = [g.stage_name for g in result.stages if not g.has_gaps]
     page = " (continued)" if offset else ""

@@ -38,7 +38,7 @@ def _stage(gap: StageGap, persona_names: dict[str, str]) -> list[str]:
 
 @text_for(GapReport)
 def render(result: GapReport) -> str:
-    persona_names = {p.persona_id: p.persona_name.split(" (")[0] for p in result.personas}
+    persona_names = {p.persona_id: p.short_name for p in result.personas}
     ranking = (
         "lowest stage conversion first" if result.ranked_by == "conversion" else "stage order (no conversion data)"
     )
