@@ -32,6 +32,10 @@ def one_line(exc: BaseException) -> tuple[str, int] | None:
         if isinstance(exc, (OperationalError, InterfaceError)):  # the server, not our SQL
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             return (f"database error at {load_settings().database_url_display} (DATABASE_URL): {reason}", 1)
+    if type(exc).__module__ == "knowledge.validation":  # a broken map file; the setting names it
+        problems = str(exc).splitlines()[1:] or [str(exc)]
+        more = f" (and {len(problems) - 1} more: `journeybot validate` lists them)" if len(problems) > 1 else ""
+        return f"the journey map (JOURNEYBOT_JOURNEY_MAP_PATH) cannot be used: {problems[0]}{more}", 2
     if isinstance(exc, PermissionError) and exc.filename:
         return f"cannot write {exc.filename}: {exc.strerror} (check JOURNEYBOT_DATA_DIR and its permissions)", 1
     return None

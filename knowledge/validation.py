@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from knowledge.errors import InputError
 from knowledge.models import JourneyMap
 from knowledge.yaml_source import Path_, SourceDoc, YamlSyntaxError, parse_yaml
 
@@ -38,8 +39,9 @@ class MapProblem:
         return f"{where}: {self.severity}:{field} {self.message}"
 
 
-class MapValidationError(ValueError):
-    """The map has errors; `problems` lists all of them."""
+class MapValidationError(InputError):
+    """The map has errors; `problems` lists all of them. An input error: a skill run on
+    a broken map says what is wrong with it instead of reporting a bug."""
 
     def __init__(self, problems: list[MapProblem]) -> None:
         self.problems = problems

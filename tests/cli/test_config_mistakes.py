@@ -71,6 +71,8 @@ CASES = [
      ["JOURNEYBOT_JOURNEY_MAP_PATH", "logo.png", "PNG image"], 1),
     ("map-is-a-png-validate", {"JOURNEYBOT_JOURNEY_MAP_PATH": "{png}"}, ["validate"],
      ["JOURNEYBOT_JOURNEY_MAP_PATH", "logo.png", "PNG image"], 1),
+    ("map-is-a-png-subscribe", {"JOURNEYBOT_JOURNEY_MAP_PATH": "{png}"}, ["subscribe", "C0MKT", "gaps", "--stage", "decision"],
+     ["JOURNEYBOT_JOURNEY_MAP_PATH", "logo.png", "PNG image"], 2),
     ("sandbox-port-in-use", {}, ["sandbox", "--port", "{busy}"], ["--port", "already in use"], 2),
     ("blank-question", {}, ["ask", "   "], ["ask needs a question"], 2),
     ("socket-mode-without-app-token", {"JOURNEYBOT_SLACK_BOT_TOKEN": "xoxb-0-0"}, ["slack", "socket"],
@@ -142,3 +144,12 @@ def test_a_missing_model_after_indexing_is_one_line_naming_the_setting(tmp_path:
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 2 and len(lines) == 1, result.stderr
     assert lines[0].startswith("JOURNEYBOT_EMBEDDING_MODEL_DIR:") and "make model" in lines[0]
+
+
+def test_a_skill_on_a_broken_map_says_what_is_wrong_with_it(tmp_path: Path) -> None:
+    """Not "failed unexpectedly" with an error id: the map's problem, as `validate` words it."""
+    png = tmp_path / "logo.png"
+    png.write_bytes(PNG)
+    result = run(["gaps"], {"JOURNEYBOT_DATA_DIR": str(tmp_path / "state"), "JOURNEYBOT_JOURNEY_MAP_PATH": str(png)}, tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "logo.png" in result.stderr and "PNG image" in result.stderr and "unexpectedly" not in result.stderr
